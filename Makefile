@@ -1,0 +1,34 @@
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+STAGE ?= dev
+
+.PHONY: run test lint package bench reset-data clean
+
+# The virtualenv is (re)built whenever a requirements file changes.
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(PYTHON) -m devtools.local_run
+
+test: $(INSTALLED) lint
+	$(PYTHON) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+package: $(INSTALLED)
+	$(PYTHON) -m devtools.package --stage $(STAGE) --out out/$(STAGE)
+
+bench: $(INSTALLED)
+	$(PYTHON) -m devtools.bench
+
+reset-data:
+	rm -rf .data/dynamodb
+
+clean:
+	rm -rf $(VENV) .cache out .pytest_cache .hypothesis

@@ -1,0 +1,81 @@
+"""Routes of the study-sessions API: each parses the request, makes one call into
+chalicelib and returns its answer."""
+import os
+
+from chalice import Chalice
+
+from chalicelib import http
+from chalicelib.config import build_service, cors_config
+
+app = Chalice(app_name="study-sessions")
+app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+CORS = cors_config()
+app.register_middleware(http.error_middleware(app, CORS), "http")
+
+_service = None
+
+
+def service():
+    """Built on first use, so importing this module makes no AWS client."""
+    global _service
+    if _service is None:
+        _service = build_service()
+    return _service
+
+
+def route(path, methods=("GET",)):
+    def register(view):
+        return app.route(
+            path, methods=list(methods), cors=CORS, content_types=["*/*"]
+        )(http.translate_exceptions(view))
+
+    return register
+
+
+@route("/api/study-sessions", methods=["POST"])
+def create_study_session():
+    request = app.current_request
+    session, replayed = service().create(
+        http.json_body(request), request.headers.get("idempotency-key")
+    )
+    return http.created(session, replayed)
+
+
+@route("/api/study-sessions")
+def list_study_sessions():
+    return service().list_all(**http.page_params(app.current_request))
+
+
+@route("/api/study-sessions/{session_id}")
+def get_study_session(session_id):
+    return service().get(session_id)
+
+
+@route("/api/groups")
+def list_groups():
+    return service().list_groups(**http.page_params(app.current_request))
+
+
+@route("/api/groups/{group_id}")
+def get_group(group_id):
+    return service().get_group(group_id)
+
+
+@route("/api/groups/{group_id}/study-sessions")
+def list_group_study_sessions(group_id):
+    return service().list_for_group(group_id, **http.page_params(app.current_request))
+
+
+@route("/api/study-activities")
+def list_study_activities():
+    return service().list_activities(**http.page_params(app.current_request))
+
+
+@route("/api/study-activities/{activity_id}")
+def get_study_activity(activity_id):
+    return service().get_activity(activity_id)
+
+
+@route("/api/study-activities/{activity_id}/study-sessions")
+def list_activity_study_sessions(activity_id):
+    return service().list_for_activity(activity_id, **http.page_params(app.current_request))

@@ -1,0 +1,56 @@
+"""Settings from the stage's environment, and the one DynamoDB client per process.
+
+The endpoint comes from botocore's own AWS_ENDPOINT_URL_DYNAMODB when set."""
+import os
+from typing import Mapping
+
+import boto3
+from botocore.config import Config
+from chalice import CORSConfig
+
+from chalicelib.errors import InternalError
+from chalicelib.references import ReferenceCache
+from chalicelib.schema import TABLES
+from chalicelib.service import StudySessionService
+from chalicelib.store import DynamoStore
+
+# A Lambda must not hang on the 60 s botocore defaults: with these, an
+# unreachable DynamoDB costs at most three short attempts.
+DYNAMODB_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+EXPOSED_HEADERS = ["Location", "Idempotent-Replayed", "Retry-After", "X-Request-Id"]
+
+
+def table_names(environ: Mapping[str, str] = os.environ) -> dict:
+    """Logical table name -> the stage's DynamoDB table name."""
+    missing = [table.env_var for table in TABLES.values() if not environ.get(table.env_var)]
+    if missing:
+        raise InternalError(cause=f"environment variables not set: {', '.join(missing)}")
+    return {name: environ[table.env_var] for name, table in TABLES.items()}
+
+
+def dynamodb_client():
+    return boto3.client("dynamodb", config=DYNAMODB_CONFIG)
+
+
+def build_service(environ: Mapping[str, str] = os.environ, client=None) -> StudySessionService:
+    names = table_names(environ)
+    store = DynamoStore(
+        client or dynamodb_client(),
+        groups_table=names["groups"],
+        activities_table=names["study_activities"],
+        sessions_table=names["study_sessions"],
+    )
+    return StudySessionService(store, ReferenceCache(store))
+
+
+def cors_config(environ: Mapping[str, str] = os.environ) -> CORSConfig:
+    return CORSConfig(
+        allow_origin=environ.get("CORS_ALLOW_ORIGIN", "*"),
+        allow_headers=["Idempotency-Key"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )

@@ -1,0 +1,80 @@
+"""The service's exceptions. Each carries its HTTP status and machine code;
+``chalicelib.http`` turns them into responses, in one place."""
+from typing import Dict, Optional
+
+from chalice import ChaliceUnhandledError
+
+RETRY_AFTER_SECONDS = 1
+
+
+class ApiError(ChaliceUnhandledError):
+    # ChaliceUnhandledError is the base Chalice lets through to middleware.
+    status = 500
+    code = "internal_error"
+    message = "The server could not complete the request."
+
+    def __init__(self, message: Optional[str] = None, cause: Optional[str] = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.cause = cause
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {}
+
+
+class ValidationFailed(ApiError):
+    status = 400
+    code = "validation_error"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: str):
+        super().__init__(f"{method} is not allowed here; use {allowed}.")
+        self.allowed = allowed
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {"Allow": self.allowed}
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Send the body as JSON with 'Content-Type: application/json'."
+
+
+class IdempotencyKeyReused(ApiError):
+    status = 422
+    code = "idempotency_key_reused"
+    message = (
+        "This Idempotency-Key was already used with a different payload; "
+        "send a new key for a new session."
+    )
+
+
+class InternalError(ApiError):
+    pass
+
+
+class Unavailable(ApiError):
+    status = 503
+    code = "unavailable"
+    message = "The database is busy or unreachable; retry shortly."
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}

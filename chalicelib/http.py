@@ -1,0 +1,107 @@
+"""Everything HTTP: reading the request body, shaping success and error responses,
+and the one middleware that turns every error into {"error", "code"} JSON."""
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from chalice import CORSConfig, Response
+from chalice.app import Request
+
+from chalicelib.errors import ApiError, InternalError, MethodNotAllowed
+from chalicelib.validation import check_media_type, parse_json
+
+# Chalice answers some requests itself with {"Code", "Message"}; these are its statuses.
+_CHALICE_STATUS_CODES = {
+    400: "validation_error",
+    404: "not_found",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def json_body(request: Request) -> Any:
+    check_media_type(request.headers.get("content-type"))
+    return parse_json(request.raw_body or b"")
+
+
+def page_params(request: Request) -> dict:
+    query = request.query_params or {}
+    return {"limit": query.get("limit"), "cursor": query.get("cursor")}
+
+
+def created(session: dict, replayed: bool) -> Response:
+    headers = {"Location": f"/api/study-sessions/{session['id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=session, status_code=201, headers=headers)
+
+
+def translate_exceptions(view: Callable) -> Callable:
+    """Let every exception of a view reach the error middleware as an ApiError."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ApiError:
+            raise
+        except Exception as error:
+            raise InternalError(cause=f"{type(error).__name__}: {error}") from error
+
+    return wrapper
+
+
+def error_middleware(app, cors: CORSConfig) -> Callable:
+    def json_errors(request: Request, get_response: Callable) -> Response:
+        try:
+            response = get_response(request)
+        except ApiError as error:
+            return _error_response(app, request, error, cors)
+        if response.status_code >= 400 and _is_chalice_error(response.body):
+            return _error_response(app, request, _from_chalice(request, response), cors)
+        return response
+
+    return json_errors
+
+
+def _is_chalice_error(body) -> bool:
+    return isinstance(body, dict) and set(body) == {"Code", "Message"}
+
+
+def _from_chalice(request: Request, response: Response) -> ApiError:
+    if response.status_code == 405:
+        return MethodNotAllowed(request.method, response.headers.get("Allow", ""))
+    error = ApiError(cause=f"Chalice {response.body['Code']}")
+    error.status = response.status_code
+    error.code = _CHALICE_STATUS_CODES.get(response.status_code, "internal_error")
+    if error.status < 500:
+        error.message = str(response.body["Message"])
+    return error
+
+
+def _request_id(app, request: Request) -> str:
+    context = getattr(request, "context", None) or {}
+    lambda_context = getattr(app, "lambda_context", None)
+    return context.get("requestId") or getattr(lambda_context, "aws_request_id", "unknown")
+
+
+def _error_response(app, request: Request, error: ApiError, cors: CORSConfig) -> Response:
+    request_id = _request_id(app, request)
+    body = {"error": error.message, "code": error.code}
+    if error.status >= 500:
+        body["request_id"] = request_id
+    app.log.log(
+        logging.ERROR if error.status >= 500 else logging.INFO,
+        json.dumps({
+            "event": "error_reply",
+            "request_id": request_id,
+            "method": getattr(request, "method", None),
+            "path": getattr(request, "path", None),
+            "status": error.status,
+            "code": error.code,
+            "cause": error.cause or error.message,
+        }),
+    )
+    headers = {**cors.get_access_control_headers(), **error.headers, "X-Request-Id": request_id}
+    return Response(body=body, status_code=error.status, headers=headers)

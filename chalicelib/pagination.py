@@ -1,0 +1,40 @@
+"""Opaque list cursors: where the last page ended, tied to the list it came from."""
+import base64
+import binascii
+import json
+from typing import List, Optional, Sequence
+
+from chalicelib.errors import ValidationFailed
+
+MAX_POSITION_TEXT = 64
+_INVALID = "cursor is not valid for this list; start again without it."
+
+
+def encode_cursor(scope: str, position: Sequence) -> str:
+    payload = json.dumps({"list": scope, "after": list(position)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: Optional[str], scope: str, shape: Sequence[type]) -> Optional[List]:
+    """The position a cursor encodes, checked against the list and value types."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        raise ValidationFailed(_INVALID) from None
+    if not isinstance(payload, dict) or payload.get("list") != scope:
+        raise ValidationFailed(_INVALID)
+    position = payload.get("after")
+    if not isinstance(position, list) or len(position) != len(shape):
+        raise ValidationFailed(_INVALID)
+    if not all(_fits(value, kind) for value, kind in zip(position, shape)):
+        raise ValidationFailed(_INVALID)
+    return position
+
+
+def _fits(value, kind: type) -> bool:
+    if kind is int:
+        return type(value) is int and 1 <= value <= 2**53 - 1
+    return isinstance(value, str) and 0 < len(value) <= MAX_POSITION_TEXT

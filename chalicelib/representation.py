@@ -1,0 +1,34 @@
+"""The JSON shapes the lang-portal frontend reads, built from stored items."""
+from typing import Dict, Optional
+
+from chalicelib.store import Item
+
+
+def session_json(session: Item, group: Optional[Item], activity: Optional[Item]) -> dict:
+    return {
+        "id": session["id"],
+        "group_id": session["group_id"],
+        "group_name": group["name"] if group else None,
+        "activity_id": session["study_activity_id"],
+        "activity_name": activity["name"] if activity else None,
+        "start_time": session["created_at"],
+        "end_time": session["created_at"],
+        "review_items_count": 0,
+    }
+
+
+def group_json(group: Item) -> dict:
+    return {"id": group["id"], "name": group["name"]}
+
+
+def activity_json(activity: Item) -> dict:
+    return {
+        "id": activity["id"],
+        "title": activity["name"],
+        "launch_url": activity.get("url"),
+        "preview_url": activity.get("preview_url"),
+    }
+
+
+def page_json(items: list, next_cursor: Optional[str]) -> Dict[str, object]:
+    return {"items": items, "next_cursor": next_cursor}

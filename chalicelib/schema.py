@@ -1,0 +1,78 @@
+"""The one definition of the service's DynamoDB tables: keys, indexes, env vars.
+
+Tests, the local run and the CloudFormation template all build tables from
+``create_table_input``; nothing else spells out a key schema.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+Attribute = Tuple[str, str]  # (name, DynamoDB scalar type: "S" or "N")
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Attribute
+    sort_key: Optional[Attribute] = None
+
+
+@dataclass(frozen=True)
+class Table:
+    env_var: str
+    partition_key: Attribute
+    indexes: Tuple[Index, ...] = field(default=())
+
+
+SESSIONS_BY_GROUP = Index("by_group", ("group_id", "N"), ("created_at", "S"))
+SESSIONS_BY_ACTIVITY = Index("by_activity", ("study_activity_id", "N"), ("created_at", "S"))
+# Every session carries feed="all", so the newest-first list of all sessions is
+# one Query. That puts every create on one index partition: accepted, because
+# one partition takes ~1,000 writes/s, far above this portal's create rate. Past
+# that, shard the value ("all#0".."all#N") and merge N queries.
+SESSIONS_NEWEST = Index("newest", ("feed", "S"), ("created_at", "S"))
+FEED_ALL = "all"
+
+TABLES: Dict[str, Table] = {
+    "groups": Table("GROUPS_TABLE", ("id", "N")),
+    "study_activities": Table("STUDY_ACTIVITIES_TABLE", ("id", "N")),
+    "study_sessions": Table(
+        "STUDY_SESSIONS_TABLE",
+        ("id", "S"),
+        (SESSIONS_BY_GROUP, SESSIONS_BY_ACTIVITY, SESSIONS_NEWEST),
+    ),
+}
+
+
+def _key_schema(partition_key: Attribute, sort_key: Optional[Attribute] = None):
+    schema = [{"AttributeName": partition_key[0], "KeyType": "HASH"}]
+    if sort_key:
+        schema.append({"AttributeName": sort_key[0], "KeyType": "RANGE"})
+    return schema
+
+
+def create_table_input(table: Table, table_name: str) -> dict:
+    """CreateTable parameters; also valid as AWS::DynamoDB::Table properties."""
+    attributes = {table.partition_key}
+    for index in table.indexes:
+        attributes.add(index.partition_key)
+        if index.sort_key:
+            attributes.add(index.sort_key)
+    params = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _key_schema(table.partition_key),
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in sorted(attributes)
+        ],
+    }
+    if table.indexes:
+        params["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    return params

@@ -1,0 +1,157 @@
+"""Use cases of the study-sessions API: validate, read references, write, shape."""
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Callable, Optional, Tuple
+
+from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound
+from chalicelib.pagination import decode_cursor, encode_cursor
+from chalicelib.references import ReferenceCache
+from chalicelib.representation import activity_json, group_json, page_json, session_json
+from chalicelib.schema import FEED_ALL, SESSIONS_BY_ACTIVITY, SESSIONS_BY_GROUP, SESSIONS_NEWEST, Index
+from chalicelib.store import DynamoStore, SessionExists
+from chalicelib.validation import (
+    NewSession,
+    format_timestamp,
+    is_plausible_session_id,
+    parse_idempotency_key,
+    parse_limit,
+    parse_new_session,
+    parse_path_id,
+)
+
+# Session ids for requests with an Idempotency-Key are UUIDv5s of the key in this namespace.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def payload_fingerprint(new: NewSession) -> str:
+    """Same for two requests that ask for the same session; a defaulted
+    created_at counts as absent, so a retry a second later still matches."""
+    canonical = json.dumps([new.group_id, new.study_activity_id, new.created_at])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class StudySessionService:
+    def __init__(
+        self,
+        store: DynamoStore,
+        references: ReferenceCache,
+        clock: Callable[[], datetime] = _utc_now,
+    ):
+        self._store = store
+        self._references = references
+        self._clock = clock
+
+    def create(self, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
+        """The new session's JSON, and whether it was a replay of an earlier create."""
+        key = parse_idempotency_key(idempotency_key)
+        new = parse_new_session(body)
+        groups, activities = self._references.lookup([new.group_id], [new.study_activity_id])
+        absent = []
+        if new.group_id not in groups:
+            absent.append(f"Group {new.group_id} does not exist.")
+        if new.study_activity_id not in activities:
+            absent.append(f"Study activity {new.study_activity_id} does not exist.")
+        if absent:
+            raise NotFound(" ".join(absent))
+        session = {
+            "id": str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key) if key else uuid.uuid4()),
+            "group_id": new.group_id,
+            "study_activity_id": new.study_activity_id,
+            "created_at": new.created_at or format_timestamp(self._clock()),
+            "feed": FEED_ALL,
+        }
+        if key:
+            session["fingerprint"] = payload_fingerprint(new)
+        replayed = False
+        try:
+            self._store.put_session(session)
+        except SessionExists as clash:
+            if key is None:
+                raise InternalError(cause="random session id already taken") from None
+            if clash.item.get("fingerprint") != session["fingerprint"]:
+                raise IdempotencyKeyReused() from None
+            session, replayed = clash.item, True
+        group, activity = groups[new.group_id], activities[new.study_activity_id]
+        return session_json(session, group, activity), replayed
+
+    def get(self, session_id: str) -> dict:
+        session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
+        if session is None:
+            raise NotFound("This study session does not exist.")
+        groups, activities = self._references.lookup(
+            [session["group_id"]], [session["study_activity_id"]]
+        )
+        return session_json(
+            session, groups.get(session["group_id"]), activities.get(session["study_activity_id"])
+        )
+
+    def list_all(self, limit: Optional[str], cursor: Optional[str]) -> dict:
+        return self._session_page(SESSIONS_NEWEST, FEED_ALL, limit, cursor)
+
+    def list_for_group(self, group_id: str, limit: Optional[str], cursor: Optional[str]) -> dict:
+        group = self.get_group(group_id)
+        return self._session_page(SESSIONS_BY_GROUP, group["id"], limit, cursor)
+
+    def list_for_activity(
+        self, activity_id: str, limit: Optional[str], cursor: Optional[str]
+    ) -> dict:
+        activity = self.get_activity(activity_id)
+        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], limit, cursor)
+
+    def _session_page(
+        self, index: Index, partition_value, limit: Optional[str], cursor: Optional[str]
+    ) -> dict:
+        scope = f"{index.name}:{partition_value}"
+        size, after = parse_limit(limit), decode_cursor(cursor, scope, (str, str))
+        sessions, more = self._store.query_sessions(index, partition_value, size, after)
+        groups, activities = self._references.lookup(
+            {s["group_id"] for s in sessions}, {s["study_activity_id"] for s in sessions}
+        )
+        last = sessions[-1] if sessions else None
+        return page_json(
+            [
+                session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
+                for s in sessions
+            ],
+            encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
+        )
+
+    def list_groups(self, limit: Optional[str], cursor: Optional[str]) -> dict:
+        return self._reference_page(self._store.scan_groups, "groups", group_json, limit, cursor)
+
+    def list_activities(self, limit: Optional[str], cursor: Optional[str]) -> dict:
+        return self._reference_page(
+            self._store.scan_activities, "study_activities", activity_json, limit, cursor
+        )
+
+    @staticmethod
+    def _reference_page(scan, scope: str, shape, limit: Optional[str], cursor: Optional[str]):
+        size, after = parse_limit(limit), decode_cursor(cursor, scope, (int,))
+        items = sorted(scan(), key=lambda item: item["id"])
+        if after:
+            items = [item for item in items if item["id"] > after[0]]
+        page = items[:size]
+        more = len(items) > size
+        return page_json(
+            [shape(item) for item in page], encode_cursor(scope, [page[-1]["id"]]) if more else None
+        )
+
+    def get_group(self, group_id: str) -> dict:
+        id_ = parse_path_id(group_id, "group id")
+        groups, _ = self._references.lookup([id_], [])
+        if id_ not in groups:
+            raise NotFound(f"Group {id_} does not exist.")
+        return group_json(groups[id_])
+
+    def get_activity(self, activity_id: str) -> dict:
+        id_ = parse_path_id(activity_id, "study activity id")
+        _, activities = self._references.lookup([], [id_])
+        if id_ not in activities:
+            raise NotFound(f"Study activity {id_} does not exist.")
+        return activity_json(activities[id_])

