@@ -10,7 +10,7 @@ from chalicelib.config import build_service, cors_config
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 CORS = cors_config()
-app.register_middleware(http.error_middleware(app, CORS), "http")
+app.register_middleware(http.json_middleware(app, CORS), "http")
 
 _service = None
 

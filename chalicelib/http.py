@@ -52,17 +52,21 @@ def translate_exceptions(view: Callable) -> Callable:
     return wrapper
 
 
-def error_middleware(app, cors: CORSConfig) -> Callable:
-    def json_errors(request: Request, get_response: Callable) -> Response:
+def json_middleware(app, cors: CORSConfig) -> Callable:
+    """Every response is JSON with a Content-Type; every error is {"error", "code"}."""
+
+    def json_responses(request: Request, get_response: Callable) -> Response:
         try:
             response = get_response(request)
         except ApiError as error:
-            return _error_response(app, request, error, cors)
-        if response.status_code >= 400 and _is_chalice_error(response.body):
-            return _error_response(app, request, _from_chalice(request, response), cors)
+            response = _error_response(app, request, error, cors)
+        else:
+            if response.status_code >= 400 and _is_chalice_error(response.body):
+                response = _error_response(app, request, _from_chalice(request, response), cors)
+        response.headers.setdefault("Content-Type", "application/json")
         return response
 
-    return json_errors
+    return json_responses
 
 
 def _is_chalice_error(body) -> bool:

@@ -5,6 +5,7 @@ import json
 from typing import List, Optional, Sequence
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.validation import is_id
 
 MAX_POSITION_TEXT = 64
 _INVALID = "cursor is not valid for this list; start again without it."
@@ -29,12 +30,12 @@ def decode_cursor(cursor: Optional[str], scope: str, shape: Sequence[type]) -> O
     position = payload.get("after")
     if not isinstance(position, list) or len(position) != len(shape):
         raise ValidationFailed(_INVALID)
-    if not all(_fits(value, kind) for value, kind in zip(position, shape)):
+    if not all(_fits(value, kind) for value, kind in zip(position, shape, strict=True)):
         raise ValidationFailed(_INVALID)
     return position
 
 
 def _fits(value, kind: type) -> bool:
     if kind is int:
-        return type(value) is int and 1 <= value <= 2**53 - 1
+        return is_id(value)
     return isinstance(value, str) and 0 < len(value) <= MAX_POSITION_TEXT

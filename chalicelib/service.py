@@ -2,14 +2,20 @@
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Callable, Optional, Tuple
 
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import activity_json, group_json, page_json, session_json
-from chalicelib.schema import FEED_ALL, SESSIONS_BY_ACTIVITY, SESSIONS_BY_GROUP, SESSIONS_NEWEST, Index
+from chalicelib.schema import (
+    FEED_ALL,
+    SESSIONS_BY_ACTIVITY,
+    SESSIONS_BY_GROUP,
+    SESSIONS_NEWEST,
+    Index,
+)
 from chalicelib.store import DynamoStore, SessionExists
 from chalicelib.validation import (
     NewSession,
@@ -26,7 +32,7 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def payload_fingerprint(new: NewSession) -> str:

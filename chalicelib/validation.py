@@ -3,7 +3,7 @@ import json
 import re
 import string
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -76,7 +76,7 @@ def parse_new_session(body: Any) -> NewSession:
     if missing:
         problems.append(f"Missing required field(s): {', '.join(missing)}.")
     for name in REQUIRED_FIELDS:
-        if name in body and not _is_id(body[name]):
+        if name in body and not is_id(body[name]):
             problems.append(_id_problem(name))
     created_at = None
     if "created_at" in body:
@@ -89,7 +89,7 @@ def parse_new_session(body: Any) -> NewSession:
     return NewSession(body["group_id"], body["study_activity_id"], created_at)
 
 
-def _is_id(value: Any) -> bool:
+def is_id(value: Any) -> bool:
     return type(value) is int and 1 <= value <= MAX_ID
 
 
@@ -99,7 +99,7 @@ def _id_problem(name: str) -> str:
 
 def parse_path_id(text: str, name: str) -> int:
     """An integer id from a URL path; anything else is refused, naming it."""
-    if _DIGITS.fullmatch(text) and _is_id(int(text)):
+    if _DIGITS.fullmatch(text) and is_id(int(text)):
         return int(text)
     raise ValidationFailed(_id_problem(name))
 
@@ -117,14 +117,14 @@ def parse_timestamp(value: Any) -> str:
         raise ValidationFailed(problem)
     try:
         moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        return format_timestamp(moment.astimezone(timezone.utc))
+        return format_timestamp(moment.astimezone(UTC))
     except (ValueError, OverflowError):
         raise ValidationFailed(f"created_at is not a real date and time: {value}.") from None
 
 
 def format_timestamp(moment: datetime) -> str:
     """UTC, whole seconds, fixed width: sorts as text in the same order as time."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 

@@ -133,7 +133,9 @@ class DynamoDBLocal:
             except Exception:
                 time.sleep(0.2)
         self.stop()
-        raise SetupError(f"DynamoDB Local did not answer on port {self.port} within {START_TIMEOUT_SECONDS} s.")
+        raise SetupError(
+            f"DynamoDB Local did not answer on port {self.port} within {START_TIMEOUT_SECONDS} s."
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -15,8 +15,9 @@ os.environ.update(stage_environment("local"))
 os.environ.update(dynamodb_local.LOCAL_CREDENTIALS)
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-import app as app_module  # noqa: E402
 from chalice.test import Client  # noqa: E402
+
+import app as app_module  # noqa: E402
 from chalicelib.config import build_service  # noqa: E402
 from chalicelib.schema import TABLES  # noqa: E402
 

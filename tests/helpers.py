@@ -1,0 +1,19 @@
+"""Assertions shared by the API tests."""
+import json
+
+SESSION_KEYS = {
+    "id", "group_id", "group_name", "activity_id", "activity_name",
+    "start_time", "end_time", "review_items_count",
+}
+
+
+def assert_error(response, status, code, *phrases):
+    """A JSON error of this status and code whose message holds each phrase."""
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.body)
+    assert body["code"] == code
+    assert set(body) == ({"error", "code", "request_id"} if status >= 500 else {"error", "code"})
+    for phrase in phrases:
+        assert phrase in body["error"]
+    return body

@@ -1,0 +1,111 @@
+"""DynamoDB failures: unreachable, throttled, or answering with an unexpected error."""
+import json
+import logging
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+import app as app_module
+from chalicelib.config import DYNAMODB_CONFIG, build_service
+from devtools.dynamodb_local import free_port
+from tests.helpers import assert_error
+
+VALID = {"group_id": 1, "study_activity_id": 1}
+
+
+def inject_error(client, operation, code, status=400):
+    """Make every ``operation`` call of a real client fail with this DynamoDB error code,
+    as botocore's Stubber does, while other operations still reach DynamoDB."""
+
+    def fail(**kwargs):
+        response = AWSResponse("http://fault", status, {}, None)
+        return response, {"Error": {"Code": code, "Message": f"injected {code}"}}
+
+    client.meta.events.register(f"before-call.dynamodb.{operation}", fail)
+
+
+def error_log_lines(caplog):
+    lines = [json.loads(r.getMessage()) for r in caplog.records if "error_reply" in r.getMessage()]
+    return lines
+
+
+def test_the_client_gives_up_within_seconds_not_minutes():
+    assert DYNAMODB_CONFIG.connect_timeout <= 2
+    assert DYNAMODB_CONFIG.read_timeout <= 3
+    assert DYNAMODB_CONFIG.retries == {"mode": "standard", "max_attempts": 3}
+
+
+def test_unreachable_dynamodb_is_503_with_retry_after(api, monkeypatch, caplog):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    environ = {**app_module.os.environ, **{
+        "GROUPS_TABLE": api.names["groups"],
+        "STUDY_ACTIVITIES_TABLE": api.names["study_activities"],
+        "STUDY_SESSIONS_TABLE": api.names["study_sessions"],
+    }}
+    monkeypatch.setattr(app_module, "_service", build_service(environ))
+
+    with caplog.at_level(logging.INFO):
+        response = api.post(VALID)
+
+    body = assert_error(response, 503, "unavailable", "retry")
+    assert response.headers["Retry-After"] == "1"
+    assert body["request_id"] == response.headers["X-Request-Id"]
+    [line] = error_log_lines(caplog)
+    assert line["code"] == "unavailable" and line["request_id"] == body["request_id"]
+    assert "EndpointConnectionError" in line["cause"]
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
+@pytest.mark.parametrize("operation", ["BatchGetItem", "PutItem"])
+def test_throttling_is_503_and_writes_nothing(api, code, operation):
+    inject_error(api.dynamodb, operation, code)
+
+    response = api.post(VALID)
+
+    assert_error(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "1"
+    api.dynamodb.meta.events.unregister(f"before-call.dynamodb.{operation}")
+    assert api.session_count() == 0
+
+
+def test_an_unexpected_dynamodb_error_is_500_without_internals(api, caplog):
+    inject_error(api.dynamodb, "PutItem", "AccessDeniedException")
+
+    with caplog.at_level(logging.INFO):
+        response = api.post(VALID)
+
+    body = assert_error(response, 500, "internal_error")
+    assert "AccessDenied" not in response.body.decode()
+    assert api.names["study_sessions"] not in response.body.decode()
+    [line] = error_log_lines(caplog)
+    assert line == {
+        "event": "error_reply", "request_id": body["request_id"], "method": "POST",
+        "path": "/api/study-sessions", "status": 500, "code": "internal_error",
+        "cause": "DynamoDB AccessDeniedException",
+    }
+
+
+def test_a_bug_is_500_without_exception_text(api, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise KeyError("lang-portal-local-study-sessions")
+
+    monkeypatch.setattr(app_module.service(), "create", broken)
+
+    with caplog.at_level(logging.INFO):
+        response = api.post(VALID)
+
+    assert_error(response, 500, "internal_error")
+    assert "lang-portal" not in response.body.decode()
+    [line] = error_log_lines(caplog)
+    assert "KeyError" in line["cause"]
+
+
+def test_a_client_error_reply_is_logged_once_with_its_cause(api, caplog):
+    with caplog.at_level(logging.INFO):
+        response = api.post({"group_id": 5, "study_activity_id": 1})
+
+    assert response.status_code == 404
+    [line] = error_log_lines(caplog)
+    assert line["status"] == 404 and line["cause"] == "Group 5 does not exist."

@@ -1,0 +1,64 @@
+"""The console test events in events/ replayed through the Lambda handler, app.app."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import app as app_module
+from tests.helpers import SESSION_KEYS
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+# What the README promises for each event.
+EXPECTED = {
+    "create-session.json": (201, {"group_name": "Core Verbs", "start_time": "2026-11-26T21:54:23Z"}),
+    "create-session-base64.json": (201, {"group_name": "Core Adjectives"}),
+    "validation-error.json": (400, {"code": "validation_error"}),
+    "unknown-group.json": (404, {"code": "not_found", "error": "Group 999 does not exist."}),
+}
+
+
+def lambda_context():
+    return SimpleNamespace(
+        aws_request_id="lambda-request-1", function_name="study-sessions-dev",
+        memory_limit_in_mb=512, get_remaining_time_in_millis=lambda: 20000,
+    )
+
+
+def test_every_event_file_has_a_documented_answer():
+    assert sorted(path.name for path in EVENTS.glob("*.json")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_console_event_gets_the_documented_answer(api, name):
+    event = json.loads((EVENTS / name).read_text())
+    status, expected_fields = EXPECTED[name]
+
+    result = app_module.app(event, lambda_context())
+
+    assert result["statusCode"] == status
+    assert result["headers"]["Content-Type"] == "application/json"
+    body = json.loads(result["body"])
+    assert expected_fields.items() <= body.items()
+    if status == 201:
+        assert set(body) == SESSION_KEYS
+        assert result["headers"]["Location"] == f"/api/study-sessions/{body['id']}"
+    assert api.session_count() == (1 if status == 201 else 0)
+
+
+def test_a_5xx_carries_the_api_gateway_request_id(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom in lang-portal-local-study-sessions")
+
+    monkeypatch.setattr(app_module.service(), "create", broken)
+    event = json.loads((EVENTS / "create-session.json").read_text())
+
+    result = app_module.app(event, lambda_context())
+
+    assert result["statusCode"] == 500
+    body = json.loads(result["body"])
+    assert body == {
+        "error": "The server could not complete the request.",
+        "code": "internal_error",
+        "request_id": "console-test-create-session",
+    }
