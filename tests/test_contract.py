@@ -1,0 +1,64 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document, matches the app's routes, and holds
+against the real `chalice local` + DynamoDB Local under schemathesis."""
+from pathlib import Path
+
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, seed, settings
+from openapi_spec_validator import validate
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+import app as app_module
+
+SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
+schema = schemathesis.openapi.from_path(str(SPEC))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+MIN_REQUESTS = 1000
+requests_sent = []
+
+
+def test_the_document_is_valid_openapi_3_1():
+    document = yaml.safe_load(SPEC.read_text())
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_the_document_describes_every_route_and_method_of_the_app():
+    document = yaml.safe_load(SPEC.read_text())
+    documented = {
+        (path, method.upper()) for path, item in document["paths"].items() for method in item
+    }
+    served = {
+        (path.replace("{session_id}", "{session_id}"), method)
+        for path, methods in app_module.app.routes.items()
+        for method in methods
+    }
+    assert documented == served
+
+
+@schema.parametrize()
+@seed(20261126)
+@settings(max_examples=110, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_server_keeps_the_contract(case, local_server):
+    requests_sent.append(case.operation.label)
+    case.call_and_validate(base_url=local_server.base_url, checks=CHECKS, timeout=10)
+
+
+def test_the_fuzzing_sent_at_least_1000_requests():
+    """Runs after the schemathesis tests above, in file order."""
+    print(f"schemathesis sent {len(requests_sent)} requests")
+    assert len(requests_sent) >= MIN_REQUESTS, len(requests_sent)
