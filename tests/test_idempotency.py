@@ -1,5 +1,5 @@
 """Exactly-once creation with Idempotency-Key, on moto and on DynamoDB Local."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ def test_a_repeated_key_with_the_same_payload_replays_the_first_answer(api):
 
 def test_a_defaulted_created_at_does_not_make_a_retry_a_new_payload(api, monkeypatch):
     first = api.post(BODY, headers={"Idempotency-Key": "retry-later"})
-    later = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2031, 1, 1, tzinfo=UTC)
     monkeypatch.setattr(app_module.service(), "_clock", lambda: later)
 
     again = api.post(BODY, headers={"Idempotency-Key": "retry-later"})
@@ -65,7 +65,8 @@ def test_different_keys_make_different_sessions(api):
 
 
 def test_a_refused_first_request_does_not_use_up_the_key(api):
-    assert api.post({"group_id": 9, "study_activity_id": 1}, headers={"Idempotency-Key": "k"}).status_code == 404
+    refused = api.post({"group_id": 9, "study_activity_id": 1}, headers={"Idempotency-Key": "k"})
+    assert refused.status_code == 404
 
     response = api.post(BODY, headers={"Idempotency-Key": "k"})
 
