@@ -82,12 +82,19 @@ class Api:
         self.dynamodb.put_item(TableName=self.names[logical], Item=to_item(item))
 
 
+    def restart(self):
+        """A new service, as in a fresh Lambda container: its reference cache is empty."""
+        environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}
+        app_module._service = build_service(environ, client=self.dynamodb)
+
+
 @pytest.fixture
 def api(dynamodb, table_names, monkeypatch):
-    environ = {table.env_var: table_names[logical] for logical, table in TABLES.items()}
-    monkeypatch.setattr(app_module, "_service", build_service(environ, client=dynamodb))
+    monkeypatch.setattr(app_module, "_service", None)
     with Client(app_module.app, stage_name="local") as client:
-        yield Api(client, dynamodb, table_names)
+        api = Api(client, dynamodb, table_names)
+        api.restart()
+        yield api
 
 
 class LocalServer:

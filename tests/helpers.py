@@ -17,3 +17,21 @@ def assert_error(response, status, code, *phrases):
     for phrase in phrases:
         assert phrase in body["error"]
     return body
+
+
+class DynamoDBCalls:
+    """Records the DynamoDB operations a client makes, by name."""
+
+    def __init__(self, client):
+        self.operations = []
+        self._client = client
+        client.meta.events.register("before-call.dynamodb", self._record, unique_id=id(self))
+
+    def _record(self, model, **_):
+        self.operations.append(model.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._client.meta.events.unregister("before-call.dynamodb", unique_id=id(self))

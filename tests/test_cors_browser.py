@@ -1,0 +1,158 @@
+"""CORS in a real browser: headless Chromium fetches from the API on another origin."""
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import websocket
+
+from devtools.dynamodb_local import free_port
+from devtools.local_run import start_chalice_local
+from devtools.processes import stop_process
+from devtools.stage import CONFIG_FILE, PROJECT_DIR
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--remote-debugging-port=0",
+]
+FETCHES = """
+(async () => {
+  const api = %s;
+  const out = {};
+  try {
+    const post = await fetch(api + "/api/study-sessions", {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "Idempotency-Key": %s},
+      body: JSON.stringify({group_id: 1, study_activity_id: 1}),
+    });
+    out.post = {status: post.status, body: await post.json(), location: post.headers.get("Location")};
+    const get = await fetch(api + out.post.location);
+    out.get = {status: get.status, body: await get.json()};
+  } catch (error) {
+    out.error = String(error);
+  }
+  return JSON.stringify(out);
+})()
+"""
+
+
+class Browser:
+    """Headless Chromium driven over the Chrome DevTools protocol."""
+
+    def __init__(self, profile: Path):
+        self.process = subprocess.Popen(
+            [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        port_file = profile / "DevToolsActivePort"
+        for _ in range(150):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            time.sleep(0.2)
+        port = int(port_file.read_text().splitlines()[0])
+        [page] = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+                  if t["type"] == "page"]
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+        self._id = 0
+
+    def send(self, method, **params):
+        self._id += 1
+        self.socket.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self._id:
+                return message["result"]
+
+    def open(self, url):
+        self.send("Page.navigate", url=url)
+        for _ in range(100):
+            state = self.evaluate("document.readyState + ' ' + location.href")
+            if state == f"complete {url}":
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"page {url} did not load")
+
+    def evaluate(self, expression):
+        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True,
+                           returnByValue=True)
+        return result["result"]["value"]
+
+    def close(self):
+        self.socket.close()
+        stop_process(self.process)
+
+
+@pytest.fixture(scope="module")
+def page_port():
+    """A loopback server for the frontend's page, on an origin of its own."""
+    with tempfile.TemporaryDirectory() as root:
+        Path(root, "index.html").write_text("<!doctype html><title>lang-portal</title><p>portal</p>")
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield server.server_address[1]
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def api_for_origin(local_server, page_port, tmp_path_factory):
+    """chalice local whose stage config allows only the page's origin, http://127.0.0.1:PORT."""
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy(PROJECT_DIR / "app.py", project)
+    shutil.copytree(PROJECT_DIR / "chalicelib", project / "chalicelib")
+    config = json.loads(CONFIG_FILE.read_text())
+    config["stages"]["local"]["environment_variables"]["CORS_ALLOW_ORIGIN"] = f"http://127.0.0.1:{page_port}"
+    (project / ".chalice").mkdir()
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    port = free_port()
+    log = project / "chalice-local.log"
+    process = start_chalice_local(port, local_server.dynamodb.meta.endpoint_url, project, log)
+    yield f"http://127.0.0.1:{port}", log
+    stop_process(process)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    browser = Browser(tmp_path / "profile")
+    yield browser
+    browser.close()
+
+
+def test_the_allowed_origin_can_post_json_and_read_the_session(browser, page_port, api_for_origin,
+                                                               local_server):
+    api, log = api_for_origin
+    before = local_server.session_count()
+    browser.open(f"http://127.0.0.1:{page_port}/index.html")
+
+    result = json.loads(browser.evaluate(FETCHES % (json.dumps(api), json.dumps("browser-1"))))
+
+    assert "error" not in result, result
+    assert result["post"]["status"] == 201
+    assert result["post"]["location"] == f"/api/study-sessions/{result['post']['body']['id']}"
+    assert result["get"] == {"status": 200, "body": result["post"]["body"]}
+    assert local_server.session_count() == before + 1
+    assert '"OPTIONS /api/study-sessions HTTP/1.1" 200' in log.read_text()
+
+
+def test_another_origin_is_blocked_by_the_browser_and_writes_nothing(browser, page_port, api_for_origin,
+                                                                      local_server):
+    api, log = api_for_origin
+    before = local_server.session_count()
+    requests_before = log.read_text()
+    browser.open(f"http://localhost:{page_port}/index.html")
+
+    result = json.loads(browser.evaluate(FETCHES % (json.dumps(api), json.dumps("browser-2"))))
+
+    assert result == {"error": "TypeError: Failed to fetch"}
+    assert local_server.session_count() == before
+    served = log.read_text()[len(requests_before):]
+    assert '"OPTIONS /api/study-sessions HTTP/1.1" 200' in served
+    assert "POST /api/study-sessions" not in served
