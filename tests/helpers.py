@@ -24,14 +24,17 @@ class DynamoDBCalls:
 
     def __init__(self, client):
         self.operations = []
+        self.tables = []  # (operation, tables it named)
         self._client = client
-        client.meta.events.register("before-call.dynamodb", self._record, unique_id=id(self))
+        client.meta.events.register("before-parameter-build.dynamodb", self._record, unique_id=id(self))
 
-    def _record(self, model, **_):
+    def _record(self, model, params, **_):
         self.operations.append(model.name)
+        named = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
+        self.tables.append((model.name, named))
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self._client.meta.events.unregister("before-call.dynamodb", unique_id=id(self))
+        self._client.meta.events.unregister("before-parameter-build.dynamodb", unique_id=id(self))

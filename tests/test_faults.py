@@ -30,8 +30,8 @@ def error_log_lines(caplog):
 
 
 def test_the_client_gives_up_within_seconds_not_minutes():
-    assert DYNAMODB_CONFIG.connect_timeout <= 2
-    assert DYNAMODB_CONFIG.read_timeout <= 3
+    assert DYNAMODB_CONFIG.connect_timeout <= 1
+    assert DYNAMODB_CONFIG.read_timeout <= 2
     assert DYNAMODB_CONFIG.retries == {"mode": "standard", "max_attempts": 3}
 
 
