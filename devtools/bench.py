@@ -1,0 +1,280 @@
+"""`make bench`: what a create costs, beside the floor, on DynamoDB Local started here.
+
+    python -m devtools.bench [--quick] [--out bench/results.json]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+from botocore.stub import Stubber
+from chalice import Chalice
+
+from devtools import dynamodb_local
+from devtools.cold_start import Context, proxy_event
+from devtools.load import post_in_parallel
+from devtools.local_run import start_chalice_local
+from devtools.package import package
+from devtools.processes import stop_process
+from devtools.provision import ensure_tables, seed_reference_data
+from devtools.stage import PROJECT_DIR, stage_environment, table_names
+
+STAGE = "local"
+FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16}
+QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4}
+BODY = {"group_id": 1, "study_activity_id": 1}
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(samples, fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def fresh_app(environ: dict):
+    """app with a new service (empty reference cache) built on the given client environment."""
+    import app
+    from chalicelib.config import build_service
+
+    app._service = build_service(environ)
+    return app
+
+
+def count_calls(app, event) -> int:
+    calls = []
+    client = app.service()._store._client
+    client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="bench-count"
+    )
+    try:
+        app.app(event, Context())
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", unique_id="bench-count")
+    return len(calls)
+
+
+def measure_calls(environ: dict) -> dict:
+    progress("DynamoDB calls per create")
+    app = fresh_app(environ)
+    cold = count_calls(app, proxy_event(BODY))
+    warm = count_calls(app, proxy_event(BODY))
+    keyed = proxy_event(BODY, headers={"Idempotency-Key": str(uuid.uuid4())})
+    idempotent = count_calls(app, keyed)
+    replay = count_calls(app, keyed)
+    unknown = count_calls(app, proxy_event({"group_id": 999_999, "study_activity_id": 1}))
+    return {"ddb_calls_warm": warm, "ddb_calls_cold": cold, "ddb_calls_idempotent": idempotent,
+            "ddb_calls_replay": replay, "ddb_calls_unknown_group": unknown}
+
+
+def measure_warm(environ: dict, count: int) -> dict:
+    progress(f"warm latency: {count} creates through app.app, interleaved with raw PutItem")
+    app = fresh_app(environ)
+    client = boto3.client("dynamodb")
+    table = environ["STUDY_SESSIONS_TABLE"]
+    created_at = "2026-11-26T21:54:23Z"
+    for _ in range(20):
+        app.app(proxy_event(BODY), Context())
+    handler, floor = [], []
+    for _ in range(count):
+        event = proxy_event(BODY)
+        start = time.perf_counter()
+        answer = app.app(event, Context())
+        handler.append(time.perf_counter() - start)
+        assert answer["statusCode"] == 201, answer
+        item = {"id": {"S": str(uuid.uuid4())}, "group_id": {"N": "1"}, "study_activity_id": {"N": "1"},
+                "created_at": {"S": created_at}, "feed": {"S": "all"}}
+        start = time.perf_counter()
+        client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(id)")
+        floor.append(time.perf_counter() - start)
+    warm_p50, floor_p50 = statistics.median(handler) * 1000, statistics.median(floor) * 1000
+    return {"warm_p50_ms": round(warm_p50, 3), "warm_p99_ms": round(percentile(handler, 0.99) * 1000, 3),
+            "floor_p50_ms": round(floor_p50, 3), "floor_p99_ms": round(percentile(floor, 0.99) * 1000, 3),
+            "warm_p50_ratio": round(warm_p50 / floor_p50, 3)}
+
+
+def measure_overhead(environ: dict, count: int) -> dict:
+    progress(f"handler overhead: {count} stubbed creates vs a one-line Chalice route")
+    app = fresh_app(environ)
+    client = app.service()._store._client
+    with Stubber(client) as stub:
+        stub.add_response("batch_get_item", {"Responses": {
+            environ["GROUPS_TABLE"]: [{"id": {"N": "1"}, "name": {"S": "Core Verbs"}}],
+            environ["STUDY_ACTIVITIES_TABLE"]: [{"id": {"N": "1"}, "name": {"S": "Typing Tutor"}}],
+        }})
+        for _ in range(count + 1):
+            stub.add_response("put_item", {})
+        app.app(proxy_event(BODY), Context())
+        ours = []
+        for _ in range(count):
+            event = proxy_event(BODY)
+            start = time.perf_counter()
+            app.app(event, Context())
+            ours.append(time.perf_counter() - start)
+    bare = Chalice(app_name="bare")
+    bare.route("/api/study-sessions", methods=["POST"])(lambda: {"ok": True})
+    theirs = []
+    for _ in range(count):
+        event = proxy_event(BODY)
+        start = time.perf_counter()
+        bare(event, Context())
+        theirs.append(time.perf_counter() - start)
+    put_only = []
+    with Stubber(client) as stub:
+        for _ in range(count):
+            stub.add_response("put_item", {})
+            start = time.perf_counter()
+            client.put_item(TableName=environ["STUDY_SESSIONS_TABLE"], Item={"id": {"S": "x"}})
+            put_only.append(time.perf_counter() - start)
+    ours_p50, theirs_p50 = statistics.median(ours) * 1e6, statistics.median(theirs) * 1e6
+    return {"overhead_p50_us": round(ours_p50, 1), "bare_route_p50_us": round(theirs_p50, 1),
+            "overhead_ratio": round(ours_p50 / theirs_p50, 2),
+            "stubbed_put_item_p50_us": round(statistics.median(put_only) * 1e6, 1)}
+
+
+def measure_cold(environ: dict, runs: int) -> dict:
+    progress(f"cold start: {runs} fresh processes each, alternating")
+    samples = {"app": [], "baseline": []}
+    env = {**os.environ, **environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for _ in range(runs):
+        for kind in ("app", "baseline"):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "devtools.cold_start", kind], cwd=PROJECT_DIR,
+                           env=env, check=True)
+            samples[kind].append(time.perf_counter() - start)
+    app_ms = statistics.median(samples["app"]) * 1000
+    base_ms = statistics.median(samples["baseline"]) * 1000
+    return {"cold_start_ms": round(app_ms, 1), "cold_baseline_ms": round(base_ms, 1),
+            "cold_start_ratio": round(app_ms / base_ms, 3)}
+
+
+def measure_load(server, client, names, count: int, threads: int) -> dict:
+    progress(f"load: {count} creates from {threads} threads through chalice local")
+
+    def sessions():
+        pages = client.get_paginator("query").paginate(
+            TableName=names["study_sessions"], IndexName="by_group", Select="COUNT",
+            KeyConditionExpression="group_id = :g", ExpressionAttributeValues={":g": {"N": "2"}})
+        return sum(page["Count"] for page in pages)
+
+    before = sessions()
+
+    overflows = listen_overflows()
+    start = time.perf_counter()
+    replies = post_in_parallel(server, {"group_id": 2, "study_activity_id": 1}, count, threads)
+    elapsed = time.perf_counter() - start
+    overflows = listen_overflows() - overflows
+    created = sum(1 for reply in replies if reply.status == 201)
+    failures = {}
+    for reply in replies:
+        if reply.status != 201:
+            kind = reply.failure or str(reply.status)
+            failures[kind] = failures.get(kind, 0) + 1
+    latencies = [reply.seconds for reply in replies]
+    return {"load_requests": count, "load_threads": threads, "load_rps": round(count / elapsed, 1),
+            "load_p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "load_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "load_errors": count - created, "load_lost": created - (sessions() - before),
+            "load_listen_overflows": overflows, "load_failures": failures}
+
+
+def listen_overflows() -> int:
+    """The kernel's count of connections dropped because a listen queue was full."""
+    names, values = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()[:2]]
+    return int(dict(zip(names, values, strict=True))["ListenOverflows"])
+
+
+def measure_zip() -> dict:
+    progress("Lambda zip from make package")
+    with tempfile.TemporaryDirectory() as out:
+        template = package("dev", Path(out) / "dev")
+        return {"zip_bytes": (template.parent / "deployment.zip").stat().st_size}
+
+
+def machine(jar_dir: Path) -> dict:
+    return {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+            "boto3": boto3.__version__, "dynamodb_local": dynamodb_local.version(jar_dir)}
+
+
+def markdown(results: dict) -> str:
+    rows = [
+        ("DynamoDB calls per create: warm / cold / with key / replay / unknown group",
+         "{ddb_calls_warm} / {ddb_calls_cold} / {ddb_calls_idempotent} / {ddb_calls_replay} / "
+         "{ddb_calls_unknown_group}", "design: 1 warm, 2 cold"),
+        ("Warm create through app.app, p50 / p99", "{warm_p50_ms} ms / {warm_p99_ms} ms", ""),
+        ("Raw PutItem (floor), p50 / p99", "{floor_p50_ms} ms / {floor_p99_ms} ms", ""),
+        ("Warm p50 ratio to the floor", "{warm_p50_ratio}", "lower is better; 1 is the floor"),
+        ("Handler overhead without I/O, p50", "{overhead_p50_us} µs vs {bare_route_p50_us} µs",
+         "vs one-line Chalice route"),
+        ("Overhead ratio", "{overhead_ratio}", "of which botocore's own stubbed PutItem: "
+         "{stubbed_put_item_p50_us} µs"),
+        ("Cold start to first create, median", "{cold_start_ms} ms vs {cold_baseline_ms} ms",
+         "vs bare Chalice + boto3 PutItem"),
+        ("Cold start ratio", "{cold_start_ratio}", ""),
+        ("Load via chalice local", "{load_requests} creates, {load_threads} threads: {load_rps} req/s, "
+         "p50 {load_p50_ms} ms, p99 {load_p99_ms} ms", ""),
+        ("Load errors / lost writes", "{load_errors} / {load_lost}", "must be 0 / 0"),
+        ("Connections the kernel dropped from a full listen queue during the load",
+         "{load_listen_overflows}", "each costs the client a 1 s SYN retry"),
+        ("Lambda zip", "{zip_bytes} bytes", "limit in tests: 65536"),
+    ]
+    lines = ["| measure | result | note |", "|---|---|---|"]
+    lines += [f"| {name} | {value.format(**results)} | {note.format(**results)} |"
+              for name, value, note in rows]
+    lines.append(f"\nMachine: {results['cpu_count']} CPUs, Python {results['python']}, "
+                 f"boto3 {results['boto3']}, DynamoDB Local {results['dynamodb_local']}.")
+    return "\n".join(lines)
+
+
+def run(counts: dict) -> dict:
+    port = dynamodb_local.free_port()
+    with dynamodb_local.DynamoDBLocal(port) as database:
+        names = table_names(STAGE)
+        client = dynamodb_local.client(database.endpoint)
+        ensure_tables(client, names)
+        seed_reference_data(client, names)
+        environ = {**stage_environment(STAGE), **dynamodb_local.LOCAL_CREDENTIALS,
+                   "AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
+        os.environ.update(environ)
+        results = machine(database.jar_dir)
+        results.update(measure_calls(environ))
+        results.update(measure_warm(environ, counts["warm"]))
+        results.update(measure_overhead(environ, counts["overhead"]))
+        results.update(measure_cold(environ, counts["cold"]))
+        api = start_chalice_local(dynamodb_local.free_port(), database.endpoint,
+                                  log_path=Path(tempfile.gettempdir()) / "bench-chalice-local.log")
+        try:
+            results.update(measure_load(f"http://127.0.0.1:{api.args[-1]}", client, names,
+                                        counts["load"], counts["threads"]))
+        finally:
+            stop_process(api)
+    results.update(measure_zip())
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny counts, for a smoke test")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results.json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = run(QUICK if args.quick else FULL)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(markdown(results))
+    progress(f"done in {time.perf_counter() - started:.0f} s; figures in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

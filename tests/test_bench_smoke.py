@@ -1,0 +1,28 @@
+"""`make bench` runs end to end (with tiny counts) and keeps its stable keys and design figures."""
+import json
+import subprocess
+import sys
+
+from devtools.stage import PROJECT_DIR
+
+KEYS = {
+    "ddb_calls_warm", "ddb_calls_cold", "ddb_calls_idempotent", "warm_p50_ms", "floor_p50_ms",
+    "warm_p50_ratio", "overhead_p50_us", "overhead_ratio", "cold_start_ms", "cold_baseline_ms",
+    "cold_start_ratio", "load_rps", "load_p99_ms", "load_errors", "load_lost", "zip_bytes",
+    "cpu_count", "python", "boto3", "dynamodb_local",
+}
+
+
+def test_the_quick_bench_reports_every_figure_and_meets_the_call_budget(tmp_path):
+    out = tmp_path / "results.json"
+
+    run = subprocess.run([sys.executable, "-m", "devtools.bench", "--quick", "--out", str(out)],
+                         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert KEYS <= set(results)
+    calls = (results["ddb_calls_warm"], results["ddb_calls_cold"], results["ddb_calls_idempotent"])
+    assert calls == (1, 2, 1)
+    assert results["load_errors"] == 0 and results["load_lost"] == 0
+    assert "| Load errors / lost writes | 0 / 0 |" in run.stdout
