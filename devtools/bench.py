@@ -43,17 +43,17 @@ def percentile(samples, fraction: float) -> float:
 
 
 def fresh_app(environ: dict):
-    """app with a new service (empty reference cache) built on the given client environment."""
+    """app with a new service (empty reference cache), and the DynamoDB client it uses."""
     import app
-    from chalicelib.config import build_service
+    from chalicelib.config import build_service, dynamodb_client
 
-    app._service = build_service(environ)
-    return app
+    client = dynamodb_client()
+    app._service = build_service(environ, client)
+    return app, client
 
 
-def count_calls(app, event) -> int:
+def count_calls(app, client, event) -> int:
     calls = []
-    client = app.service()._store._client
     client.meta.events.register(
         "before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="bench-count"
     )
@@ -66,20 +66,20 @@ def count_calls(app, event) -> int:
 
 def measure_calls(environ: dict) -> dict:
     progress("DynamoDB calls per create")
-    app = fresh_app(environ)
-    cold = count_calls(app, proxy_event(BODY))
-    warm = count_calls(app, proxy_event(BODY))
+    app, client = fresh_app(environ)
+    cold = count_calls(app, client, proxy_event(BODY))
+    warm = count_calls(app, client, proxy_event(BODY))
     keyed = proxy_event(BODY, headers={"Idempotency-Key": str(uuid.uuid4())})
-    idempotent = count_calls(app, keyed)
-    replay = count_calls(app, keyed)
-    unknown = count_calls(app, proxy_event({"group_id": 999_999, "study_activity_id": 1}))
+    idempotent = count_calls(app, client, keyed)
+    replay = count_calls(app, client, keyed)
+    unknown = count_calls(app, client, proxy_event({"group_id": 999_999, "study_activity_id": 1}))
     return {"ddb_calls_warm": warm, "ddb_calls_cold": cold, "ddb_calls_idempotent": idempotent,
             "ddb_calls_replay": replay, "ddb_calls_unknown_group": unknown}
 
 
 def measure_warm(environ: dict, count: int) -> dict:
     progress(f"warm latency: {count} creates through app.app, interleaved with raw PutItem")
-    app = fresh_app(environ)
+    app, _ = fresh_app(environ)
     client = boto3.client("dynamodb")
     table = environ["STUDY_SESSIONS_TABLE"]
     created_at = "2026-11-26T21:54:23Z"
@@ -105,8 +105,7 @@ def measure_warm(environ: dict, count: int) -> dict:
 
 def measure_overhead(environ: dict, count: int) -> dict:
     progress(f"handler overhead: {count} stubbed creates vs a one-line Chalice route")
-    app = fresh_app(environ)
-    client = app.service()._store._client
+    app, client = fresh_app(environ)
     with Stubber(client) as stub:
         stub.add_response("batch_get_item", {"Responses": {
             environ["GROUPS_TABLE"]: [{"id": {"N": "1"}, "name": {"S": "Core Verbs"}}],

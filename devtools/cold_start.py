@@ -7,9 +7,10 @@ The stage's table names and AWS_ENDPOINT_URL_DYNAMODB come from the environment.
 import json
 import sys
 import uuid
+from typing import Optional
 
 
-def proxy_event(body: dict, headers: dict = None, path: str = "/api/study-sessions") -> dict:
+def proxy_event(body: dict, headers: Optional[dict] = None, path: str = "/api/study-sessions") -> dict:
     """An API Gateway REST proxy event of a POST, as Lambda receives it."""
     headers = {"Content-Type": "application/json", **(headers or {})}
     return {

@@ -1,11 +1,11 @@
 """The console test events in events/ replayed through the Lambda handler, app.app."""
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 import app as app_module
+from devtools.cold_start import Context
 from tests.helpers import SESSION_KEYS
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -18,13 +18,6 @@ EXPECTED = {
 }
 
 
-def lambda_context():
-    return SimpleNamespace(
-        aws_request_id="lambda-request-1", function_name="study-sessions-dev",
-        memory_limit_in_mb=512, get_remaining_time_in_millis=lambda: 20000,
-    )
-
-
 def test_every_event_file_has_a_documented_answer():
     assert sorted(path.name for path in EVENTS.glob("*.json")) == sorted(EXPECTED)
 
@@ -34,7 +27,7 @@ def test_console_event_gets_the_documented_answer(api, name):
     event = json.loads((EVENTS / name).read_text())
     status, expected_fields = EXPECTED[name]
 
-    result = app_module.app(event, lambda_context())
+    result = app_module.app(event, Context())
 
     assert result["statusCode"] == status
     assert result["headers"]["Content-Type"] == "application/json"
@@ -53,7 +46,7 @@ def test_a_5xx_carries_the_api_gateway_request_id(api, monkeypatch):
     monkeypatch.setattr(app_module.service(), "create", broken)
     event = json.loads((EVENTS / "create-session.json").read_text())
 
-    result = app_module.app(event, lambda_context())
+    result = app_module.app(event, Context())
 
     assert result["statusCode"] == 500
     body = json.loads(result["body"])
