@@ -8,7 +8,7 @@ STAGE ?= dev
 # The virtualenv is (re)built whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet pip==26.2.1  # chalice 1.34 needs pip<26.3
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
