@@ -3,6 +3,7 @@ and the one middleware that turns every error into {"error", "code"} JSON."""
 import functools
 import json
 import logging
+import traceback
 from typing import Any, Callable
 
 from chalice import CORSConfig, Response
@@ -95,17 +96,17 @@ def _error_response(app, request: Request, error: ApiError, cors: CORSConfig) ->
     body = {"error": error.message, "code": error.code}
     if error.status >= 500:
         body["request_id"] = request_id
-    app.log.log(
-        logging.ERROR if error.status >= 500 else logging.INFO,
-        json.dumps({
-            "event": "error_reply",
-            "request_id": request_id,
-            "method": getattr(request, "method", None),
-            "path": getattr(request, "path", None),
-            "status": error.status,
-            "code": error.code,
-            "cause": error.cause or error.message,
-        }),
-    )
+    line = {
+        "event": "error_reply",
+        "request_id": request_id,
+        "method": getattr(request, "method", None),
+        "path": getattr(request, "path", None),
+        "status": error.status,
+        "code": error.code,
+        "cause": error.cause or error.message,
+    }
+    if error.status >= 500 and error.__cause__ is not None:
+        line["traceback"] = "".join(traceback.format_exception(error.__cause__))
+    app.log.log(logging.ERROR if error.status >= 500 else logging.INFO, json.dumps(line))
     headers = {**cors.get_access_control_headers(), **error.headers, "X-Request-Id": request_id}
     return Response(body=body, status_code=error.status, headers=headers)

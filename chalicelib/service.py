@@ -90,12 +90,17 @@ class StudySessionService:
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
         if session is None:
             raise NotFound("This study session does not exist.")
+        return self._named([session])[0]
+
+    def _named(self, sessions: list) -> list:
+        """Sessions as JSON, with group and activity names read once for all of them."""
         groups, activities = self._references.lookup(
-            [session["group_id"]], [session["study_activity_id"]]
+            {s["group_id"] for s in sessions}, {s["study_activity_id"] for s in sessions}
         )
-        return session_json(
-            session, groups.get(session["group_id"]), activities.get(session["study_activity_id"])
-        )
+        return [
+            session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
+            for s in sessions
+        ]
 
     def list_all(self, limit: Optional[str], cursor: Optional[str]) -> dict:
         return self._session_page(SESSIONS_NEWEST, FEED_ALL, limit, cursor)
@@ -116,15 +121,9 @@ class StudySessionService:
         scope = f"{index.name}:{partition_value}"
         size, after = parse_limit(limit), decode_cursor(cursor, scope, (str, str))
         sessions, more = self._store.query_sessions(index, partition_value, size, after)
-        groups, activities = self._references.lookup(
-            {s["group_id"] for s in sessions}, {s["study_activity_id"] for s in sessions}
-        )
         last = sessions[-1] if sessions else None
         return page_json(
-            [
-                session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
-                for s in sessions
-            ],
+            self._named(sessions),
             encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
         )
 

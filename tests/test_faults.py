@@ -80,6 +80,7 @@ def test_an_unexpected_dynamodb_error_is_500_without_internals(api, caplog):
     assert "AccessDenied" not in response.body.decode()
     assert api.names["study_sessions"] not in response.body.decode()
     [line] = error_log_lines(caplog)
+    assert line.pop("traceback").startswith("Traceback")
     assert line == {
         "event": "error_reply", "request_id": body["request_id"], "method": "POST",
         "path": "/api/study-sessions", "status": 500, "code": "internal_error",
@@ -100,6 +101,7 @@ def test_a_bug_is_500_without_exception_text(api, monkeypatch, caplog):
     assert "lang-portal" not in response.body.decode()
     [line] = error_log_lines(caplog)
     assert "KeyError" in line["cause"]
+    assert "lang-portal-local-study-sessions" in line["traceback"]
 
 
 def test_a_client_error_reply_is_logged_once_with_its_cause(api, caplog):
