@@ -24,7 +24,7 @@ from devtools.load import post_in_parallel
 from devtools.local_run import start_chalice_local
 from devtools.package import package
 from devtools.processes import stop_process
-from devtools.provision import ensure_tables, seed_reference_data
+from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, stage_environment, table_names
 
 STAGE = "local"
@@ -240,8 +240,7 @@ def run(counts: dict) -> dict:
     with dynamodb_local.DynamoDBLocal(port) as database:
         names = table_names(STAGE)
         client = dynamodb_local.client(database.endpoint)
-        ensure_tables(client, names)
-        seed_reference_data(client, names)
+        provision(client, names)
         environ = {**stage_environment(STAGE), **dynamodb_local.LOCAL_CREDENTIALS,
                    "AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
         os.environ.update(environ)

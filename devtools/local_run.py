@@ -16,7 +16,7 @@ from typing import Optional
 from devtools import dynamodb_local
 from devtools.dynamodb_local import DynamoDBLocal, port_is_free
 from devtools.processes import SetupError, stop_process, wait_until_answering
-from devtools.provision import ensure_tables, seed_reference_data
+from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, table_names
 
 STAGE = "local"
@@ -77,8 +77,7 @@ def run(data_dir: Path) -> None:
         database.start()
         names = table_names(STAGE)
         client = dynamodb_local.client(database.endpoint)
-        created = ensure_tables(client, names)
-        seed_reference_data(client, names)
+        created = provision(client, names)
         print(f"DynamoDB Local on {database.endpoint}, data in {data_dir}; "
               f"tables created now: {len(created)} of {len(names)}", flush=True)
         api = start_chalice_local(api_port, database.endpoint)

@@ -52,6 +52,13 @@ def seed_reference_data(client, names: Mapping[str, str]) -> None:
                 pass
 
 
+def provision(client, names: Mapping[str, str]) -> list:
+    """Missing tables created, reference data loaded; returns the tables created now."""
+    created = ensure_tables(client, names)
+    seed_reference_data(client, names)
+    return created
+
+
 def delete_tables(client, names: Mapping[str, str]) -> None:
     for name in names.values():
         client.delete_table(TableName=name)

@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from devtools import dynamodb_local
-from devtools.provision import delete_tables, ensure_tables, seed_reference_data
+from devtools.provision import delete_tables, provision
 from devtools.stage import stage_environment
 
 # As `chalice local` and Lambda do, the stage's variables are set before app is imported.
@@ -44,8 +44,7 @@ def table_names(dynamodb):
     """Fresh, seeded tables with names of this test's own."""
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     names = {logical: f"{prefix}-{logical}" for logical in TABLES}
-    ensure_tables(dynamodb, names)
-    seed_reference_data(dynamodb, names)
+    provision(dynamodb, names)
     yield names
     delete_tables(dynamodb, names)
 
@@ -123,8 +122,7 @@ def local_server(dynamodb_local_server, tmp_path_factory):
 
     client = dynamodb_local.client(dynamodb_local_server.endpoint)
     names = table_names("local")
-    ensure_tables(client, names)
-    seed_reference_data(client, names)
+    provision(client, names)
     port = dynamodb_local.free_port()
     log = tmp_path_factory.mktemp("chalice-local") / "chalice-local.log"
     process = start_chalice_local(port, dynamodb_local_server.endpoint, log_path=log)
