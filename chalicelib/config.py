@@ -2,7 +2,7 @@
 
 The endpoint comes from botocore's own AWS_ENDPOINT_URL_DYNAMODB when set."""
 import os
-from typing import Mapping
+from typing import Mapping, Optional
 
 import boto3
 from botocore.config import Config
@@ -25,8 +25,9 @@ DYNAMODB_CONFIG = Config(
 EXPOSED_HEADERS = ["Location", "Idempotent-Replayed", "Retry-After", "X-Request-Id"]
 
 
-def table_names(environ: Mapping[str, str] = os.environ) -> dict:
+def table_names(environ: Optional[Mapping[str, str]] = None) -> dict:
     """Logical table name -> the stage's DynamoDB table name."""
+    environ = os.environ if environ is None else environ
     missing = [table.env_var for table in TABLES.values() if not environ.get(table.env_var)]
     if missing:
         raise InternalError(cause=f"environment variables not set: {', '.join(missing)}")
@@ -37,7 +38,9 @@ def dynamodb_client():
     return boto3.client("dynamodb", config=DYNAMODB_CONFIG)
 
 
-def build_service(environ: Mapping[str, str] = os.environ, client=None) -> StudySessionService:
+def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> StudySessionService:
+    """Reads the environment when called, not when imported: Chalice's test client sets the
+    stage's variables only while a request runs (it swaps ``os.environ`` itself)."""
     names = table_names(environ)
     store = DynamoStore(
         client or dynamodb_client(),
@@ -48,7 +51,8 @@ def build_service(environ: Mapping[str, str] = os.environ, client=None) -> Study
     return StudySessionService(store, ReferenceCache(store))
 
 
-def cors_config(environ: Mapping[str, str] = os.environ) -> CORSConfig:
+def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:
+    environ = os.environ if environ is None else environ
     return CORSConfig(
         allow_origin=environ.get("CORS_ALLOW_ORIGIN", "*"),
         allow_headers=["Idempotency-Key"],

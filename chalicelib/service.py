@@ -56,7 +56,8 @@ class StudySessionService:
     def create(self, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """The new session's JSON, and whether it was a replay of an earlier create."""
         key = parse_idempotency_key(idempotency_key)
-        new = parse_new_session(body)
+        now = self._clock()
+        new = parse_new_session(body, now)
         groups, activities = self._references.lookup([new.group_id], [new.study_activity_id])
         absent = []
         if new.group_id not in groups:
@@ -69,7 +70,7 @@ class StudySessionService:
             "id": str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key) if key else uuid.uuid4()),
             "group_id": new.group_id,
             "study_activity_id": new.study_activity_id,
-            "created_at": new.created_at or format_timestamp(self._clock()),
+            "created_at": new.created_at or format_timestamp(now),
             "feed": FEED_ALL,
         }
         if key:

@@ -3,8 +3,8 @@ import json
 import re
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any, List, Optional, Tuple
 
 from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -12,6 +12,7 @@ MAX_ID = 2**53 - 1
 MAX_BODY_BYTES = 16 * 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_SESSION_ID_LENGTH = 64
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of our clock a created_at may be
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -51,16 +52,41 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise ValidationFailed("The body is not valid UTF-8.") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_members)
+    except DuplicateMember as error:
+        raise ValidationFailed(
+            f"The member {json.dumps(error.name)} appears more than once in a JSON object; "
+            "send each member once."
+        ) from None
     except (ValueError, RecursionError):
         raise ValidationFailed("The body is not valid JSON.") from None
+
+
+class DuplicateMember(Exception):
+    """Parsers disagree on which duplicate wins, so a proxy and this API could read two requests."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _unique_members(pairs: List[Tuple[str, Any]]) -> dict:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateMember(name)
+            seen.add(name)
+    return members
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(name)
 
 
-def parse_new_session(body: Any) -> NewSession:
+def parse_new_session(body: Any, now: datetime) -> NewSession:
+    """``now`` is the server's clock: a created_at later than MAX_CLOCK_SKEW past it is refused."""
     if not isinstance(body, dict):
         raise ValidationFailed(
             "The body must be a JSON object with group_id and study_activity_id."
@@ -81,7 +107,7 @@ def parse_new_session(body: Any) -> NewSession:
     created_at = None
     if "created_at" in body:
         try:
-            created_at = parse_timestamp(body["created_at"])
+            created_at = parse_timestamp(body["created_at"], latest=now + MAX_CLOCK_SKEW)
         except ValidationFailed as error:
             problems.append(error.message)
     if problems:
@@ -108,7 +134,7 @@ def is_plausible_session_id(text: str) -> bool:
     return 0 < len(text) <= MAX_SESSION_ID_LENGTH
 
 
-def parse_timestamp(value: Any) -> str:
+def parse_timestamp(value: Any, latest: Optional[datetime] = None) -> str:
     problem = (
         "created_at must be an RFC 3339 timestamp with an offset, "
         f"for example {TIMESTAMP_EXAMPLE}."
@@ -116,10 +142,16 @@ def parse_timestamp(value: Any) -> str:
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValidationFailed(problem)
     try:
-        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        return format_timestamp(moment.astimezone(UTC))
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValidationFailed(f"created_at is not a real date and time: {value}.") from None
+    if latest is not None and moment > latest:
+        minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+        raise ValidationFailed(
+            f"created_at is in the future: {value} is more than {minutes} minutes "
+            f"after the server's clock ({format_timestamp(latest - MAX_CLOCK_SKEW)})."
+        )
+    return format_timestamp(moment)
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -97,6 +97,10 @@ def test_cors_headers_come_with_the_created_session(api):
          ["created_at is not a real date"]),
         ({"group_id": 1, "study_activity_id": 1, "notes": "x", "user_id": 1},
          ["Unknown field(s): notes, user_id"]),
+        ({"group_id": 1, "study_activity_id": 1, "created_at": "9999-12-31T23:59:59Z"},
+         ["created_at is in the future", "more than 5 minutes"]),
+        ('{"group_id": 1, "group_id": 2, "study_activity_id": 1}',
+         ['The member "group_id" appears more than once']),
     ],
 )
 def test_invalid_input_is_400_naming_the_problem_and_writes_nothing(api, body, phrases):

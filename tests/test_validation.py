@@ -1,4 +1,6 @@
 """Validation is pure: these tests touch no AWS at all."""
+from datetime import UTC, datetime
+
 import pytest
 
 from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -15,38 +17,40 @@ from chalicelib.validation import (
     parse_timestamp,
 )
 
+NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+
 
 def test_a_minimal_body_is_accepted_with_no_timestamp():
-    assert parse_new_session({"group_id": 1, "study_activity_id": 2}) == NewSession(1, 2, None)
+    assert parse_new_session({"group_id": 1, "study_activity_id": 2}, NOW) == NewSession(1, 2, None)
 
 
 def test_the_largest_safe_integer_is_an_id():
-    assert parse_new_session({"group_id": MAX_ID, "study_activity_id": 1}).group_id == MAX_ID
+    assert parse_new_session({"group_id": MAX_ID, "study_activity_id": 1}, NOW).group_id == MAX_ID
 
 
 @pytest.mark.parametrize("value", [0, -1, MAX_ID + 1, 1.0, 1.5, "1", None, True, False, [], {}])
 def test_an_id_that_is_not_a_positive_json_integer_is_refused_by_name(value):
     with pytest.raises(ValidationFailed) as refused:
-        parse_new_session({"group_id": 1, "study_activity_id": value})
+        parse_new_session({"group_id": 1, "study_activity_id": value}, NOW)
     assert "study_activity_id must be an integer from 1 to 9007199254740991" in refused.value.message
     assert "group_id" not in refused.value.message
 
 
 def test_every_missing_field_is_named():
     with pytest.raises(ValidationFailed) as refused:
-        parse_new_session({})
+        parse_new_session({}, NOW)
     assert "Missing required field(s): group_id, study_activity_id." in refused.value.message
 
 
 def test_unknown_fields_are_named():
     with pytest.raises(ValidationFailed) as refused:
-        parse_new_session({"group_id": 1, "study_activity_id": 1, "user": 3, "notes": ""})
+        parse_new_session({"group_id": 1, "study_activity_id": 1, "user": 3, "notes": ""}, NOW)
     assert "Unknown field(s): notes, user" in refused.value.message
 
 
 def test_all_problems_are_reported_together():
     with pytest.raises(ValidationFailed) as refused:
-        parse_new_session({"group_id": "x", "extra": 1})
+        parse_new_session({"group_id": "x", "extra": 1}, NOW)
     message = refused.value.message
     assert "Unknown field(s): extra" in message
     assert "Missing required field(s): study_activity_id." in message
@@ -56,7 +60,7 @@ def test_all_problems_are_reported_together():
 @pytest.mark.parametrize("body", [[], "x", 1, None, [{"group_id": 1}]])
 def test_a_body_that_is_not_an_object_is_refused(body):
     with pytest.raises(ValidationFailed, match="must be a JSON object"):
-        parse_new_session(body)
+        parse_new_session(body, NOW)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,34 @@ def test_a_timestamp_that_is_not_a_real_moment_is_refused(value):
 
 def test_a_bad_created_at_in_a_body_is_named():
     with pytest.raises(ValidationFailed, match="created_at"):
-        parse_new_session({"group_id": 1, "study_activity_id": 1, "created_at": None})
+        parse_new_session({"group_id": 1, "study_activity_id": 1, "created_at": None}, NOW)
+
+
+@pytest.mark.parametrize(
+    "created_at", ["2026-11-27T12:05:00Z", "2026-11-27T14:04:59+02:00", "0001-01-01T00:00:00Z"]
+)
+def test_created_at_up_to_5_minutes_ahead_of_the_clock_is_accepted(created_at):
+    body = {"group_id": 1, "study_activity_id": 1, "created_at": created_at}
+
+    assert parse_new_session(body, NOW).created_at == parse_timestamp(created_at)
+
+
+@pytest.mark.parametrize("created_at", ["2026-11-27T12:05:01Z", "9999-12-31T23:59:59Z"])
+def test_created_at_more_than_5_minutes_ahead_of_the_clock_is_refused(created_at):
+    body = {"group_id": 1, "study_activity_id": 1, "created_at": created_at}
+
+    with pytest.raises(ValidationFailed, match="created_at is in the future.*more than 5 minutes"):
+        parse_new_session(body, NOW)
+
+
+@pytest.mark.parametrize(
+    "raw, name",
+    [(b'{"group_id": 1, "group_id": 2, "study_activity_id": 1}', "group_id"),
+     (b'{"a": {"x": 1, "x": 1}}', "x"), (b'[{"k": 1}, {"k": 1, "k": 2}]', "k")],
+)
+def test_a_member_named_twice_is_refused_naming_it(raw, name):
+    with pytest.raises(ValidationFailed, match=f'The member "{name}" appears more than once'):
+        parse_json(raw)
 
 
 @pytest.mark.parametrize(
