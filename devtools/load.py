@@ -1,7 +1,4 @@
-"""Parallel POSTs over connections opened beforehand, one at a time.
-
-chalice local listens with a queue of 5: many connections opened at once overflow it (1 s
-SYN retries, the odd reset), which would measure the dev server, not the app."""
+"""Parallel creates over HTTP, for the concurrency tests and `make bench` (loopback only)."""
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,19 +16,24 @@ class Reply(NamedTuple):
 
 
 def post_in_parallel(base_url: str, body: dict, count: int, threads: int,
-                     headers: Optional[dict] = None) -> List[Reply]:
+                     headers: Optional[dict] = None, keep_alive: bool = True) -> List[Reply]:
+    """``count`` POSTs from ``threads`` threads: on one kept-alive connection per thread, or
+    (``keep_alive=False``) on a new connection per request, as a browser with several tabs or
+    a load tool opens them."""
     sessions: queue.Queue[requests.Session] = queue.Queue()
     for _ in range(threads):
-        session = requests.Session()
-        session.get(f"{base_url}/api/groups", timeout=30).raise_for_status()
-        sessions.put(session)
+        sessions.put(requests.Session())
+    url = f"{base_url}/api/study-sessions"
 
     def post(_):
         session = sessions.get()
         start = time.perf_counter()
         try:
-            response = session.post(f"{base_url}/api/study-sessions", json=body,
-                                    headers=headers or {}, timeout=30)
+            if keep_alive:
+                response = session.post(url, json=body, headers=headers or {}, timeout=30)
+            else:
+                response = requests.post(url, json=body, headers={**(headers or {}), "Connection": "close"},
+                                         timeout=30)
             return Reply(response.status_code, response.json(), dict(response.headers),
                          time.perf_counter() - start, None)
         except (requests.RequestException, ValueError) as error:

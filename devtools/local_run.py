@@ -1,6 +1,10 @@
 """`make run`: DynamoDB Local (persistent, seeded) and `chalice local`, stopped together.
 
-    python -m devtools.local_run [--data-dir DIR]    (PORT and DYNAMODB_PORT override the ports)
+    python -m devtools.local_run [--data-dir DIR]    (PORT, DYNAMODB_PORT and DATA_DIR override
+                                                      the ports and the data folder)
+
+Ctrl-C or TERM stops both in order; a second Ctrl-C kills them at once. If this process is
+killed outright, the kernel kills both (devtools.processes.spawn).
 """
 import argparse
 import json
@@ -15,7 +19,7 @@ from typing import Optional
 
 from devtools import dynamodb_local
 from devtools.dynamodb_local import DynamoDBLocal, port_is_free
-from devtools.processes import SetupError, stop_process, wait_until_answering
+from devtools.processes import SetupError, kill_now, spawn, stop_processes, wait_until_answering
 from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, table_names
 
@@ -39,13 +43,12 @@ def start_chalice_local(
 ) -> subprocess.Popen:
     if not port_is_free(port):
         raise SetupError(f"Port {port} is busy: stop what uses it or set PORT.")
-    chalice = Path(sys.executable).parent / "chalice"
     output = open(log_path, "ab") if log_path else None
-    process = subprocess.Popen(
-        [str(chalice), "local", "--no-autoreload", "--stage", STAGE,
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project_dir, env=chalice_environment(dynamodb_endpoint),
-        stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True,
+    process = spawn(
+        [sys.executable, "-m", "devtools.dev_server", "--project-dir", str(project_dir),
+         "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_DIR, env=chalice_environment(dynamodb_endpoint),
+        stdout=output, stderr=subprocess.STDOUT if output else None,
     )
     if output:
         output.close()
@@ -86,23 +89,50 @@ def run(data_dir: Path) -> None:
             time.sleep(0.3)
         raise SetupError("chalice local or DynamoDB Local stopped unexpectedly.")
     finally:
-        stop_process(api)
-        database.stop()
+        stop_in_order(api, database.process)
+
+
+_stopping = False
+
+
+def _stop_once(*_) -> None:
+    """TERM starts the orderly stop once. A kill of make's process group reaches us twice (make
+    forwards the TERM it gets), 1 ms apart: a second SystemExit raised inside the `finally`
+    used to abandon the stop before DynamoDB Local, leaving it on its port."""
+    global _stopping
+    if not _stopping:
+        _stopping = True
+        raise SystemExit(0)
+
+
+def stop_in_order(*children) -> None:
+    """Stop the children; a second Ctrl-C kills them at once."""
+    global _stopping
+    _stopping = True
+
+    def at_once(*_):
+        kill_now(*children)
+        print("Stopped at once.", flush=True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, at_once)
+    stop_processes(*children)
+    print("Stopped.", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", DEFAULT_DATA_DIR)))
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _stop_once)
     try:
         run(args.data_dir.resolve())
     except SetupError as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("Stopped.", flush=True)
+        pass
     return 0
 
 

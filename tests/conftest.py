@@ -117,7 +117,7 @@ class LocalServer:
 @pytest.fixture(scope="session")
 def local_server(dynamodb_local_server, tmp_path_factory):
     from devtools.local_run import start_chalice_local
-    from devtools.processes import stop_process
+    from devtools.processes import stop_processes
     from devtools.stage import table_names
 
     client = dynamodb_local.client(dynamodb_local_server.endpoint)
@@ -127,4 +127,4 @@ def local_server(dynamodb_local_server, tmp_path_factory):
     log = tmp_path_factory.mktemp("chalice-local") / "chalice-local.log"
     process = start_chalice_local(port, dynamodb_local_server.endpoint, log_path=log)
     yield LocalServer(f"http://127.0.0.1:{port}", client, names)
-    stop_process(process)
+    stop_processes(process)

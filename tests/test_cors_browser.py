@@ -15,7 +15,7 @@ import websocket
 
 from devtools.dynamodb_local import free_port
 from devtools.local_run import start_chalice_local
-from devtools.processes import stop_process
+from devtools.processes import spawn, stop_processes
 from devtools.stage import CONFIG_FILE, PROJECT_DIR
 
 CHROMIUM_FLAGS = [
@@ -48,9 +48,9 @@ class Browser:
     """Headless Chromium driven over the Chrome DevTools protocol."""
 
     def __init__(self, profile: Path):
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         port_file = profile / "DevToolsActivePort"
         for _ in range(150):
@@ -87,7 +87,7 @@ class Browser:
 
     def close(self):
         self.socket.close()
-        stop_process(self.process)
+        stop_processes(self.process)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def api_for_origin(local_server, page_port, tmp_path_factory):
     log = project / "chalice-local.log"
     process = start_chalice_local(port, local_server.dynamodb.meta.endpoint_url, project, log)
     yield f"http://127.0.0.1:{port}", log
-    stop_process(process)
+    stop_processes(process)
 
 
 @pytest.fixture

@@ -1,22 +1,28 @@
-"""`make run`'s script: persistent data, a clean stop on Ctrl-C, a clear word on a busy port."""
+"""`make run`'s script: persistent data, a clean stop on Ctrl-C and TERM, no orphans however it
+dies, a clear word on a busy port, and parallel clients on new connections."""
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 
 import requests
 
 from devtools.dynamodb_local import free_port, port_is_free
+from devtools.load import post_in_parallel
 from devtools.stage import PROJECT_DIR
 
 
-def start(data_dir, api_port, dynamodb_port):
-    env = {**os.environ, "PORT": str(api_port), "DYNAMODB_PORT": str(dynamodb_port)}
+def start(data_dir, api_port, dynamodb_port, command=None):
+    """The launcher (or ``make run``) in a process group of its own, as a terminal starts it."""
+    env = {**os.environ, "PORT": str(api_port), "DYNAMODB_PORT": str(dynamodb_port),
+           "DATA_DIR": str(data_dir)}
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_run", "--data-dir", str(data_dir)],
+        command or [sys.executable, "-m", "devtools.local_run"],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
     for line in process.stdout:
         if line.startswith("Ready:"):
@@ -27,6 +33,26 @@ def start(data_dir, api_port, dynamodb_port):
 def interrupt(process):
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=30)
+
+
+def ports_free_within(seconds, *ports):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(port_is_free(port) for port in ports):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def session_ids(api_port):
+    ids, cursor = [], None
+    while True:
+        query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = requests.get(f"http://127.0.0.1:{api_port}/api/study-sessions{query}", timeout=10).json()
+        ids += [session["id"] for session in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
 
 
 def test_sessions_survive_a_restart_and_ctrl_c_stops_everything(tmp_path):
@@ -51,6 +77,53 @@ def test_sessions_survive_a_restart_and_ctrl_c_stops_everything(tmp_path):
     assert [group["name"] for group in groups["items"]] == ["Core Verbs", "Core Adjectives"]
 
 
+def test_sigkill_of_the_launcher_s_process_group_leaves_no_server_behind(tmp_path):
+    api_port, dynamodb_port = free_port(), free_port()
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
+
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+    assert ports_free_within(5, api_port, dynamodb_port)
+
+
+def test_a_second_ctrl_c_stops_at_once(tmp_path):
+    api_port, dynamodb_port = free_port(), free_port()
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
+
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+
+    assert process.wait(timeout=10) == 0
+    assert process.stdout.read().splitlines()[-1] == "Stopped at once."
+    assert ports_free_within(1, api_port, dynamodb_port)
+
+
+def test_make_run_takes_400_creates_on_new_connections_then_stops_cleanly_on_term(tmp_path):
+    api_port, dynamodb_port = free_port(), free_port()
+    data_dir = tmp_path / "dynamodb"
+    make, _ = start(data_dir, api_port, dynamodb_port, ["make", "--no-print-directory", "run"])
+    base_url = f"http://127.0.0.1:{api_port}"
+    try:
+        replies = post_in_parallel(base_url, {"group_id": 1, "study_activity_id": 1}, 400, 64,
+                                   keep_alive=False)
+        assert [reply.failure for reply in replies if reply.failure] == []
+        assert [reply.status for reply in replies] == [201] * 400
+        assert len(session_ids(api_port)) == 400
+    finally:
+        os.killpg(make.pid, signal.SIGTERM)  # what an IDE or a supervisor sends
+        make.wait(timeout=30)
+
+    assert make.stdout.read().splitlines()[-1] == "Stopped."  # the orderly stop ran to its end
+    assert ports_free_within(10, api_port, dynamodb_port)
+    process, _ = start(data_dir, api_port, dynamodb_port)
+    try:
+        assert sorted(session_ids(api_port)) == sorted(reply.body["id"] for reply in replies)
+    finally:
+        assert interrupt(process) == 0
+
+
 def test_a_busy_port_is_one_clear_sentence_and_exit_1(tmp_path):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
@@ -64,3 +137,34 @@ def test_a_busy_port_is_one_clear_sentence_and_exit_1(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr == f"make run: Port {busy} is busy: stop what uses it or set DYNAMODB_PORT.\n"
+
+
+def test_a_second_term_does_not_cut_the_orderly_stop_short(monkeypatch):
+    from devtools import local_run
+
+    monkeypatch.setattr(local_run, "_stopping", False)
+    try:
+        local_run._stop_once()
+    except SystemExit as first:
+        assert first.code == 0
+    else:
+        raise AssertionError("the first TERM must start the stop")
+
+    local_run._stop_once()  # make's forwarded TERM, arriving inside the `finally`: no second exit
+
+
+def test_dynamodb_local_started_by_a_fixture_or_the_bench_dies_with_its_starter():
+    port = free_port()
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from devtools.dynamodb_local import DynamoDBLocal\n"
+         f"DynamoDBLocal({port}).start(); print('up', flush=True); time.sleep(120)"],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True,
+    )
+    assert starter.stdout.readline() == "up\n"
+    assert not port_is_free(port)
+
+    starter.kill()
+    starter.wait(timeout=10)
+
+    assert ports_free_within(5, port)
