@@ -1,11 +1,12 @@
 """Routes of the study-sessions API: each parses the request, makes one call into
 chalicelib and returns its answer."""
+import functools
 import os
 
 from chalice import Chalice
 
 from chalicelib import http
-from chalicelib.config import build_service, cors_config
+from chalicelib.config import REQUEST_DEADLINE, build_service, cors_config
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -25,9 +26,14 @@ def service():
 
 def route(path, methods=("GET",)):
     def register(view):
+        @functools.wraps(view)
+        def within_deadline(*args, **kwargs):
+            REQUEST_DEADLINE.start()
+            return view(*args, **kwargs)
+
         return app.route(
             path, methods=list(methods), cors=CORS, content_types=["*/*"]
-        )(http.translate_exceptions(view))
+        )(http.translate_exceptions(within_deadline))
 
     return register
 
@@ -38,7 +44,7 @@ def create_study_session():
     session, replayed = service().create(
         http.json_body(request), request.headers.get("idempotency-key")
     )
-    return http.created(session, replayed)
+    return http.created(request, session, replayed)
 
 
 @route("/api/study-sessions")
@@ -79,3 +85,6 @@ def get_study_activity(activity_id):
 @route("/api/study-activities/{activity_id}/study-sessions")
 def list_activity_study_sessions(activity_id):
     return service().list_for_activity(activity_id, **http.page_params(app.current_request))
+
+
+http.refuse_other_methods(app, CORS)

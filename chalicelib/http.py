@@ -31,11 +31,19 @@ def page_params(request: Request) -> dict:
     return {"limit": query.get("limit"), "cursor": query.get("cursor")}
 
 
-def created(session: dict, replayed: bool) -> Response:
-    headers = {"Location": f"/api/study-sessions/{session['id']}"}
+def created(request: Request, session: dict, replayed: bool) -> Response:
+    headers = {"Location": f"{_base_path(request)}/api/study-sessions/{session['id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body=session, status_code=201, headers=headers)
+
+
+def _base_path(request: Request) -> str:
+    """What precedes the route in the URL the client called: "/prod" on the execute-api host,
+    the base path mapping on a custom domain, "" on `chalice local`."""
+    context = request.context or {}
+    called, route = context.get("path", "").rstrip("/"), context.get("resourcePath", "")
+    return called[: -len(route)] if route and called.endswith(route) else ""
 
 
 def translate_exceptions(view: Callable) -> Callable:
@@ -70,13 +78,39 @@ def json_middleware(app, cors: CORSConfig) -> Callable:
     return json_responses
 
 
+# Every method API Gateway can route but OPTIONS, which is the CORS preflight.
+ROUTABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+REFUSING_VIEW_PREFIX = "method_not_allowed_"
+
+
+def refuse_other_methods(app, cors: CORSConfig) -> None:
+    """Route every other method of each path to a 405 with Allow. API Gateway has no method
+    for them otherwise and answers 403 "Missing Authentication Token" (our 404) when
+    deployed, while `chalice local` answers 405: this way both answer the same."""
+    for number, (path, entries) in enumerate(sorted(app.routes.items())):
+        served = sorted(entries)
+        others = [method for method in ROUTABLE_METHODS if method not in served]
+        if not others:
+            continue
+
+        app.route(path, methods=others, cors=cors, content_types=["*/*"])(
+            _refusing_view(app, f"{REFUSING_VIEW_PREFIX}{number}", ", ".join(served))
+        )
+
+
+def _refusing_view(app, name: str, allowed: str) -> Callable:
+    def refuse(**_):
+        raise MethodNotAllowed(app.current_request.method, allowed)
+
+    refuse.__name__ = name
+    return refuse
+
+
 def _is_chalice_error(body) -> bool:
     return isinstance(body, dict) and set(body) == {"Code", "Message"}
 
 
 def _from_chalice(request: Request, response: Response) -> ApiError:
-    if response.status_code == 405:
-        return MethodNotAllowed(request.method, response.headers.get("Allow", ""))
     error = ApiError(cause=f"Chalice {response.body['Code']}")
     error.status = response.status_code
     error.code = _CHALICE_STATUS_CODES.get(response.status_code, "internal_error")

@@ -17,8 +17,9 @@ def encode_cursor(scope: str, position: Sequence) -> str:
 
 
 def decode_cursor(cursor: Optional[str], scope: str, shape: Sequence[type]) -> Optional[List]:
-    """The position a cursor encodes, checked against the list and value types."""
-    if cursor is None:
+    """The position a cursor encodes, checked against the list and value types; an empty
+    cursor (`?cursor=`, what a client sends for "no next_cursor yet") is the first page."""
+    if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

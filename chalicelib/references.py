@@ -1,14 +1,18 @@
-"""An in-process cache of groups and study activities already found.
+"""An in-process cache of groups and study activities.
 
-A warm Lambda then makes one DynamoDB call per create. Only hits are cached, so
-a new group or activity works at once; a renamed one shows within the TTL."""
+A warm Lambda then makes one DynamoDB call per create. Found items and whole-table scans
+are kept for TTL_SECONDS (a renamed or new item shows within it); ids found missing are kept
+for MISS_TTL_SECONDS, so a client repeating an unknown id costs no read per request, while a
+group added after a miss works within seconds."""
 import threading
 import time
-from typing import Callable, Dict, Iterable, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from chalicelib.store import DynamoStore, Item
 
 DEFAULT_TTL_SECONDS = 60.0
+DEFAULT_MISS_TTL_SECONDS = 5.0
+KINDS = ("group", "activity")
 
 
 class ReferenceCache:
@@ -16,12 +20,16 @@ class ReferenceCache:
         self,
         store: DynamoStore,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        miss_ttl_seconds: float = DEFAULT_MISS_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._store = store
         self._ttl = ttl_seconds
+        self._miss_ttl = miss_ttl_seconds
         self._clock = clock
-        self._entries: Dict[Tuple[str, int], Tuple[float, Item]] = {}
+        # (kind, id) -> (expires, item, or None for an id found missing)
+        self._entries: Dict[Tuple[str, int], Tuple[float, Optional[Item]]] = {}
+        self._scans: Dict[str, Tuple[float, List[Item]]] = {}
         self._lock = threading.Lock()
 
     def lookup(
@@ -30,19 +38,44 @@ class ReferenceCache:
         """Groups and activities by id; ids that do not exist are left out."""
         now = self._clock()
         wanted = {"group": set(group_ids), "activity": set(activity_ids)}
-        found: Dict[str, Dict[int, Item]] = {"group": {}, "activity": {}}
+        found: Dict[str, Dict[int, Item]] = {kind: {} for kind in KINDS}
+        unknown: Dict[str, set] = {kind: set() for kind in KINDS}
         with self._lock:
             for kind, ids in wanted.items():
                 for id_ in ids:
                     entry = self._entries.get((kind, id_))
-                    if entry and entry[0] > now:
+                    if entry is None or entry[0] <= now:
+                        unknown[kind].add(id_)
+                    elif entry[1] is not None:
                         found[kind][id_] = entry[1]
-        missing = {kind: ids - found[kind].keys() for kind, ids in wanted.items()}
-        if missing["group"] or missing["activity"]:
-            groups, activities = self._store.get_references(missing["group"], missing["activity"])
+        if unknown["group"] or unknown["activity"]:
+            groups, activities = self._store.get_references(unknown["group"], unknown["activity"])
             with self._lock:
                 for kind, items in (("group", groups), ("activity", activities)):
-                    for id_, item in items.items():
-                        self._entries[(kind, id_)] = (now + self._ttl, item)
-                        found[kind][id_] = item
+                    for id_ in unknown[kind]:
+                        item = items.get(id_)
+                        expires = now + (self._ttl if item is not None else self._miss_ttl)
+                        self._entries[(kind, id_)] = (expires, item)
+                        if item is not None:
+                            found[kind][id_] = item
         return found["group"], found["activity"]
+
+    def all_groups(self) -> List[Item]:
+        return self._all("group", self._store.scan_groups)
+
+    def all_activities(self) -> List[Item]:
+        return self._all("activity", self._store.scan_activities)
+
+    def _all(self, kind: str, scan: Callable[[], List[Item]]) -> List[Item]:
+        """Every item of a reference table by id, from one scan per TTL."""
+        now = self._clock()
+        with self._lock:
+            cached = self._scans.get(kind)
+        if cached and cached[0] > now:
+            return cached[1]
+        items = sorted(scan(), key=lambda item: item["id"])
+        with self._lock:
+            self._scans[kind] = (now + self._ttl, items)
+            for item in items:
+                self._entries[(kind, item["id"])] = (now + self._ttl, item)
+        return items

@@ -72,6 +72,9 @@ class StudySessionService:
             "study_activity_id": new.study_activity_id,
             "created_at": new.created_at or format_timestamp(now),
             "feed": FEED_ALL,
+            # botocore resends a PutItem whose answer was lost; the resend then finds this
+            # attempt's own item, which is a success, not a clash.
+            "write_token": uuid.uuid4().hex,
         }
         if key:
             session["fingerprint"] = payload_fingerprint(new)
@@ -79,11 +82,14 @@ class StudySessionService:
         try:
             self._store.put_session(session)
         except SessionExists as clash:
-            if key is None:
+            if clash.item.get("write_token") == session["write_token"]:
+                session = clash.item
+            elif key is None:
                 raise InternalError(cause="random session id already taken") from None
-            if clash.item.get("fingerprint") != session["fingerprint"]:
+            elif clash.item.get("fingerprint") != session["fingerprint"]:
                 raise IdempotencyKeyReused() from None
-            session, replayed = clash.item, True
+            else:
+                session, replayed = clash.item, True
         group, activity = groups[new.group_id], activities[new.study_activity_id]
         return session_json(session, group, activity), replayed
 
@@ -129,17 +135,17 @@ class StudySessionService:
         )
 
     def list_groups(self, limit: Optional[str], cursor: Optional[str]) -> dict:
-        return self._reference_page(self._store.scan_groups, "groups", group_json, limit, cursor)
+        return self._reference_page(self._references.all_groups, "groups", group_json, limit, cursor)
 
     def list_activities(self, limit: Optional[str], cursor: Optional[str]) -> dict:
         return self._reference_page(
-            self._store.scan_activities, "study_activities", activity_json, limit, cursor
+            self._references.all_activities, "study_activities", activity_json, limit, cursor
         )
 
     @staticmethod
-    def _reference_page(scan, scope: str, shape, limit: Optional[str], cursor: Optional[str]):
+    def _reference_page(all_items, scope: str, shape, limit: Optional[str], cursor: Optional[str]):
         size, after = parse_limit(limit), decode_cursor(cursor, scope, (int,))
-        items = sorted(scan(), key=lambda item: item["id"])
+        items = all_items()
         if after:
             items = [item for item in items if item["id"] > after[0]]
         page = items[:size]

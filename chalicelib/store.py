@@ -4,14 +4,8 @@ import functools
 import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as TransportConnectionError
 
 from chalicelib.errors import InternalError, Unavailable
 from chalicelib.schema import Index
@@ -19,14 +13,18 @@ from chalicelib.schema import Index
 Item = Dict[str, object]
 BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
+# "Retry shortly" answers: DynamoDB's throttling codes, and any answer with a 5xx status.
 RETRYABLE_CODES = frozenset({
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
+    "TransactionInProgressException",
     "InternalServerError",
     "ServiceUnavailable",
 })
-UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+# The transport failures botocore itself treats as transient (refused, timed out, reset, TLS,
+# proxy): DynamoDB may be fine a moment later.
+UNREACHABLE = (TransportConnectionError, HTTPClientError)
 
 
 class SessionExists(Exception):
@@ -44,8 +42,9 @@ def _translate_errors(method):
             return method(*args, **kwargs)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Unknown")
-            if code in RETRYABLE_CODES:
-                raise Unavailable(cause=f"DynamoDB {code}") from error
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in RETRYABLE_CODES or status >= 500:
+                raise Unavailable(cause=f"DynamoDB {code} (HTTP {status})") from error
             raise InternalError(cause=f"DynamoDB {code}") from error
         except UNREACHABLE as error:
             raise Unavailable(cause=f"DynamoDB unreachable: {type(error).__name__}") from error

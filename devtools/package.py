@@ -17,6 +17,9 @@ PROTECTED_STAGES = {"prod"}  # point-in-time recovery, deletion protection, tabl
 ROLE = "ApiHandlerRole"  # logical ids chalice package gives the role, function and API
 FUNCTION = "APIHandler"
 API = "RestAPI"
+INVOKE_PERMISSION = "APIHandlerInvokePermission"
+LOG_GROUP = "FunctionLogGroup"
+LOG_RETENTION_DAYS = 30
 # The DynamoDB actions chalicelib.store calls, per table; nothing else is granted.
 ACTIONS = {
     "groups": ["dynamodb:BatchGetItem", "dynamodb:Scan"],
@@ -72,6 +75,36 @@ def dynamodb_policy() -> dict:
     }
 
 
+def function_log_group(protected: bool) -> dict:
+    """Declared, so it has a retention and the role can be granted this group alone."""
+    policy = "Retain" if protected else "Delete"
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": policy,
+        "UpdateReplacePolicy": policy,
+        "Properties": {
+            "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"},
+            "RetentionInDays": LOG_RETENTION_DAYS,
+        },
+    }
+
+
+def logs_policy() -> dict:
+    """Writing to the function's own log group: the group exists, so no CreateLogGroup."""
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "WriteOwnLogs",
+            "Roles": [{"Ref": ROLE}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "WriteOwnLogs", "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}],
+            }]},
+        },
+    }
+
+
 def gateway_responses(allowed_origin: str) -> dict:
     responses = {}
     for kind, (status, code, message) in GATEWAY_ERRORS.items():
@@ -92,6 +125,13 @@ def merge_template(stage: str) -> dict:
         logical_id(name): table_resource(name, names[name], protected) for name in TABLES
     }
     resources["DynamoDBAccessPolicy"] = dynamodb_policy()
+    resources["LogsPolicy"] = logs_policy()
+    resources[LOG_GROUP] = function_log_group(protected)
+    # The role's only permissions are the two policies above (they name resources of this
+    # stack, which the role's inline policy cannot without a cycle through the function).
+    resources[ROLE] = {"Properties": {"Policies": []}}
+    # API Gateway may invoke the function only once both policies are attached.
+    resources[INVOKE_PERMISSION] = {"DependsOn": ["DynamoDBAccessPolicy", "LogsPolicy"]}
     resources[FUNCTION] = {
         "Properties": {
             "Environment": {

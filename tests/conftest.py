@@ -81,6 +81,9 @@ class Api:
         self.dynamodb.put_item(TableName=self.names[logical], Item=to_item(item))
 
 
+    def service(self):
+        return app_module.service()
+
     def restart(self):
         """A new service, as in a fresh Lambda container: its reference cache is empty."""
         environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}

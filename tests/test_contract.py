@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import app as app_module
+from chalicelib.http import REFUSING_VIEW_PREFIX
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 schema = schemathesis.openapi.from_path(str(SPEC))
@@ -42,16 +43,31 @@ def test_the_document_describes_every_route_and_method_of_the_app():
     documented = {
         (path, method.upper()) for path, item in document["paths"].items() for method in item
     }
-    served = {(path, method) for path, methods in app_module.app.routes.items() for method in methods}
+    served = {
+        (path, method) for path, methods in app_module.app.routes.items()
+        for method, entry in methods.items() if not entry.view_name.startswith(REFUSING_VIEW_PREFIX)
+    }
     assert documented == served
 
 
+def call_and_validate(case, local_server):
+    requests_sent.append(case.operation.label)
+    case.call_and_validate(base_url=local_server.base_url, checks=CHECKS, timeout=10)
+
+
+# Two seeds, so that one seed's blind spot (seed 777 found `?cursor=` refused) hides less.
 @schema.parametrize()
 @seed(20261126)
 @settings(max_examples=110, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_server_keeps_the_contract(case, local_server):
-    requests_sent.append(case.operation.label)
-    case.call_and_validate(base_url=local_server.base_url, checks=CHECKS, timeout=10)
+    call_and_validate(case, local_server)
+
+
+@schema.parametrize()
+@seed(777)
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_server_keeps_the_contract_with_another_seed(case, local_server):
+    call_and_validate(case, local_server)
 
 
 def test_the_fuzzing_sent_at_least_1000_requests():

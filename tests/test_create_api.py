@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from chalicelib.references import DEFAULT_MISS_TTL_SECONDS
 from tests.helpers import SESSION_KEYS, assert_error
 
 
@@ -134,10 +135,14 @@ def test_both_unknown_are_named_together(api):
     assert api.session_count() == 0
 
 
-def test_a_group_added_after_a_miss_works_at_once(api):
+def test_a_group_added_after_a_miss_works_once_the_miss_expires(api, monkeypatch):
+    references = api.service()._references
+    now = references._clock()
     assert api.post({"group_id": 3, "study_activity_id": 1}).status_code == 404
     api.put_reference("groups", {"id": 3, "name": "Core Nouns"})
+    assert api.post({"group_id": 3, "study_activity_id": 1}).status_code == 404  # miss cached
 
+    monkeypatch.setattr(references, "_clock", lambda: now + DEFAULT_MISS_TTL_SECONDS + 0.1)
     response = api.post({"group_id": 3, "study_activity_id": 1})
 
     assert response.status_code == 201

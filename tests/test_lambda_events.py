@@ -13,6 +13,7 @@ EVENTS = Path(__file__).resolve().parent.parent / "events"
 EXPECTED = {
     "create-session.json": (201, {"group_name": "Core Verbs", "start_time": "2026-11-26T21:54:23Z"}),
     "create-session-base64.json": (201, {"group_name": "Core Adjectives"}),
+    "create-session-custom-domain.json": (201, {"group_name": "Core Adjectives"}),
     "validation-error.json": (400, {"code": "validation_error"}),
     "unknown-group.json": (404, {"code": "not_found", "error": "Group 999 does not exist."}),
 }
@@ -35,7 +36,9 @@ def test_console_event_gets_the_documented_answer(api, name):
     assert expected_fields.items() <= body.items()
     if status == 201:
         assert set(body) == SESSION_KEYS
-        assert result["headers"]["Location"] == f"/api/study-sessions/{body['id']}"
+        # The path the client called, stage or base path mapping included, so following it works.
+        called = event["requestContext"]["path"]
+        assert result["headers"]["Location"] == f"{called}/{body['id']}"
     assert api.session_count() == (1 if status == 201 else 0)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.http import ROUTABLE_METHODS
 from chalicelib.schema import TABLES, create_table_input
-from devtools.package import ACTIONS, logical_id
+from devtools.package import ACTIONS, LOG_GROUP, logical_id
 from devtools.stage import PROJECT_DIR, table_names
 from tests.helpers import DynamoDBCalls
 
@@ -95,13 +96,48 @@ def test_dynamodb_access_is_only_the_called_actions_on_the_three_tables(packaged
     }
 
 
-def test_the_other_permissions_are_only_the_function_s_own_logs(packaged):
+def test_the_other_permissions_are_only_the_function_s_own_log_group(packaged):
     _, _, template = packaged
     others = [s for s in policy_statements(template) if not any("dynamodb" in a for a in s["Action"])]
 
-    assert [set(s["Action"]) for s in others] == [
-        {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert [(set(s["Action"]), s["Resource"]) for s in others] == [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}])
     ]
+    log_group = template["Resources"][LOG_GROUP]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${APIHandler}"}
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"] == []
+
+
+def test_every_statement_names_its_resources_without_wildcard_tables_or_accounts(packaged):
+    _, _, template = packaged
+
+    for statement in policy_statements(template):
+        assert isinstance(statement["Resource"], list) and statement["Resource"], statement
+        for resource in statement["Resource"]:
+            assert set(resource) <= {"Fn::GetAtt", "Fn::Sub"}, resource
+            if "Fn::Sub" in resource:
+                assert resource["Fn::Sub"].endswith(".Arn}/index/*"), resource
+
+
+def test_the_api_can_invoke_the_function_only_once_its_policies_are_attached(packaged):
+    _, _, template = packaged
+    permission = template["Resources"]["APIHandlerInvokePermission"]
+
+    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy"}
+
+
+def test_every_path_answers_every_method_from_the_function(packaged):
+    """API Gateway itself would answer a method without an integration with 403/404, not 405."""
+    _, _, template = packaged
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+
+    for path, methods in paths.items():
+        assert set(methods) == {m.lower() for m in ROUTABLE_METHODS} | {"options"}, path
+        for method, operation in methods.items():
+            if method != "options":
+                assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
 
 
 def test_the_lambda_zip_holds_only_the_app_and_stays_small(packaged):

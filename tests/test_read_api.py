@@ -141,6 +141,17 @@ def test_a_tampered_or_foreign_cursor_is_400(api, cursor):
     assert_error(response, 400, "validation_error", "cursor is not valid for this list")
 
 
+@pytest.mark.parametrize("path", ["/api/study-sessions", "/api/groups", "/api/study-activities",
+                                  "/api/groups/1/study-sessions"])
+def test_an_empty_cursor_is_the_first_page(api, path):
+    create(api)
+
+    response = api.get(f"{path}?cursor=")
+
+    assert response.status_code == 200
+    assert response.json_body == api.get(path).json_body
+
+
 def test_a_cursor_from_one_group_is_refused_for_another(api):
     for i in range(3):
         create(api, group_id=1, minutes=i)

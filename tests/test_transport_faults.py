@@ -1,0 +1,184 @@
+"""Faults at the transport between the function and DynamoDB Local: lost answers, transport
+errors, a server that never answers and a refused port. Real sockets, real resends."""
+import socket
+import threading
+import time
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ProxyConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
+from botocore.httpsession import URLLib3Session
+
+import app as app_module
+from chalicelib.config import build_service
+from chalicelib.schema import TABLES
+from devtools import dynamodb_local
+from devtools.dynamodb_local import free_port
+from tests.helpers import assert_error
+
+VALID = {"group_id": 1, "study_activity_id": 1}
+
+
+@pytest.fixture
+def dynamodb(dynamodb_local_server):
+    """These faults are injected in front of a real DynamoDB, so only DynamoDB Local."""
+    yield dynamodb_local.client(dynamodb_local_server.endpoint)
+
+
+def on_send(client, operation, handler):
+    """Run ``handler(request)`` in place of botocore's send for every attempt of ``operation``."""
+    event = f"before-send.dynamodb.{operation}"
+    client.meta.events.register(event, handler, unique_id=f"fault-{operation}")
+    return lambda: client.meta.events.unregister(event, unique_id=f"fault-{operation}")
+
+
+def lose_first_answer(attempts):
+    """The first attempt reaches DynamoDB and is applied; its answer never comes back."""
+    transport = URLLib3Session()
+
+    def send(request, **_):
+        attempts.append(request.body)
+        if len(attempts) == 1:
+            transport.send(request)
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return None  # botocore sends it itself
+
+    return send
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "lost-answer"}])
+def test_a_create_whose_answer_was_lost_is_one_plain_201(api, headers):
+    attempts = []
+    on_send(api.dynamodb, "PutItem", lose_first_answer(attempts))
+
+    response = api.post(VALID, headers=headers)
+
+    assert len(attempts) == 2 and attempts[0] == attempts[1]  # botocore resent the same item
+    assert response.status_code == 201, response.body
+    assert "Idempotent-Replayed" not in response.headers
+    [item] = api.session_items()
+    assert item["id"]["S"] == response.json_body["id"]
+
+
+def test_a_replay_after_a_lost_answer_is_still_a_replay(api):
+    first = api.post(VALID, headers={"Idempotency-Key": "k"})
+    attempts = []
+    on_send(api.dynamodb, "PutItem", lose_first_answer(attempts))
+
+    again = api.post(VALID, headers={"Idempotency-Key": "k"})
+
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json_body == first.json_body
+    assert api.session_count() == 1
+
+
+def raising(error):
+    def send(request, **_):
+        raise error(request)
+
+    return send
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda r: SSLError(endpoint_url=r.url, error="handshake failed"),
+        lambda r: ProxyConnectionError(proxy_url="http://proxy.invalid", error="refused"),
+        lambda r: ConnectionClosedError(endpoint_url=r.url),
+        lambda r: ReadTimeoutError(endpoint_url=r.url),
+    ],
+    ids=["ssl", "proxy", "closed", "read-timeout"],
+)
+@pytest.mark.parametrize("operation", ["BatchGetItem", "PutItem"])
+def test_transport_trouble_is_503_with_retry_after_and_writes_nothing(api, error, operation):
+    on_send(api.dynamodb, operation, raising(error))
+
+    response = api.post(VALID)
+
+    assert_error(response, 503, "unavailable", "retry")
+    assert response.headers["Retry-After"] == "1"
+    assert api.session_count() == 0
+
+
+class RawBody:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+@pytest.mark.parametrize("code, status", [("InternalFailure", 500), ("ServiceUnavailable", 503),
+                                          ("SomethingNew", 502)])
+def test_a_dynamodb_5xx_answer_is_503(api, code, status):
+    body = f'{{"__type": "com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}}'.encode()
+    on_send(api.dynamodb, "PutItem",
+            lambda request, **_: AWSResponse(request.url, status, {}, RawBody(body)))
+
+    response = api.post(VALID)
+
+    assert_error(response, 503, "unavailable")
+    assert api.session_count() == 0
+
+
+@pytest.fixture
+def silent_dynamodb():
+    """A socket that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def service_at(endpoint, names, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    environ = {table.env_var: names[logical] for logical, table in TABLES.items()}
+    monkeypatch.setattr(app_module, "_service", build_service(environ))
+
+
+def timed_post(api):
+    start = time.monotonic()
+    response = api.post(VALID)
+    return response, time.monotonic() - start
+
+
+def test_a_silent_dynamodb_answers_503_within_3_seconds(api, silent_dynamodb, monkeypatch):
+    service_at(silent_dynamodb, api.names, monkeypatch)
+
+    response, seconds = timed_post(api)
+
+    assert_error(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "1"
+    assert seconds < 3.0, seconds  # a bound, with margin: the budget is 2.5 s
+
+
+def test_a_refused_connection_answers_503_within_about_a_second(api, monkeypatch):
+    service_at(f"http://127.0.0.1:{free_port()}", api.names, monkeypatch)
+
+    response, seconds = timed_post(api)
+
+    assert_error(response, 503, "unavailable")
+    assert seconds < 1.5, seconds  # a bound, with margin: one retry after under 1 s of backoff
