@@ -40,7 +40,16 @@ def route(path, methods=("GET",)):
 
 @route("/api/study-sessions", methods=["POST"])
 def create_study_session():
-    request = app.current_request
+    return _create(app.current_request)
+
+
+@route("/study_sessions", methods=["POST"])
+def create_study_session_lang_portal_path():
+    """The path the lang-portal frontend's Launch button posts to."""
+    return _create(app.current_request)
+
+
+def _create(request):
     session, replayed = service().create(
         http.json_body(request), request.headers.get("idempotency-key")
     )
@@ -49,17 +58,17 @@ def create_study_session():
 
 @route("/api/study-sessions")
 def list_study_sessions():
-    return service().list_all(**http.page_params(app.current_request))
+    return service().list_all(http.query(app.current_request))
 
 
 @route("/api/study-sessions/{session_id}")
 def get_study_session(session_id):
-    return service().get(session_id)
+    return service().get(session_id, http.query(app.current_request))
 
 
 @route("/api/groups")
 def list_groups():
-    return service().list_groups(**http.page_params(app.current_request))
+    return service().list_groups(http.query(app.current_request))
 
 
 @route("/api/groups/{group_id}")
@@ -69,12 +78,12 @@ def get_group(group_id):
 
 @route("/api/groups/{group_id}/study-sessions")
 def list_group_study_sessions(group_id):
-    return service().list_for_group(group_id, **http.page_params(app.current_request))
+    return service().list_for_group(group_id, http.query(app.current_request))
 
 
 @route("/api/study-activities")
 def list_study_activities():
-    return service().list_activities(**http.page_params(app.current_request))
+    return service().list_activities()
 
 
 @route("/api/study-activities/{activity_id}")
@@ -82,9 +91,21 @@ def get_study_activity(activity_id):
     return service().get_activity(activity_id)
 
 
+@route("/api/study-activities/{activity_id}/launch")
+def launch_study_activity(activity_id):
+    return service().launch(activity_id)
+
+
+@route("/api/study-activities/{activity_id}/sessions")
+def list_activity_sessions(activity_id):
+    query = http.query(app.current_request)
+    return service().list_for_activity(activity_id, query, numbered_by_default=True)
+
+
 @route("/api/study-activities/{activity_id}/study-sessions")
 def list_activity_study_sessions(activity_id):
-    return service().list_for_activity(activity_id, **http.page_params(app.current_request))
+    query = http.query(app.current_request)
+    return service().list_for_activity(activity_id, query, numbered_by_default=False)
 
 
 http.refuse_other_methods(app, CORS)

@@ -26,13 +26,14 @@ def json_body(request: Request) -> Any:
     return parse_json(request.raw_body or b"")
 
 
-def page_params(request: Request) -> dict:
-    query = request.query_params or {}
-    return {"limit": query.get("limit"), "cursor": query.get("cursor")}
+def query(request: Request) -> dict:
+    return dict(request.query_params or {})
 
 
 def created(request: Request, session: dict, replayed: bool) -> Response:
+    """201 with the session, `session_id` (what the lang-portal frontend reads) and Location."""
     headers = {"Location": f"{_base_path(request)}/api/study-sessions/{session['id']}"}
+    session = {**session, "session_id": session["id"]}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body=session, status_code=201, headers=headers)

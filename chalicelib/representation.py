@@ -1,4 +1,5 @@
 """The JSON shapes the lang-portal frontend reads, built from stored items."""
+import math
 from typing import Dict, Optional
 
 from chalicelib.store import Item
@@ -32,3 +33,9 @@ def activity_json(activity: Item) -> dict:
 
 def page_json(items: list, next_cursor: Optional[str]) -> Dict[str, object]:
     return {"items": items, "next_cursor": next_cursor}
+
+
+def numbered_page_json(total: int, paging) -> Dict[str, int]:
+    """The lang-portal's page fields; a page past the end has the same totals."""
+    return {"total": total, "page": paging.page, "per_page": paging.per_page,
+            "total_pages": math.ceil(total / paging.per_page)}

@@ -8,7 +8,13 @@ from typing import Callable, Optional, Tuple
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
-from chalicelib.representation import activity_json, group_json, page_json, session_json
+from chalicelib.representation import (
+    activity_json,
+    group_json,
+    numbered_page_json,
+    page_json,
+    session_json,
+)
 from chalicelib.schema import (
     FEED_ALL,
     SESSIONS_BY_ACTIVITY,
@@ -19,11 +25,14 @@ from chalicelib.schema import (
 from chalicelib.store import DynamoStore, SessionExists
 from chalicelib.validation import (
     NewSession,
+    NumberedPaging,
     format_timestamp,
     is_plausible_session_id,
     parse_idempotency_key,
     parse_limit,
     parse_new_session,
+    parse_numbered_paging,
+    parse_paging,
     parse_path_id,
 )
 
@@ -93,11 +102,15 @@ class StudySessionService:
         group, activity = groups[new.group_id], activities[new.study_activity_id]
         return session_json(session, group, activity), replayed
 
-    def get(self, session_id: str) -> dict:
+    def get(self, session_id: str, query: dict) -> dict:
+        """The session page of the lang-portal: the session and its reviewed words, paged."""
+        paging = parse_numbered_paging(query)
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
         if session is None:
             raise NotFound("This study session does not exist.")
-        return self._named([session])[0]
+        words: list = []  # reviewed words arrive with word reviews
+        return {"session": self._named([session])[0], "words": words,
+                **numbered_page_json(len(words), paging)}
 
     def _named(self, sessions: list) -> list:
         """Sessions as JSON, with group and activity names read once for all of them."""
@@ -109,43 +122,51 @@ class StudySessionService:
             for s in sessions
         ]
 
-    def list_all(self, limit: Optional[str], cursor: Optional[str]) -> dict:
-        return self._session_page(SESSIONS_NEWEST, FEED_ALL, limit, cursor)
+    def list_all(self, query: dict) -> dict:
+        return self._session_page(SESSIONS_NEWEST, FEED_ALL, parse_paging(query))
 
-    def list_for_group(self, group_id: str, limit: Optional[str], cursor: Optional[str]) -> dict:
+    def list_for_group(self, group_id: str, query: dict) -> dict:
         group = self.get_group(group_id)
-        return self._session_page(SESSIONS_BY_GROUP, group["id"], limit, cursor)
+        return self._session_page(SESSIONS_BY_GROUP, group["id"], parse_paging(query))
 
-    def list_for_activity(
-        self, activity_id: str, limit: Optional[str], cursor: Optional[str]
-    ) -> dict:
+    def list_for_activity(self, activity_id: str, query: dict, numbered_by_default: bool) -> dict:
         activity = self.get_activity(activity_id)
-        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], limit, cursor)
+        paging = parse_paging(query, numbered_by_default)
+        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], paging)
 
-    def _session_page(
-        self, index: Index, partition_value, limit: Optional[str], cursor: Optional[str]
-    ) -> dict:
+    def _session_page(self, index: Index, partition_value, paging) -> dict:
+        if isinstance(paging, NumberedPaging):
+            total = self._store.count_sessions(index, partition_value)
+            sessions = []
+            if paging.offset < total:  # a page past the end reads nothing more
+                sessions = self._store.session_window(
+                    index, partition_value, paging.offset, paging.per_page
+                )
+            return {"items": self._named(sessions), **numbered_page_json(total, paging)}
         scope = f"{index.name}:{partition_value}"
-        size, after = parse_limit(limit), decode_cursor(cursor, scope, (str, str))
-        sessions, more = self._store.query_sessions(index, partition_value, size, after)
+        after = decode_cursor(paging.cursor, scope, (str, str))
+        sessions, more = self._store.query_sessions(index, partition_value, paging.limit, after)
         last = sessions[-1] if sessions else None
         return page_json(
             self._named(sessions),
             encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
         )
 
-    def list_groups(self, limit: Optional[str], cursor: Optional[str]) -> dict:
-        return self._reference_page(self._references.all_groups, "groups", group_json, limit, cursor)
+    def list_groups(self, query: dict) -> dict:
+        return self._reference_page(self._references.all_groups(), "groups", group_json, query)
 
-    def list_activities(self, limit: Optional[str], cursor: Optional[str]) -> dict:
-        return self._reference_page(
-            self._references.all_activities, "study_activities", activity_json, limit, cursor
-        )
+    def list_activities(self) -> list:
+        """Every study activity, by id: the lang-portal reads a bare array."""
+        return [activity_json(activity) for activity in self._references.all_activities()]
+
+    def launch(self, activity_id: str) -> dict:
+        """What the lang-portal's launch page needs: the activity and the groups to pick from."""
+        activity = self.get_activity(activity_id)
+        return {"activity": activity, "groups": [group_json(g) for g in self._references.all_groups()]}
 
     @staticmethod
-    def _reference_page(all_items, scope: str, shape, limit: Optional[str], cursor: Optional[str]):
-        size, after = parse_limit(limit), decode_cursor(cursor, scope, (int,))
-        items = all_items()
+    def _reference_page(items, scope: str, shape, query: dict):
+        size, after = parse_limit(query.get("limit")), decode_cursor(query.get("cursor"), scope, (int,))
         if after:
             items = [item for item in items if item["id"] > after[0]]
         page = items[:size]

@@ -138,24 +138,53 @@ class DynamoStore:
     ) -> Tuple[List[Item], bool]:
         """Up to ``limit`` sessions of one index partition, newest first, strictly after
         the (created_at, id) position; and whether more follow."""
-        partition_name = index.partition_key[0]
-        params = {
-            "TableName": self._sessions,
-            "IndexName": index.name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": partition_name},
-            "ExpressionAttributeValues": {":pk": _to_attribute(partition_value)},
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
+        params = self._partition_query(index, partition_value, Limit=limit + 1)
         if after:
             params["ExclusiveStartKey"] = {
-                partition_name: _to_attribute(partition_value),
+                index.partition_key[0]: _to_attribute(partition_value),
                 index.sort_key[0]: {"S": after[0]},
                 "id": {"S": after[1]},
             }
         items = [from_item(item) for item in self._client.query(**params)["Items"]]
         return items[:limit], len(items) > limit
+
+    @_translate_errors
+    def count_sessions(self, index: Index, partition_value) -> int:
+        """How many sessions one index partition holds (reads every one of them)."""
+        params, total = self._partition_query(index, partition_value, Select="COUNT"), 0
+        while True:
+            answer = self._client.query(**params)
+            total += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                return total
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    @_translate_errors
+    def session_window(self, index: Index, partition_value, offset: int, count: int) -> List[Item]:
+        """Sessions ``offset`` to ``offset + count`` of one index partition, newest first:
+        DynamoDB cannot skip, so this reads the ``offset`` before them too."""
+        wanted = offset + count
+        params, items = self._partition_query(index, partition_value, Limit=wanted), []
+        while len(items) < wanted:
+            answer = self._client.query(**params)
+            items.extend(answer["Items"])
+            if "LastEvaluatedKey" not in answer:
+                break
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            params["Limit"] = wanted - len(items)
+        return [from_item(item) for item in items[offset:wanted]]
+
+    def _partition_query(self, index: Index, partition_value, **extra) -> dict:
+        return {
+            "TableName": self._sessions,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": index.partition_key[0]},
+            "ExpressionAttributeValues": {":pk": _to_attribute(partition_value)},
+            "ScanIndexForward": False,
+            "ReturnConsumedCapacity": "TOTAL",
+            **extra,
+        }
 
     @_translate_errors
     def scan_groups(self) -> List[Item]:

@@ -15,6 +15,7 @@ MAX_SESSION_ID_LENGTH = 64
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of our clock a created_at may be
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+DEFAULT_PER_PAGE = 10  # the lang-portal's page size
 
 REQUIRED_FIELDS = ("group_id", "study_activity_id")
 OPTIONAL_FIELDS = ("created_at",)
@@ -177,3 +178,45 @@ def parse_limit(value: Optional[str]) -> int:
     if _DIGITS.fullmatch(value) and 1 <= int(value) <= MAX_PAGE_SIZE:
         return int(value)
     raise ValidationFailed(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+
+
+@dataclass(frozen=True)
+class CursorPaging:
+    limit: int
+    cursor: Optional[str]
+
+
+@dataclass(frozen=True)
+class NumberedPaging:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def parse_paging(query: dict, numbered_by_default: bool = False):
+    """`limit`/`cursor` or `page`/`per_page`, never both; with neither, the route's default."""
+    cursor_style = {"limit", "cursor"} & query.keys()
+    numbered_style = {"page", "per_page"} & query.keys()
+    if cursor_style and numbered_style:
+        raise ValidationFailed(
+            f"Use either page/per_page or limit/cursor, not both (got "
+            f"{', '.join(sorted(numbered_style | cursor_style))})."
+        )
+    if numbered_style or (numbered_by_default and not cursor_style):
+        return parse_numbered_paging(query)
+    return CursorPaging(parse_limit(query.get("limit")), query.get("cursor"))
+
+
+def parse_numbered_paging(query: dict) -> NumberedPaging:
+    page, per_page = query.get("page"), query.get("per_page")
+    problems = []
+    if page is not None and not (_DIGITS.fullmatch(page) and 1 <= int(page) <= MAX_ID):
+        problems.append(f"page must be an integer from 1 to {MAX_ID}.")
+    if per_page is not None and not (_DIGITS.fullmatch(per_page) and 1 <= int(per_page) <= MAX_PAGE_SIZE):
+        problems.append(f"per_page must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return NumberedPaging(int(page or 1), int(per_page or DEFAULT_PER_PAGE))

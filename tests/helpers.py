@@ -5,6 +5,19 @@ SESSION_KEYS = {
     "id", "group_id", "group_name", "activity_id", "activity_name",
     "start_time", "end_time", "review_items_count",
 }
+CREATED_KEYS = SESSION_KEYS | {"session_id"}  # a 201 also names the id as the lang-portal reads it
+
+
+def session_page(session, words=(), page=1, per_page=10):
+    """GET /api/study-sessions/{id}: the session and its reviewed words, paged."""
+    words = list(words)
+    return {"session": session, "words": words, "total": len(words), "page": page,
+            "per_page": per_page, "total_pages": -(-len(words) // per_page)}
+
+
+def without_session_id(created):
+    assert created["session_id"] == created["id"]
+    return {name: value for name, value in created.items() if name != "session_id"}
 
 
 def assert_error(response, status, code, *phrases):

@@ -17,6 +17,7 @@ from devtools.dynamodb_local import free_port
 from devtools.local_run import start_chalice_local
 from devtools.processes import spawn, stop_processes
 from devtools.stage import CONFIG_FILE, PROJECT_DIR
+from tests.helpers import session_page, without_session_id
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -137,7 +138,7 @@ def test_the_allowed_origin_can_post_json_and_read_the_session(browser, page_por
     assert "error" not in result, result
     assert result["post"]["status"] == 201
     assert result["post"]["location"] == f"/api/study-sessions/{result['post']['body']['id']}"
-    assert result["get"] == {"status": 200, "body": result["post"]["body"]}
+    assert result["get"] == {"status": 200, "body": session_page(without_session_id(result["post"]["body"]))}
     assert local_server.session_count() == before + 1
     assert '"OPTIONS /api/study-sessions HTTP/1.1" 200' in log.read_text()
 
@@ -156,3 +157,72 @@ def test_another_origin_is_blocked_by_the_browser_and_writes_nothing(browser, pa
     served = log.read_text()[len(requests_before):]
     assert '"OPTIONS /api/study-sessions HTTP/1.1" 200' in served
     assert "POST /api/study-sessions" not in served
+
+
+# The lang-portal frontend's calls, page by page, from another origin; each page renders
+# what the frontend renders from the answer, and the test reads the DOM back.
+LANG_PORTAL_PAGES = """
+(async () => {
+  const api = %s;
+  const get = async (path) => {
+    const response = await fetch(api + path);
+    if (!response.ok) throw new Error(path + " answered " + response.status);
+    return response.json();
+  };
+  const show = (id, text) => {
+    const element = document.createElement("p");
+    element.id = id;
+    element.textContent = text;
+    document.body.appendChild(element);
+  };
+  try {
+    const activities = await get("/api/study-activities");
+    show("activities", activities.map((a) => a.title).join(", "));
+    const launch = await get("/api/study-activities/1/launch");
+    show("groups", launch.groups.map((g) => g.name).join(", "));
+    const posted = await fetch(api + "/study_sessions", {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({group_id: launch.groups[1].id, study_activity_id: launch.activity.id}),
+    });
+    const created = await posted.json();
+    const opened = new URL(launch.activity.launch_url);
+    opened.searchParams.set("group_id", launch.groups[1].id);
+    opened.searchParams.set("session_id", created.session_id);
+    show("launched", opened.href);
+    const detail = await get("/api/study-sessions/" + created.session_id);
+    show("session", detail.session.group_name + " / " + detail.session.activity_name + " / "
+         + detail.words.length + " words");
+    const sessions = await get("/api/study-sessions?page=1&per_page=10");
+    show("sessions", "Page " + sessions.page + " of " + sessions.total_pages + ", "
+         + sessions.items.length + " shown");
+    const mine = await get("/api/study-activities/1/sessions?page=1&per_page=10");
+    show("activity-sessions", mine.total + " sessions of " + launch.activity.title);
+    return JSON.stringify({status: posted.status, id: created.session_id,
+      texts: Object.fromEntries([...document.querySelectorAll("p[id]")].map((p) => [p.id, p.textContent]))});
+  } catch (error) {
+    return JSON.stringify({error: String(error)});
+  }
+})()
+"""
+
+
+def test_the_lang_portal_pages_work_from_a_browser_on_another_origin(browser, page_port, api_for_origin,
+                                                                     local_server):
+    api, log = api_for_origin
+    before = local_server.session_count()
+    browser.open(f"http://127.0.0.1:{page_port}/index.html")
+
+    result = json.loads(browser.evaluate(LANG_PORTAL_PAGES % json.dumps(api)))
+
+    assert "error" not in result, result
+    assert result["status"] == 201
+    total = before + 1
+    assert result["texts"] == {
+        "activities": "Typing Tutor",
+        "groups": "Core Verbs, Core Adjectives",
+        "launched": f"http://localhost:8080/?group_id=2&session_id={result['id']}",
+        "session": "Core Adjectives / Typing Tutor / 0 words",
+        "sessions": f"Page 1 of {-(-total // 10)}, {min(total, 10)} shown",
+        "activity-sessions": f"{total} sessions of Typing Tutor",
+    }
+    assert '"OPTIONS /study_sessions HTTP/1.1" 200' in log.read_text()

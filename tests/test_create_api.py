@@ -4,7 +4,7 @@ import json
 import pytest
 
 from chalicelib.references import DEFAULT_MISS_TTL_SECONDS
-from tests.helpers import SESSION_KEYS, assert_error
+from tests.helpers import CREATED_KEYS, assert_error
 
 
 def test_create_answers_201_with_the_session_and_stores_it(api):
@@ -12,9 +12,10 @@ def test_create_answers_201_with_the_session_and_stores_it(api):
 
     assert response.status_code == 201
     session = response.json_body
-    assert set(session) == SESSION_KEYS
+    assert set(session) == CREATED_KEYS
     assert session == {
-        "id": session["id"], "group_id": 1, "group_name": "Core Verbs", "activity_id": 1,
+        "id": session["id"], "session_id": session["id"], "group_id": 1, "group_name": "Core Verbs",
+        "activity_id": 1,
         "activity_name": "Typing Tutor", "start_time": "2026-11-26T21:54:23Z",
         "end_time": "2026-11-26T21:54:23Z", "review_items_count": 0,
     }

@@ -6,7 +6,7 @@ import pytest
 
 import app as app_module
 from devtools.cold_start import Context
-from tests.helpers import SESSION_KEYS
+from tests.helpers import CREATED_KEYS
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 # What the README promises for each event.
@@ -35,7 +35,7 @@ def test_console_event_gets_the_documented_answer(api, name):
     body = json.loads(result["body"])
     assert expected_fields.items() <= body.items()
     if status == 201:
-        assert set(body) == SESSION_KEYS
+        assert set(body) == CREATED_KEYS
         # The path the client called, stage or base path mapping included, so following it works.
         called = event["requestContext"]["path"]
         assert result["headers"]["Location"] == f"{called}/{body['id']}"

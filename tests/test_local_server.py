@@ -1,7 +1,7 @@
 """The real `chalice local` process on DynamoDB Local, over real HTTP."""
 import requests
 
-from tests.helpers import SESSION_KEYS
+from tests.helpers import CREATED_KEYS
 
 
 def test_a_session_is_created_over_http(local_server):
@@ -13,7 +13,7 @@ def test_a_session_is_created_over_http(local_server):
 
     assert response.status_code == 201
     assert response.headers["Content-Type"] == "application/json"
-    assert set(response.json()) == SESSION_KEYS
+    assert set(response.json()) == CREATED_KEYS
     assert response.headers["Location"] == f"/api/study-sessions/{response.json()['id']}"
     assert local_server.session_count() == before + 1
 
