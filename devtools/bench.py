@@ -18,6 +18,7 @@ import boto3
 from botocore.stub import Stubber
 from chalice import Chalice
 
+from chalicelib.store import to_item
 from devtools import dynamodb_local
 from devtools.cold_start import Context, proxy_event
 from devtools.load import post_in_parallel
@@ -28,8 +29,10 @@ from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, stage_environment, table_names
 
 STAGE = "local"
-FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16}
-QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4}
+FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000}
+QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120}
+PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
+PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
 
 
@@ -157,6 +160,53 @@ def measure_cold(environ: dict, runs: int) -> dict:
             "cold_start_ratio": round(app_ms / base_ms, 3)}
 
 
+def get_event(resource: str, path_parameters: dict, query: dict) -> dict:
+    """An API Gateway REST proxy event of a GET."""
+    path = resource.format(**path_parameters)
+    return {
+        "resource": resource, "path": path, "httpMethod": "GET", "headers": {},
+        "multiValueHeaders": {}, "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "pathParameters": path_parameters, "stageVariables": None,
+        "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": path,
+                           "requestId": str(uuid.uuid4()), "stage": "bench"},
+        "body": None, "isBase64Encoded": False,
+    }
+
+
+def measure_page_reads(environ: dict, client, names, count: int) -> dict:
+    """Read units of numbered pages of one activity's sessions, from DynamoDB's own figures."""
+    progress(f"numbered pages: read units of page 1 and the last page over {count} sessions")
+    client.put_item(TableName=names["study_activities"], Item=to_item(PAGED_ACTIVITY))
+    for start in range(0, count, 25):
+        client.batch_write_item(RequestItems={names["study_sessions"]: [
+            {"PutRequest": {"Item": to_item({
+                "id": str(uuid.uuid4()), "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
+                "created_at": f"2025-01-01T00:00:{n % 60:02d}Z", "feed": "all"})}}
+            for n in range(start, min(count, start + 25))]})
+    app, app_client = fresh_app(environ)
+    resource = "/api/study-activities/{activity_id}/sessions"
+    last_page = -(-count // PER_PAGE)
+    results = {"listed_sessions": count}
+    for name, page in (("page_1", 1), ("last_page", last_page)):
+        event = get_event(resource, {"activity_id": str(PAGED_ACTIVITY["id"])},
+                          {"page": str(page), "per_page": str(PER_PAGE)})
+        app.app(event, Context())  # warm: names cached, as for a user paging on
+        units: list = []
+
+        def record(parsed, units=units, **_):
+            units.append((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0))
+
+        app_client.meta.events.register("after-call.dynamodb", record, unique_id="bench-units")
+        try:
+            answer = app.app(event, Context())
+        finally:
+            app_client.meta.events.unregister("after-call.dynamodb", unique_id="bench-units")
+        assert answer["statusCode"] == 200 and json.loads(answer["body"])["total"] == count, answer
+        results[f"read_units_{name}"] = round(sum(units), 1)
+    return results
+
+
 def measure_load(server, client, names, count: int, threads: int) -> dict:
     """The same load on one kept-alive connection per thread, then on a new connection per request."""
 
@@ -243,6 +293,9 @@ def markdown(results: dict) -> str:
          "must be 0 / 0"),
         ("Connections the kernel dropped from a full listen queue (kept-alive; new connections)",
          "{load_listen_overflows}; {load_new_connections_listen_overflows}", "listen queue: 128"),
+        ("Read units of a numbered page (per_page 10): page 1 / last page",
+         "{read_units_page_1} / {read_units_last_page} over {listed_sessions} sessions",
+         "COUNT of the partition + the page's window"),
         ("Lambda zip", "{zip_bytes} bytes", "limit in tests: 65536"),
     ]
     lines = ["| measure | result | note |", "|---|---|---|"]
@@ -274,6 +327,7 @@ def run(counts: dict) -> dict:
                                         counts["load"], counts["threads"]))
         finally:
             stop_processes(api)
+        results.update(measure_page_reads(environ, client, names, counts["listed"]))
     results.update(measure_zip())
     return results
 
