@@ -53,7 +53,24 @@ def _create(request):
     session, replayed = service().create(
         http.json_body(request), request.headers.get("idempotency-key")
     )
-    return http.created(request, session, replayed)
+    return http.session_created(request, session, replayed)
+
+
+@route("/api/study-sessions/{session_id}/review", methods=["POST"])
+def review_word(session_id):
+    return _review(app.current_request, session_id, None)
+
+
+@route("/api/study-sessions/{session_id}/words/{word_id}/review", methods=["POST"])
+def review_word_in_path(session_id, word_id):
+    return _review(app.current_request, session_id, word_id)
+
+
+def _review(request, session_id, word_id):
+    review, replayed = service().review(
+        session_id, word_id, http.json_body(request), request.headers.get("idempotency-key")
+    )
+    return http.created(review, replayed)
 
 
 @route("/api/study-sessions")
@@ -74,6 +91,11 @@ def list_groups():
 @route("/api/groups/{group_id}")
 def get_group(group_id):
     return service().get_group(group_id)
+
+
+@route("/api/groups/{group_id}/words")
+def list_group_words(group_id):
+    return service().list_group_words(group_id, http.query(app.current_request))
 
 
 @route("/api/groups/{group_id}/study-sessions")

@@ -49,12 +49,7 @@ def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> S
     names = table_names(environ)
     client = client or dynamodb_client()
     REQUEST_DEADLINE.attach(client)
-    store = DynamoStore(
-        client,
-        groups_table=names["groups"],
-        activities_table=names["study_activities"],
-        sessions_table=names["study_sessions"],
-    )
+    store = DynamoStore(client, names)
     return StudySessionService(store, ReferenceCache(store))
 
 

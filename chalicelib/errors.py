@@ -62,7 +62,7 @@ class IdempotencyKeyReused(ApiError):
     code = "idempotency_key_reused"
     message = (
         "This Idempotency-Key was already used with a different payload; "
-        "send a new key for a new session."
+        "send a new key for a new request."
     )
 
 

@@ -4,7 +4,7 @@ import functools
 import json
 import logging
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from chalice import CORSConfig, Response
 from chalice.app import Request
@@ -30,13 +30,17 @@ def query(request: Request) -> dict:
     return dict(request.query_params or {})
 
 
-def created(request: Request, session: dict, replayed: bool) -> Response:
+def session_created(request: Request, session: dict, replayed: bool) -> Response:
     """201 with the session, `session_id` (what the lang-portal frontend reads) and Location."""
-    headers = {"Location": f"{_base_path(request)}/api/study-sessions/{session['id']}"}
-    session = {**session, "session_id": session["id"]}
+    location = f"{_base_path(request)}/api/study-sessions/{session['id']}"
+    return created({**session, "session_id": session["id"]}, replayed, {"Location": location})
+
+
+def created(body: dict, replayed: bool, headers: Optional[dict] = None) -> Response:
+    headers = dict(headers or {})
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(body=session, status_code=201, headers=headers)
+    return Response(body=body, status_code=201, headers=headers)
 
 
 def _base_path(request: Request) -> str:

@@ -1,9 +1,9 @@
-"""An in-process cache of groups and study activities.
+"""An in-process cache of the reference data: groups, study activities and words.
 
-A warm Lambda then makes one DynamoDB call per create. Found items and whole-table scans
-are kept for TTL_SECONDS (a renamed or new item shows within it); ids found missing are kept
-for MISS_TTL_SECONDS, so a client repeating an unknown id costs no read per request, while a
-group added after a miss works within seconds."""
+A warm Lambda then makes one DynamoDB call per create or review. Found items and whole-table
+scans are kept for TTL_SECONDS (a renamed or new item shows within it); ids found missing are
+kept for MISS_TTL_SECONDS, so a client repeating an unknown id costs no read per request, while
+a group added after a miss works within seconds."""
 import threading
 import time
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
@@ -12,7 +12,6 @@ from chalicelib.store import DynamoStore, Item
 
 DEFAULT_TTL_SECONDS = 60.0
 DEFAULT_MISS_TTL_SECONDS = 5.0
-KINDS = ("group", "activity")
 
 
 class ReferenceCache:
@@ -35,11 +34,25 @@ class ReferenceCache:
     def lookup(
         self, group_ids: Iterable[int], activity_ids: Iterable[int]
     ) -> Tuple[Dict[int, Item], Dict[int, Item]]:
-        """Groups and activities by id; ids that do not exist are left out."""
+        """Groups and activities by id, read together; ids that do not exist are left out."""
+        found = self._lookup({"group": set(group_ids), "activity": set(activity_ids)})
+        return found["group"], found["activity"]
+
+    def lookup_words(self, word_ids: Iterable[int]) -> Dict[int, Item]:
+        return self._lookup({"word": set(word_ids)})["word"]
+
+    def known_word(self, word_id: int) -> Optional[bool]:
+        """Whether the cache knows the word exists (True), is missing (False), or not (None)."""
+        with self._lock:
+            entry = self._entries.get(("word", word_id))
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1] is not None
+
+    def _lookup(self, wanted: Dict[str, set]) -> Dict[str, Dict[int, Item]]:
         now = self._clock()
-        wanted = {"group": set(group_ids), "activity": set(activity_ids)}
-        found: Dict[str, Dict[int, Item]] = {kind: {} for kind in KINDS}
-        unknown: Dict[str, set] = {kind: set() for kind in KINDS}
+        found: Dict[str, Dict[int, Item]] = {kind: {} for kind in wanted}
+        unknown: Dict[str, set] = {kind: set() for kind in wanted}
         with self._lock:
             for kind, ids in wanted.items():
                 for id_ in ids:
@@ -48,23 +61,26 @@ class ReferenceCache:
                         unknown[kind].add(id_)
                     elif entry[1] is not None:
                         found[kind][id_] = entry[1]
-        if unknown["group"] or unknown["activity"]:
-            groups, activities = self._store.get_references(unknown["group"], unknown["activity"])
+        if any(unknown.values()):
+            fetched = self._store.get_references({kind: ids for kind, ids in unknown.items() if ids})
             with self._lock:
-                for kind, items in (("group", groups), ("activity", activities)):
-                    for id_ in unknown[kind]:
-                        item = items.get(id_)
+                for kind, ids in unknown.items():
+                    for id_ in ids:
+                        item = fetched.get(kind, {}).get(id_)
                         expires = now + (self._ttl if item is not None else self._miss_ttl)
                         self._entries[(kind, id_)] = (expires, item)
                         if item is not None:
                             found[kind][id_] = item
-        return found["group"], found["activity"]
+        return found
 
     def all_groups(self) -> List[Item]:
         return self._all("group", self._store.scan_groups)
 
     def all_activities(self) -> List[Item]:
         return self._all("activity", self._store.scan_activities)
+
+    def all_words(self) -> List[Item]:
+        return self._all("word", self._store.scan_words)
 
     def _all(self, kind: str, scan: Callable[[], List[Item]]) -> List[Item]:
         """Every item of a reference table by id, from one scan per TTL."""

@@ -13,9 +13,23 @@ def session_json(session: Item, group: Optional[Item], activity: Optional[Item])
         "activity_id": session["study_activity_id"],
         "activity_name": activity["name"] if activity else None,
         "start_time": session["created_at"],
-        "end_time": session["created_at"],
-        "review_items_count": 0,
+        "end_time": session.get("end_time", session["created_at"]),
+        "review_items_count": session.get("review_items_count", 0),
     }
+
+
+def review_json(review: Item) -> dict:
+    return {name: review[name] for name in ("id", "study_session_id", "word_id", "correct", "created_at")}
+
+
+def word_json(word: Item) -> dict:
+    return {name: word[name] for name in ("id", "kanji", "romaji", "english")}
+
+
+def reviewed_word_json(word_id: int, word: Optional[Item], counts: Dict[bool, int]) -> dict:
+    """A word of the session page; a word deleted since its review keeps its counts."""
+    shown = word_json(word) if word else {"id": word_id, "kanji": None, "romaji": None, "english": None}
+    return {**shown, "correct_count": counts.get(True, 0), "wrong_count": counts.get(False, 0)}
 
 
 def group_json(group: Item) -> dict:

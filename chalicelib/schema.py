@@ -32,14 +32,26 @@ SESSIONS_BY_ACTIVITY = Index("by_activity", ("study_activity_id", "N"), ("create
 SESSIONS_NEWEST = Index("newest", ("feed", "S"), ("created_at", "S"))
 FEED_ALL = "all"
 
+# Reviews: one transaction writes the review item and updates its session item (ADD
+# review_items_count and the word's correct_/wrong_ counter, SET end_time unless a later review
+# already set it), with a ConditionCheck on the word when the word is not cached. Counts then
+# cannot drift from the stored reviews: both writes happen or neither does, a retried request
+# is recognised (ClientRequestToken, and the review's write_token), and DynamoDB serialises
+# transactions on one session. The session indexes project keys only, so a counter update
+# rewrites no index (with ALL projections it rewrote all three); lists read the live items
+# with one BatchGetItem per page.
+WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-word counts
+
 TABLES: Dict[str, Table] = {
     "groups": Table("GROUPS_TABLE", ("id", "N")),
     "study_activities": Table("STUDY_ACTIVITIES_TABLE", ("id", "N")),
+    "words": Table("WORDS_TABLE", ("id", "N")),
     "study_sessions": Table(
         "STUDY_SESSIONS_TABLE",
         ("id", "S"),
         (SESSIONS_BY_GROUP, SESSIONS_BY_ACTIVITY, SESSIONS_NEWEST),
     ),
+    "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S")),
 }
 
 
@@ -71,7 +83,7 @@ def create_table_input(table: Table, table_name: str) -> dict:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
             }
             for index in table.indexes
         ]

@@ -3,7 +3,7 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound
 from chalicelib.pagination import decode_cursor, encode_cursor
@@ -13,16 +13,20 @@ from chalicelib.representation import (
     group_json,
     numbered_page_json,
     page_json,
+    review_json,
+    reviewed_word_json,
     session_json,
+    word_json,
 )
 from chalicelib.schema import (
     FEED_ALL,
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
     SESSIONS_NEWEST,
+    WORD_COUNTER_PREFIXES,
     Index,
 )
-from chalicelib.store import DynamoStore, SessionExists
+from chalicelib.store import DynamoStore, ReviewRefused, SessionExists
 from chalicelib.validation import (
     NewSession,
     NumberedPaging,
@@ -34,10 +38,12 @@ from chalicelib.validation import (
     parse_numbered_paging,
     parse_paging,
     parse_path_id,
+    parse_review,
 )
 
 # Session ids for requests with an Idempotency-Key are UUIDv5s of the key in this namespace.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
+REVIEW_NAMESPACE = uuid.UUID("0d9b6c7e-52f1-4c3a-8e0b-7b5f3e2a9c14")  # likewise, review ids
 
 
 def _utc_now() -> datetime:
@@ -47,8 +53,34 @@ def _utc_now() -> datetime:
 def payload_fingerprint(new: NewSession) -> str:
     """Same for two requests that ask for the same session; a defaulted
     created_at counts as absent, so a retry a second later still matches."""
-    canonical = json.dumps([new.group_id, new.study_activity_id, new.created_at])
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _fingerprint([new.group_id, new.study_activity_id, new.created_at])
+
+
+def _fingerprint(values: list) -> str:
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()
+
+
+def _resolve_clash(existing: dict, attempted: dict, key: Optional[str]) -> Tuple[dict, bool]:
+    """A conditional write found an item under its id: the stored item, and whether the
+    request replays an earlier one. botocore resends a write whose answer was lost; finding
+    this attempt's own write_token there is a success, not a clash."""
+    if existing.get("write_token") == attempted["write_token"]:
+        return existing, False
+    if key is None:
+        raise InternalError(cause="random id already taken")
+    if existing.get("fingerprint") != attempted["fingerprint"]:
+        raise IdempotencyKeyReused()
+    return existing, True
+
+
+def word_counts(session: dict) -> Dict[int, Dict[bool, int]]:
+    """Per reviewed word, its correct (True) and wrong (False) counts, from the session item."""
+    counts: Dict[int, Dict[bool, int]] = {}
+    for name, value in session.items():
+        for correct, prefix in WORD_COUNTER_PREFIXES.items():
+            if name.startswith(prefix) and name[len(prefix):].isdigit():
+                counts.setdefault(int(name[len(prefix):]), {})[correct] = value
+    return counts
 
 
 class StudySessionService:
@@ -91,16 +123,49 @@ class StudySessionService:
         try:
             self._store.put_session(session)
         except SessionExists as clash:
-            if clash.item.get("write_token") == session["write_token"]:
-                session = clash.item
-            elif key is None:
-                raise InternalError(cause="random session id already taken") from None
-            elif clash.item.get("fingerprint") != session["fingerprint"]:
-                raise IdempotencyKeyReused() from None
-            else:
-                session, replayed = clash.item, True
+            session, replayed = _resolve_clash(clash.item, session, key)
         group, activity = groups[new.group_id], activities[new.study_activity_id]
         return session_json(session, group, activity), replayed
+
+    def review(self, session_id: str, path_word_id: Optional[str], body,
+               idempotency_key: Optional[str]) -> Tuple[dict, bool]:
+        """A word review recorded on its session; and whether it replays an earlier one."""
+        key = parse_idempotency_key(idempotency_key)
+        word_id = parse_path_id(path_word_id, "word id") if path_word_id is not None else None
+        new = parse_review(body, word_id)
+        if not is_plausible_session_id(session_id):
+            raise NotFound("This study session does not exist.")
+        review = {
+            "id": str(uuid.uuid5(REVIEW_NAMESPACE, key) if key else uuid.uuid4()),
+            "study_session_id": session_id,
+            "word_id": new.word_id,
+            "correct": new.correct,
+            "created_at": format_timestamp(self._clock()),
+            "write_token": uuid.uuid4().hex,
+        }
+        if key:
+            review["fingerprint"] = _fingerprint([session_id, new.word_id, new.correct])
+        counter = f"{WORD_COUNTER_PREFIXES[new.correct]}{new.word_id}"
+        check_word = self._references.known_word(new.word_id) is not True
+        # At most two calls: the second only when a later review already moved end_time on.
+        for set_end_time in (True, False):
+            try:
+                self._store.record_review(review, counter, set_end_time, check_word)
+                return review_json(review), False
+            except ReviewRefused as refused:
+                if refused.existing is not None:
+                    stored, replayed = _resolve_clash(refused.existing, review, key)
+                    return review_json(stored), replayed
+                absent = []
+                if refused.session_missing:
+                    absent.append("This study session does not exist.")
+                if refused.word_missing:
+                    absent.append(f"Word {new.word_id} does not exist.")
+                if absent:
+                    raise NotFound(" ".join(absent)) from None
+                if not refused.later_end_time:
+                    raise InternalError(cause="review refused by no known condition") from None
+        raise InternalError(cause="review refused twice for a later end_time")
 
     def get(self, session_id: str, query: dict) -> dict:
         """The session page of the lang-portal: the session and its reviewed words, paged."""
@@ -108,9 +173,14 @@ class StudySessionService:
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
         if session is None:
             raise NotFound("This study session does not exist.")
-        words: list = []  # reviewed words arrive with word reviews
-        return {"session": self._named([session])[0], "words": words,
-                **numbered_page_json(len(words), paging)}
+        counts = word_counts(session)
+        page_ids = sorted(counts)[paging.offset:paging.offset + paging.per_page]
+        words = self._references.lookup_words(page_ids) if page_ids else {}
+        return {
+            "session": self._named([session])[0],
+            "words": [reviewed_word_json(id_, words.get(id_), counts[id_]) for id_ in page_ids],
+            **numbered_page_json(len(counts), paging),
+        }
 
     def _named(self, sessions: list) -> list:
         """Sessions as JSON, with group and activity names read once for all of them."""
@@ -121,6 +191,10 @@ class StudySessionService:
             session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
             for s in sessions
         ]
+
+    def _live(self, keys: list) -> list:
+        """The indexes hold keys only: the sessions themselves, with their live counts."""
+        return self._named(self._store.get_sessions([key["id"] for key in keys])) if keys else []
 
     def list_all(self, query: dict) -> dict:
         return self._session_page(SESSIONS_NEWEST, FEED_ALL, parse_paging(query))
@@ -137,18 +211,16 @@ class StudySessionService:
     def _session_page(self, index: Index, partition_value, paging) -> dict:
         if isinstance(paging, NumberedPaging):
             total = self._store.count_sessions(index, partition_value)
-            sessions = []
+            keys = []
             if paging.offset < total:  # a page past the end reads nothing more
-                sessions = self._store.session_window(
-                    index, partition_value, paging.offset, paging.per_page
-                )
-            return {"items": self._named(sessions), **numbered_page_json(total, paging)}
+                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page)
+            return {"items": self._live(keys), **numbered_page_json(total, paging)}
         scope = f"{index.name}:{partition_value}"
         after = decode_cursor(paging.cursor, scope, (str, str))
-        sessions, more = self._store.query_sessions(index, partition_value, paging.limit, after)
-        last = sessions[-1] if sessions else None
+        keys, more = self._store.query_sessions(index, partition_value, paging.limit, after)
+        last = keys[-1] if keys else None
         return page_json(
-            self._named(sessions),
+            self._live(keys),
             encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
         )
 
@@ -158,6 +230,12 @@ class StudySessionService:
     def list_activities(self) -> list:
         """Every study activity, by id: the lang-portal reads a bare array."""
         return [activity_json(activity) for activity in self._references.all_activities()]
+
+    def list_group_words(self, group_id: str, query: dict) -> dict:
+        """The words an activity reviews for a group, by id."""
+        group = self.get_group(group_id)
+        words = [w for w in self._references.all_words() if group["id"] in w.get("group_ids", [])]
+        return self._reference_page(words, f"words:{group['id']}", word_json, query)
 
     def launch(self, activity_id: str) -> dict:
         """What the lang-portal's launch page needs: the activity and the groups to pick from."""

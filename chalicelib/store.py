@@ -1,7 +1,9 @@
 """DynamoDB repository. Owns every DynamoDB call and turns DynamoDB failures into
 the service's errors; knows nothing of HTTP."""
 import functools
+import random
 import time
+import uuid
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
@@ -13,6 +15,7 @@ from chalicelib.schema import Index
 Item = Dict[str, object]
 BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
+TRANSACTION_CONFLICT_ATTEMPTS = 8
 # "Retry shortly" answers: DynamoDB's throttling codes, and any answer with a 5xx status.
 RETRYABLE_CODES = frozenset({
     "ProvisionedThroughputExceededException",
@@ -25,6 +28,21 @@ RETRYABLE_CODES = frozenset({
 # The transport failures botocore itself treats as transient (refused, timed out, reset, TLS,
 # proxy): DynamoDB may be fine a moment later.
 UNREACHABLE = (TransportConnectionError, HTTPClientError)
+
+
+def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool) -> Exception:
+    if set(reasons) & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
+        return Unavailable(cause=f"DynamoDB transaction throttled: {reasons}")
+    if set(reasons) - {"None", "ConditionalCheckFailed"}:
+        return error
+    details = error.response["CancellationReasons"]
+    put, update = details[-2], details[-1]
+    return ReviewRefused(
+        existing=from_item(put["Item"]) if put.get("Code") == "ConditionalCheckFailed" else None,
+        session_missing=update.get("Code") == "ConditionalCheckFailed" and "Item" not in update,
+        word_missing=check_word and details[0].get("Code") == "ConditionalCheckFailed",
+        later_end_time=update.get("Code") == "ConditionalCheckFailed" and "Item" in update,
+    )
 
 
 class SessionExists(Exception):
@@ -55,11 +73,23 @@ def _translate_errors(method):
 
 
 def _to_attribute(value) -> dict:
-    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"NS": [str(number) for number in value]}
+    return {"S": value}
 
 
 def _from_attribute(attribute: dict):
-    return int(attribute["N"]) if "N" in attribute else attribute["S"]
+    if "N" in attribute:
+        return int(attribute["N"])
+    if "BOOL" in attribute:
+        return attribute["BOOL"]
+    if "NS" in attribute:
+        return sorted(int(number) for number in attribute["NS"])
+    return attribute["S"]
 
 
 def to_item(values: Item) -> dict:
@@ -70,27 +100,53 @@ def from_item(item: dict) -> Item:
     return {name: _from_attribute(attribute) for name, attribute in item.items()}
 
 
+class ReviewRefused(Exception):
+    """The review transaction was cancelled by its conditions; each says which."""
+
+    def __init__(self, existing: Optional[Item], session_missing: bool, word_missing: bool,
+                 later_end_time: bool):
+        super().__init__("review refused")
+        self.existing = existing  # a review already stored under this id
+        self.session_missing = session_missing
+        self.word_missing = word_missing
+        self.later_end_time = later_end_time  # a later review already set the session's end_time
+
+
 class DynamoStore:
-    def __init__(self, client, groups_table: str, activities_table: str, sessions_table: str):
+    def __init__(self, client, tables: Dict[str, str]):
+        """``tables``: logical name (as in chalicelib.schema.TABLES) -> DynamoDB table name."""
         self._client = client
-        self._groups = groups_table
-        self._activities = activities_table
-        self._sessions = sessions_table
+        self._sessions = tables["study_sessions"]
+        self._reviews = tables["word_reviews"]
+        self._words = tables["words"]
+        self._reference_tables = {
+            "group": tables["groups"], "activity": tables["study_activities"], "word": self._words,
+        }
 
     @_translate_errors
-    def get_references(
-        self, group_ids: Iterable[int], activity_ids: Iterable[int]
-    ) -> Tuple[Dict[int, Item], Dict[int, Item]]:
-        """Groups and activities by id, read with BatchGetItem; absent ids are left out."""
-        wanted = [(self._groups, id_) for id_ in sorted(set(group_ids))]
-        wanted += [(self._activities, id_) for id_ in sorted(set(activity_ids))]
-        found: Dict[str, Dict[int, Item]] = {self._groups: {}, self._activities: {}}
-        for start in range(0, len(wanted), BATCH_GET_MAX_KEYS):
-            for table, item in self._batch_get(wanted[start:start + BATCH_GET_MAX_KEYS]):
-                found[table][item["id"]] = item
-        return found[self._groups], found[self._activities]
+    def get_references(self, wanted: Dict[str, Iterable[int]]) -> Dict[str, Dict[int, Item]]:
+        """Reference items by kind ("group", "activity", "word") and id, read with one
+        BatchGetItem per 100 keys; absent ids are left out."""
+        keys = [(self._reference_tables[kind], id_) for kind, ids in wanted.items()
+                for id_ in sorted(set(ids))]
+        kind_of = {table: kind for kind, table in self._reference_tables.items()}
+        found: Dict[str, Dict[int, Item]] = {kind: {} for kind in wanted}
+        for table, item in self._batch_get_all(keys):
+            found[kind_of[table]][item["id"]] = item
+        return found
 
-    def _batch_get(self, keys: Sequence[Tuple[str, int]]):
+    @_translate_errors
+    def get_sessions(self, session_ids: Sequence[str]) -> List[Item]:
+        """The sessions with these ids, live counters included, in the order asked."""
+        by_id = {item["id"]: item for _, item in self._batch_get_all(
+            [(self._sessions, id_) for id_ in dict.fromkeys(session_ids)])}
+        return [by_id[id_] for id_ in session_ids if id_ in by_id]
+
+    def _batch_get_all(self, keys: Sequence[Tuple[str, object]]):
+        for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
+            yield from self._batch_get(keys[start:start + BATCH_GET_MAX_KEYS])
+
+    def _batch_get(self, keys: Sequence[Tuple[str, object]]):
         request: Dict[str, dict] = {}
         for table, id_ in keys:
             request.setdefault(table, {"Keys": []})["Keys"].append({"id": _to_attribute(id_)})
@@ -104,6 +160,46 @@ class DynamoStore:
                 return
             time.sleep(0.05 * 2**attempt)
         raise Unavailable(cause="DynamoDB left keys unprocessed")
+
+    @_translate_errors
+    def record_review(self, review: Item, counter: str, set_end_time: bool, check_word: bool) -> None:
+        """Store the review and count it on its session, in one transaction: both or neither.
+        Raises ReviewRefused when a condition fails."""
+        items = []
+        if check_word:
+            items.append({"ConditionCheck": {
+                "TableName": self._words, "Key": {"id": _to_attribute(review["word_id"])},
+                "ConditionExpression": "attribute_exists(id)"}})
+        items.append({"Put": {
+            "TableName": self._reviews, "Item": to_item(review),
+            "ConditionExpression": "attribute_not_exists(id)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+        update, condition = "ADD review_items_count :one, #counter :one", "attribute_exists(id)"
+        values = {":one": {"N": "1"}}
+        if set_end_time:
+            update = "SET end_time = :at " + update
+            condition += " AND (attribute_not_exists(end_time) OR end_time <= :at)"
+            values[":at"] = {"S": review["created_at"]}
+        items.append({"Update": {
+            "TableName": self._sessions, "Key": {"id": {"S": review["study_session_id"]}},
+            "UpdateExpression": update, "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#counter": counter}, "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+        for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
+            try:
+                # The token makes botocore's resend of a lost answer a no-op for 10 minutes.
+                self._client.transact_write_items(
+                    TransactItems=items, ClientRequestToken=uuid.uuid4().hex,
+                    ReturnConsumedCapacity="TOTAL")
+                return
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if "TransactionConflict" not in reasons:
+                    raise _refusal(error, reasons, check_word) from None
+            time.sleep(random.uniform(0.005, 0.02 * 2**attempt))  # another review of this session
+        raise Unavailable(cause="DynamoDB transaction conflicts on one session persisted")
 
     @_translate_errors
     def put_session(self, session: Item) -> None:
@@ -188,11 +284,15 @@ class DynamoStore:
 
     @_translate_errors
     def scan_groups(self) -> List[Item]:
-        return self._scan(self._groups)
+        return self._scan(self._reference_tables["group"])
 
     @_translate_errors
     def scan_activities(self) -> List[Item]:
-        return self._scan(self._activities)
+        return self._scan(self._reference_tables["activity"])
+
+    @_translate_errors
+    def scan_words(self) -> List[Item]:
+        return self._scan(self._words)
 
     def _scan(self, table: str) -> List[Item]:
         items: List[Item] = []

@@ -34,6 +34,12 @@ class NewSession:
     created_at: Optional[str]  # UTC, normalised; None means "now"
 
 
+@dataclass(frozen=True)
+class NewReview:
+    word_id: int
+    correct: bool
+
+
 def check_media_type(content_type: Optional[str]) -> None:
     """A missing Content-Type is read as JSON; anything else must be JSON."""
     if content_type is None:
@@ -114,6 +120,28 @@ def parse_new_session(body: Any, now: datetime) -> NewSession:
     if problems:
         raise ValidationFailed(" ".join(problems))
     return NewSession(body["group_id"], body["study_activity_id"], created_at)
+
+
+def parse_review(body: Any, path_word_id: Optional[int] = None) -> NewReview:
+    """{"word_id": int, "correct": bool}, or {"correct": bool} when the path names the word."""
+    fields = ("correct",) if path_word_id is not None else ("word_id", "correct")
+    if not isinstance(body, dict):
+        raise ValidationFailed(f"The body must be a JSON object with {' and '.join(fields)}.")
+    problems = []
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        problems.append(f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(fields)}.")
+    missing = [name for name in fields if name not in body]
+    if missing:
+        problems.append(f"Missing required field(s): {', '.join(missing)}.")
+    if "word_id" in fields and "word_id" in body and not is_id(body["word_id"]):
+        problems.append(_id_problem("word_id"))
+    if "correct" in body and not isinstance(body["correct"], bool):
+        problems.append("correct must be true or false.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    word_id = path_word_id if path_word_id is not None else body["word_id"]
+    return NewReview(word_id, body["correct"])
 
 
 def is_id(value: Any) -> bool:

@@ -21,10 +21,14 @@ INVOKE_PERMISSION = "APIHandlerInvokePermission"
 LOG_GROUP = "FunctionLogGroup"
 LOG_RETENTION_DAYS = 30
 # The DynamoDB actions chalicelib.store calls, per table; nothing else is granted.
+# A review's TransactWriteItems is authorised item by item (ConditionCheckItem, PutItem, UpdateItem).
 ACTIONS = {
     "groups": ["dynamodb:BatchGetItem", "dynamodb:Scan"],
     "study_activities": ["dynamodb:BatchGetItem", "dynamodb:Scan"],
-    "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+    "words": ["dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
+    "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+                       "dynamodb:UpdateItem"],
+    "word_reviews": ["dynamodb:PutItem"],
 }
 # API Gateway answers these itself, before the function runs: in the service's error shape too.
 GATEWAY_ERRORS = {

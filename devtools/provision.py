@@ -19,6 +19,21 @@ STUDY_ACTIVITIES = [
     },
 ]
 
+# (kanji, romaji, english) of the seed words; ids 1-10 are group 1's, 11-20 group 2's.
+_VERBS = [("食べる", "taberu", "to eat"), ("飲む", "nomu", "to drink"), ("行く", "iku", "to go"),
+          ("来る", "kuru", "to come"), ("見る", "miru", "to see"), ("聞く", "kiku", "to listen"),
+          ("話す", "hanasu", "to speak"), ("読む", "yomu", "to read"), ("書く", "kaku", "to write"),
+          ("買う", "kau", "to buy")]
+_ADJECTIVES = [("大きい", "ookii", "big"), ("小さい", "chiisai", "small"), ("新しい", "atarashii", "new"),
+               ("古い", "furui", "old"), ("高い", "takai", "expensive"), ("安い", "yasui", "cheap"),
+               ("暑い", "atsui", "hot"), ("寒い", "samui", "cold"), ("楽しい", "tanoshii", "fun"),
+               ("難しい", "muzukashii", "difficult")]
+WORDS = [
+    {"id": number, "kanji": kanji, "romaji": romaji, "english": english, "group_ids": [group_id]}
+    for group_id, words in ((1, _VERBS), (2, _ADJECTIVES))
+    for number, (kanji, romaji, english) in enumerate(words, start=1 + 10 * (group_id - 1))
+]
+
 
 def ensure_tables(client, names: Mapping[str, str]) -> list:
     """Create each missing table, wait until all are active; return those created."""
@@ -40,7 +55,7 @@ def _all_table_names(client):
 
 
 def seed_reference_data(client, names: Mapping[str, str]) -> None:
-    for logical, items in (("groups", GROUPS), ("study_activities", STUDY_ACTIVITIES)):
+    for logical, items in (("groups", GROUPS), ("study_activities", STUDY_ACTIVITIES), ("words", WORDS)):
         for item in items:
             try:
                 client.put_item(

@@ -32,6 +32,10 @@ def assert_error(response, status, code, *phrases):
     return body
 
 
+TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "ConditionCheck": "ConditionCheckItem",
+                       "Delete": "DeleteItem"}
+
+
 class DynamoDBCalls:
     """Records the DynamoDB operations a client makes, by name."""
 
@@ -43,6 +47,10 @@ class DynamoDBCalls:
 
     def _record(self, model, params, **_):
         self.operations.append(model.name)
+        for kind, item in (entry for entry in params.get("TransactItems", []) for entry in entry.items()):
+            self.tables.append((TRANSACTION_ACTIONS[kind], [item["TableName"]]))  # IAM checks each item
+        if "TransactItems" in params:
+            return
         named = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
         self.tables.append((model.name, named))
 

@@ -1,4 +1,8 @@
 """Parallel creates through the real `chalice local` on DynamoDB Local (loopback only)."""
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
 from devtools.load import post_in_parallel
 
 THREADS = 16
@@ -26,3 +30,24 @@ def test_50_parallel_creates_with_one_key_make_one_session(local_server):
     assert len({reply.body["id"] for reply in replies}) == 1
     assert [reply.headers.get("Idempotent-Replayed") for reply in replies].count(None) == 1
     assert local_server.session_count() == before + 1
+
+
+def test_50_parallel_reviews_of_one_session_are_all_counted(local_server):
+    session = requests.post(local_server.url("/api/study-sessions"), json=BODY, timeout=10).json()
+    answers = [{"word_id": 1 + i % 10, "correct": i % 3 != 0} for i in range(50)]
+
+    def send(answer):
+        return requests.post(local_server.url(f"/api/study-sessions/{session['id']}/review"),
+                             json=answer, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        replies = list(pool.map(send, answers))
+
+    assert [reply.status_code for reply in replies] == [201] * 50
+    page = requests.get(local_server.url(f"/api/study-sessions/{session['id']}"), timeout=10).json()
+    assert page["session"]["review_items_count"] == 50
+    counts = {w["id"]: (w["correct_count"], w["wrong_count"]) for w in page["words"]}
+    assert counts == {word: (sum(a["correct"] for a in answers if a["word_id"] == word),
+                             sum(not a["correct"] for a in answers if a["word_id"] == word))
+                      for word in range(1, 11)}
+    assert page["session"]["end_time"] == max(reply.json()["created_at"] for reply in replies)

@@ -16,7 +16,13 @@ EXPECTED = {
     "create-session-custom-domain.json": (201, {"group_name": "Core Adjectives"}),
     "validation-error.json": (400, {"code": "validation_error"}),
     "unknown-group.json": (404, {"code": "not_found", "error": "Group 999 does not exist."}),
+    # after create-session.json, whose Idempotency-Key fixes the session id it names
+    "review-word.json": (201, {"word_id": 1, "correct": True}),
 }
+
+
+def replay(name):
+    return app_module.app(json.loads((EVENTS / name).read_text()), Context())
 
 
 def test_every_event_file_has_a_documented_answer():
@@ -27,6 +33,8 @@ def test_every_event_file_has_a_documented_answer():
 def test_console_event_gets_the_documented_answer(api, name):
     event = json.loads((EVENTS / name).read_text())
     status, expected_fields = EXPECTED[name]
+    if name == "review-word.json":
+        assert replay("create-session.json")["statusCode"] == 201
 
     result = app_module.app(event, Context())
 
@@ -34,7 +42,11 @@ def test_console_event_gets_the_documented_answer(api, name):
     assert result["headers"]["Content-Type"] == "application/json"
     body = json.loads(result["body"])
     assert expected_fields.items() <= body.items()
-    if status == 201:
+    if name == "review-word.json":
+        assert body["study_session_id"] == event["pathParameters"]["session_id"]
+        session = json.loads(replay("create-session.json")["body"])  # a replay shows the count
+        assert session["review_items_count"] == 1
+    elif status == 201:
         assert set(body) == CREATED_KEYS
         # The path the client called, stage or base path mapping included, so following it works.
         called = event["requestContext"]["path"]

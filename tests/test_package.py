@@ -161,6 +161,11 @@ def test_every_dynamodb_call_the_app_makes_is_granted(api):
             assert api.get(path).status_code == 200
         api.post({"group_id": 1, "study_activity_id": 1}, headers={"Idempotency-Key": "k"})
         api.post({"group_id": 1, "study_activity_id": 1}, headers={"Idempotency-Key": "k"})
+        review = f"/api/study-sessions/{created['id']}/review"
+        assert api.post({"word_id": 1, "correct": True}, path=review).status_code == 201
+        assert api.post({"word_id": 1, "correct": False}, path=review).status_code == 201
+        assert api.get("/api/groups/1/words").status_code == 200
+        assert api.get(f"/api/study-sessions/{created['id']}").status_code == 200
 
     used = {(table_of[table], f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
     assert used and all(action in ACTIONS[table] for table, action in used)

@@ -8,10 +8,11 @@ class FakeStore:
         self.activities = {1: {"id": 1, "name": "Typing Tutor"}}
         self.calls = []
 
-    def get_references(self, group_ids, activity_ids):
+    def get_references(self, wanted):
+        group_ids, activity_ids = wanted.get("group", ()), wanted.get("activity", ())
         self.calls.append(("get", sorted(group_ids), sorted(activity_ids)))
-        return ({i: self.groups[i] for i in group_ids if i in self.groups},
-                {i: self.activities[i] for i in activity_ids if i in self.activities})
+        return {"group": {i: self.groups[i] for i in group_ids if i in self.groups},
+                "activity": {i: self.activities[i] for i in activity_ids if i in self.activities}}
 
     def scan_groups(self):
         self.calls.append(("scan", "groups"))

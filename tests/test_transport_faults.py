@@ -182,3 +182,21 @@ def test_a_refused_connection_answers_503_within_about_a_second(api, monkeypatch
 
     assert_error(response, 503, "unavailable")
     assert seconds < 1.5, seconds  # a bound, with margin: one retry after under 1 s of backoff
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "lost-review"}])
+def test_a_review_whose_answer_was_lost_is_counted_once(api, headers):
+    session = api.post(VALID).json_body
+    attempts = []
+    on_send(api.dynamodb, "TransactWriteItems", lose_first_answer(attempts))
+
+    response = api.post({"word_id": 3, "correct": False}, headers=headers,
+                        path=f"/api/study-sessions/{session['id']}/review")
+
+    assert len(attempts) == 2 and attempts[0] == attempts[1]  # the same token, resent
+    assert response.status_code == 201, response.body
+    assert "Idempotent-Replayed" not in response.headers
+    page = api.get(f"/api/study-sessions/{session['id']}").json_body
+    assert page["session"]["review_items_count"] == 1
+    assert [(w["id"], w["correct_count"], w["wrong_count"]) for w in page["words"]] == [(3, 0, 1)]
+    assert len(api.dynamodb.scan(TableName=api.names["word_reviews"])["Items"]) == 1
