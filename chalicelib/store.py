@@ -151,7 +151,7 @@ class DynamoStore:
         for table, id_ in keys:
             request.setdefault(table, {"Keys": []})["Keys"].append({"id": _to_attribute(id_)})
         for attempt in range(BATCH_GET_ATTEMPTS):
-            answer = self._client.batch_get_item(RequestItems=request)
+            answer = self._client.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
             for table, items in answer.get("Responses", {}).items():
                 for item in items:
                     yield table, from_item(item)
@@ -190,7 +190,7 @@ class DynamoStore:
                 # The token makes botocore's resend of a lost answer a no-op for 10 minutes.
                 self._client.transact_write_items(
                     TransactItems=items, ClientRequestToken=uuid.uuid4().hex,
-                    ReturnConsumedCapacity="TOTAL")
+                    ReturnConsumedCapacity="INDEXES")
                 return
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -210,6 +210,7 @@ class DynamoStore:
                 Item=to_item(session),
                 ConditionExpression="attribute_not_exists(id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnConsumedCapacity="INDEXES",
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -224,7 +225,8 @@ class DynamoStore:
 
     def _read_session(self, session_id: str) -> Optional[Item]:
         answer = self._client.get_item(
-            TableName=self._sessions, Key={"id": {"S": session_id}}, ConsistentRead=True
+            TableName=self._sessions, Key={"id": {"S": session_id}}, ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
         )
         return from_item(answer["Item"]) if "Item" in answer else None
 

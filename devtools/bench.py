@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import List, Tuple
 
 import boto3
 from botocore.stub import Stubber
@@ -174,6 +175,49 @@ def get_event(resource: str, path_parameters: dict, query: dict) -> dict:
     }
 
 
+def review_event(session_id: str, word_id: int, correct: bool) -> dict:
+    resource = "/api/study-sessions/{session_id}/review"
+    event = proxy_event({"word_id": word_id, "correct": correct}, path=resource.format(session_id=session_id))
+    event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["pathParameters"] = {"session_id": session_id}
+    return event
+
+
+def consumed_units(app, client, event) -> Tuple[dict, float]:
+    """The handler's answer, and the capacity units DynamoDB reported for its calls."""
+    units: List[float] = []
+
+    def record(parsed, **_):
+        reported = parsed.get("ConsumedCapacity") or []
+        units.extend(entry.get("CapacityUnits", 0.0)
+                     for entry in (reported if isinstance(reported, list) else [reported]))
+
+    client.meta.events.register("after-call.dynamodb", record, unique_id="bench-units")
+    try:
+        return app.app(event, Context()), round(sum(units), 1)
+    finally:
+        client.meta.events.unregister("after-call.dynamodb", unique_id="bench-units")
+
+
+def measure_capacity(environ: dict) -> dict:
+    """Write units of a create and a review, read units of a session page; warm, as DynamoDB
+    Local reports them (a transaction's items cost double)."""
+    progress("capacity units of a create, a review and a session page")
+    app, client = fresh_app(environ)
+    app.app(proxy_event(BODY), Context())
+    app.app(get_event("/api/groups/{group_id}/words", {"group_id": "1"}, {}), Context())
+    answer, create_units = consumed_units(app, client, proxy_event(BODY))
+    session_id = json.loads(answer["body"])["id"]
+    reviews = [consumed_units(app, client, review_event(session_id, 1 + n % 3, n % 2 == 0))[1]
+               for n in range(6)]
+    page = get_event("/api/study-sessions/{session_id}", {"session_id": session_id}, {})
+    app.app(page, Context())
+    answer, page_units = consumed_units(app, client, page)
+    assert json.loads(answer["body"])["session"]["review_items_count"] == 6, answer
+    return {"write_units_create": create_units, "write_units_review": max(reviews),
+            "read_units_session_page": page_units}
+
+
 def measure_page_reads(environ: dict, client, names, count: int) -> dict:
     """Read units of numbered pages of one activity's sessions, from DynamoDB's own figures."""
     progress(f"numbered pages: read units of page 1 and the last page over {count} sessions")
@@ -192,18 +236,9 @@ def measure_page_reads(environ: dict, client, names, count: int) -> dict:
         event = get_event(resource, {"activity_id": str(PAGED_ACTIVITY["id"])},
                           {"page": str(page), "per_page": str(PER_PAGE)})
         app.app(event, Context())  # warm: names cached, as for a user paging on
-        units: list = []
-
-        def record(parsed, units=units, **_):
-            units.append((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0))
-
-        app_client.meta.events.register("after-call.dynamodb", record, unique_id="bench-units")
-        try:
-            answer = app.app(event, Context())
-        finally:
-            app_client.meta.events.unregister("after-call.dynamodb", unique_id="bench-units")
+        answer, units = consumed_units(app, app_client, event)
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["total"] == count, answer
-        results[f"read_units_{name}"] = round(sum(units), 1)
+        results[f"read_units_{name}"] = units
     return results
 
 
@@ -293,6 +328,10 @@ def markdown(results: dict) -> str:
          "must be 0 / 0"),
         ("Connections the kernel dropped from a full listen queue (kept-alive; new connections)",
          "{load_listen_overflows}; {load_new_connections_listen_overflows}", "listen queue: 128"),
+        ("Write units: create / review", "{write_units_create} / {write_units_review}",
+         "review: one transaction, review item + session item; goal <= 4"),
+        ("Read units of a session page (GET /api/study-sessions/{id}), warm", "{read_units_session_page}",
+         ""),
         ("Read units of a numbered page (per_page 10): page 1 / last page",
          "{read_units_page_1} / {read_units_last_page} over {listed_sessions} sessions",
          "COUNT of the partition + the page's window"),
@@ -317,6 +356,7 @@ def run(counts: dict) -> dict:
         os.environ.update(environ)
         results = machine(database.jar_dir)
         results.update(measure_calls(environ))
+        results.update(measure_capacity(environ))
         results.update(measure_warm(environ, counts["warm"]))
         results.update(measure_overhead(environ, counts["overhead"]))
         results.update(measure_cold(environ, counts["cold"]))
