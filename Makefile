@@ -1,6 +1,8 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+SCAN_VENV := .venv-scan
+SCAN_INSTALLED := $(SCAN_VENV)/.installed
 STAGE ?= dev
 
 .PHONY: run test lint package bench reset-data clean
@@ -12,10 +14,15 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
+$(SCAN_INSTALLED): requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || python3 -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $(SCAN_INSTALLED)
+
 run: $(INSTALLED)
 	$(PYTHON) -m devtools.local_run
 
-test: $(INSTALLED) lint
+test: $(INSTALLED) $(SCAN_INSTALLED) lint
 	$(PYTHON) -m pytest
 
 lint: $(INSTALLED)
@@ -31,4 +38,4 @@ reset-data:
 	rm -rf .data/dynamodb
 
 clean:
-	rm -rf $(VENV) .cache out .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis

@@ -1,5 +1,6 @@
-"""`make package`: a CloudFormation (SAM) template with the API, its function, the three
-tables and a least-privilege role, from `chalice package` and a rendered merge template.
+"""`make package`: a CloudFormation (SAM) template with the API, its function, the tables, a
+least-privilege role, tracing, logs, limits and alarms, from `chalice package` and a rendered
+merge template.
 
     python -m devtools.package --stage dev --out out/dev
 """
@@ -11,15 +12,28 @@ import sys
 from pathlib import Path
 
 from chalicelib.schema import TABLES, create_table_input
-from devtools.stage import PROJECT_DIR, stage_environment, table_names
+from devtools import monitoring
+from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 PROTECTED_STAGES = {"prod"}  # point-in-time recovery, deletion protection, tables kept on stack delete
 ROLE = "ApiHandlerRole"  # logical ids chalice package gives the role, function and API
 FUNCTION = "APIHandler"
 API = "RestAPI"
 INVOKE_PERMISSION = "APIHandlerInvokePermission"
-LOG_GROUP = "FunctionLogGroup"
-LOG_RETENTION_DAYS = 30
+LOG_GROUP = monitoring.FUNCTION_LOG_GROUP
+POLICIES = ["DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"]
+READS = {"dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"}
+# checkov findings that do not fit this service, skipped in the template with the reason.
+SKIPS = {
+    API: [("CKV_AWS_120", "No caching: answers carry live counts and each create is a write")],
+    FUNCTION: [
+        ("CKV_AWS_116", "No DLQ: API Gateway invokes synchronously; a DLQ only takes async events"),
+        ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),
+        ("CKV_AWS_173", "Environment holds table names, an origin and a log level: no secrets"),
+    ],
+    "table": [("CKV_AWS_119", "Encrypted at rest with the AWS managed key; no personal data for a CMK")],
+    "unprotected table": [("CKV_AWS_28", "Not prod: disposable data, deleted with the stack; prod has PITR")],
+}
 # The DynamoDB actions chalicelib.store calls, per table; nothing else is granted.
 # A review's TransactWriteItems is authorised item by item (ConditionCheckItem, PutItem, UpdateItem).
 ACTIONS = {
@@ -79,17 +93,39 @@ def dynamodb_policy() -> dict:
     }
 
 
-def function_log_group(protected: bool) -> dict:
-    """Declared, so it has a retention and the role can be granted this group alone."""
-    policy = "Retain" if protected else "Delete"
+def checkov_skips(check_ids) -> dict:
+    return {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in check_ids]}}
+
+
+def tracing_policy() -> dict:
+    """X-Ray's write actions have no resource-level permissions: "*" is the only resource."""
     return {
-        "Type": "AWS::Logs::LogGroup",
-        "DeletionPolicy": policy,
-        "UpdateReplacePolicy": policy,
+        "Type": "AWS::IAM::Policy",
         "Properties": {
-            "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"},
-            "RetentionInDays": LOG_RETENTION_DAYS,
+            "PolicyName": "WriteTraces",
+            "Roles": [{"Ref": ROLE}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "WriteTraces", "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"],
+            }]},
         },
+    }
+
+
+def api_properties(stage: str, allowed_origin: str) -> dict:
+    limits = operations(stage)
+    return {
+        "GatewayResponses": gateway_responses(allowed_origin),
+        "TracingEnabled": bool(stage_setting(stage, "xray")),
+        "AccessLogSetting": {
+            "DestinationArn": {"Fn::GetAtt": [monitoring.ACCESS_LOG_GROUP, "Arn"]},
+            "Format": monitoring.ACCESS_LOG_FORMAT,
+        },
+        "MethodSettings": [{
+            "ResourcePath": "/*", "HttpMethod": "*",
+            "ThrottlingRateLimit": limits["throttle_rate_limit"],
+            "ThrottlingBurstLimit": limits["throttle_burst_limit"],
+        }],
     }
 
 
@@ -128,24 +164,35 @@ def merge_template(stage: str) -> dict:
     resources = {
         logical_id(name): table_resource(name, names[name], protected) for name in TABLES
     }
+    table_skips = SKIPS["table"] if protected else SKIPS["table"] + SKIPS["unprotected table"]
+    for name in TABLES:
+        resources[logical_id(name)]["Metadata"] = checkov_skips(table_skips)
     resources["DynamoDBAccessPolicy"] = dynamodb_policy()
     resources["LogsPolicy"] = logs_policy()
-    resources[LOG_GROUP] = function_log_group(protected)
-    # The role's only permissions are the two policies above (they name resources of this
+    resources["TracingPolicy"] = tracing_policy()
+    resources.update(monitoring.log_groups(operations(stage)["log_retention_days"], protected))
+    resources.update(monitoring.alarms(stage, {
+        logical_id(name): [kind for kind, used in (("Read", READS & set(actions)),
+                                                   ("Write", set(actions) - READS)) if used]
+        for name, actions in ACTIONS.items()
+    }))
+    # The role's only permissions are the policies above (they name resources of this
     # stack, which the role's inline policy cannot without a cycle through the function).
     resources[ROLE] = {"Properties": {"Policies": []}}
-    # API Gateway may invoke the function only once both policies are attached.
-    resources[INVOKE_PERMISSION] = {"DependsOn": ["DynamoDBAccessPolicy", "LogsPolicy"]}
+    # API Gateway may invoke the function only once its policies are attached.
+    resources[INVOKE_PERMISSION] = {"DependsOn": POLICIES}
     resources[FUNCTION] = {
+        "Metadata": checkov_skips(SKIPS[FUNCTION]),
         "Properties": {
             "Environment": {
                 "Variables": {table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()}
             }
-        }
+        },
     }
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
-    resources[API] = {"Properties": {"GatewayResponses": gateway_responses(allowed_origin)}}
-    return {"Resources": resources}
+    resources[API] = {"Metadata": checkov_skips(SKIPS[API]),
+                      "Properties": api_properties(stage, allowed_origin)}
+    return {**monitoring.alarm_topic(), "Resources": resources}
 
 
 def package(stage: str, out: Path) -> Path:

@@ -26,3 +26,16 @@ def table_names(stage: str) -> dict:
     from chalicelib.config import table_names as names_from_environment
 
     return names_from_environment(stage_environment(stage))
+
+
+DEFAULT_OPERATIONS = {"throttle_rate_limit": 100, "throttle_burst_limit": 200, "log_retention_days": 30}
+
+
+def operations(stage: str) -> dict:
+    """A deployed stage's limits: API throttling (requests/s, burst) and log retention (days).
+    Kept beside Chalice's own settings (xray, reserved_concurrency) in .chalice/config.json."""
+    return {**DEFAULT_OPERATIONS, **load_config()["stages"][stage].get("operations", {})}
+
+
+def stage_setting(stage: str, name: str):
+    return load_config()["stages"][stage].get(name)

@@ -9,8 +9,9 @@ import pytest
 
 from chalicelib.http import ROUTABLE_METHODS
 from chalicelib.schema import TABLES, create_table_input
+from devtools.monitoring import ACCESS_LOG_GROUP
 from devtools.package import ACTIONS, LOG_GROUP, logical_id
-from devtools.stage import PROJECT_DIR, table_names
+from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 from tests.helpers import DynamoDBCalls
 
 MAX_ZIP_BYTES = 64 * 1024
@@ -96,17 +97,18 @@ def test_dynamodb_access_is_only_the_called_actions_on_the_three_tables(packaged
     }
 
 
-def test_the_other_permissions_are_only_the_function_s_own_log_group(packaged):
-    _, _, template = packaged
+def test_the_other_permissions_are_only_its_own_log_group_and_x_ray(packaged):
+    stage, _, template = packaged
     others = [s for s in policy_statements(template) if not any("dynamodb" in a for a in s["Action"])]
 
-    assert [(set(s["Action"]), s["Resource"]) for s in others] == [
-        ({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}])
+    assert sorted((sorted(s["Action"]), s["Resource"]) for s in others) == [
+        (["logs:CreateLogStream", "logs:PutLogEvents"], [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}]),
+        (["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
     ]
     log_group = template["Resources"][LOG_GROUP]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${APIHandler}"}
-    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert log_group["Properties"]["RetentionInDays"] == operations(stage)["log_retention_days"]
     assert template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"] == []
 
 
@@ -115,6 +117,9 @@ def test_every_statement_names_its_resources_without_wildcard_tables_or_accounts
 
     for statement in policy_statements(template):
         assert isinstance(statement["Resource"], list) and statement["Resource"], statement
+        if all(action.startswith("xray:") for action in statement["Action"]):
+            assert statement["Resource"] == ["*"]  # X-Ray has no resource-level permissions
+            continue
         for resource in statement["Resource"]:
             assert set(resource) <= {"Fn::GetAtt", "Fn::Sub"}, resource
             if "Fn::Sub" in resource:
@@ -125,7 +130,7 @@ def test_the_api_can_invoke_the_function_only_once_its_policies_are_attached(pac
     _, _, template = packaged
     permission = template["Resources"]["APIHandlerInvokePermission"]
 
-    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy"}
+    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"}
 
 
 def test_every_path_answers_every_method_from_the_function(packaged):
@@ -169,3 +174,97 @@ def test_every_dynamodb_call_the_app_makes_is_granted(api):
 
     used = {(table_of[table], f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
     assert used and all(action in ACTIONS[table] for table, action in used)
+
+
+def test_checkov_finds_nothing_unexplained(packaged):
+    _, out, _ = packaged
+    checkov = PROJECT_DIR / ".venv-scan" / "bin" / "checkov"
+
+    result = subprocess.run([str(checkov), "-f", str(out / "sam.json"), "--framework", "cloudformation",
+                             "--skip-download", "--output", "json"],
+                            capture_output=True, text=True, timeout=300)
+
+    report = json.loads(result.stdout)
+    assert report["summary"]["failed"] == 0, result.stdout[-3000:]
+    assert result.returncode == 0
+    for skipped in report["results"]["skipped_checks"]:
+        assert skipped["check_result"]["suppress_comment"], skipped  # every skip says why
+
+
+def test_function_and_api_stage_are_traced_with_x_ray(packaged):
+    _, _, template = packaged
+
+    assert template["Resources"]["APIHandler"]["Properties"]["Tracing"] == "Active"
+    assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_the_api_writes_one_json_access_log_line_per_request_to_its_own_group(packaged):
+    stage, _, template = packaged
+    setting = template["Resources"]["RestAPI"]["Properties"]["AccessLogSetting"]
+
+    assert setting["DestinationArn"] == {"Fn::GetAtt": [ACCESS_LOG_GROUP, "Arn"]}
+    line = json.loads(setting["Format"])
+    assert set(line) >= {"requestId", "sourceIp", "method", "path", "status", "latencyMs",
+                         "responseLength", "integrationStatus"}
+    assert all(value.startswith("$context.") for value in line.values())
+    group = template["Resources"][ACCESS_LOG_GROUP]["Properties"]
+    assert group["RetentionInDays"] == operations(stage)["log_retention_days"]
+
+
+def test_the_stage_is_throttled_and_the_function_s_concurrency_reserved(packaged):
+    stage, _, template = packaged
+    limits = operations(stage)
+
+    [setting] = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert setting == {"ResourcePath": "/*", "HttpMethod": "*",
+                       "ThrottlingRateLimit": limits["throttle_rate_limit"],
+                       "ThrottlingBurstLimit": limits["throttle_burst_limit"]}
+    reserved = template["Resources"]["APIHandler"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == stage_setting(stage, "reserved_concurrency") > 0
+
+
+def test_a_throttled_request_gets_the_json_error_shape_with_429_and_cors(packaged):
+    stage, _, template = packaged
+    throttled = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]["THROTTLED"]
+
+    assert throttled["StatusCode"] == "429"
+    origin = stage_environment(stage)["CORS_ALLOW_ORIGIN"]
+    assert throttled["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == f"'{origin}'"
+    body = throttled["ResponseTemplates"]["application/json"].replace(
+        "$context.error.messageString", '"Too Many Requests"')
+    assert json.loads(body) == {"error": "Too Many Requests", "code": "throttled"}
+
+
+def alarm_metrics(template, name):
+    alarm = template["Resources"][name]
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    return alarm["Properties"], [m["MetricStat"]["Metric"] for m in alarm["Properties"]["Metrics"]
+                                 if "MetricStat" in m]
+
+
+def test_alarms_watch_5xx_rate_function_errors_and_throttles_and_table_throttles(packaged):
+    stage, _, template = packaged
+
+    props, [metric] = alarm_metrics(template, "Api5xxRateAlarm")
+    assert (metric["Namespace"], metric["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert {"Name": "Stage", "Value": stage} in metric["Dimensions"]
+    assert props["Metrics"][0]["MetricStat"]["Stat"] == "Average" and props["Threshold"] == 0.01
+    for name, metric_name in (("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")):
+        _, [metric] = alarm_metrics(template, name)
+        assert (metric["Namespace"], metric["MetricName"]) == ("AWS/Lambda", metric_name)
+        assert metric["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}]
+    props, metrics = alarm_metrics(template, "DynamoDBThrottlesAlarm")
+    watched = {json.dumps(d["Value"]) for m in metrics for d in m["Dimensions"]}
+    assert watched == {json.dumps({"Ref": logical_id(name)}) for name in TABLES}
+    assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
+
+
+def test_alarms_notify_the_optional_sns_topic(packaged):
+    _, _, template = packaged
+    alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert len(alarms) == 4
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == {
+            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}

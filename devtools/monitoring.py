@@ -1,0 +1,111 @@
+"""What an operator watches in a deployed stage: log groups with a retention, API Gateway's
+access log, and the alarms, which notify an optional SNS topic (the AlarmTopicArn parameter)."""
+import json
+from typing import Dict, Iterable
+
+FUNCTION = "APIHandler"  # chalice package's logical ids
+FUNCTION_LOG_GROUP = "FunctionLogGroup"
+ACCESS_LOG_GROUP = "ApiAccessLogGroup"
+ALARM_TOPIC = "AlarmTopicArn"
+HAS_ALARM_TOPIC = "HasAlarmTopic"
+PERIOD_SECONDS = 300
+# One JSON line per request; $context variables of API Gateway REST APIs.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "sourceIp": "$context.identity.sourceIp",
+    "method": "$context.httpMethod", "path": "$context.path", "status": "$context.status",
+    "latencyMs": "$context.responseLatency", "responseLength": "$context.responseLength",
+    "integrationStatus": "$context.integration.status", "errorType": "$context.error.responseType",
+    "requestTime": "$context.requestTime",
+}, separators=(",", ":"))
+
+
+def log_group(name, retention_days: int, protected: bool) -> dict:
+    policy = "Retain" if protected else "Delete"
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": policy,
+        "UpdateReplacePolicy": policy,
+        "Metadata": {"checkov": {"skip": [{
+            "id": "CKV_AWS_158",
+            "comment": "Encrypted at rest by CloudWatch Logs; no secrets or bodies: a CMK adds only cost"}]}},
+        "Properties": {"LogGroupName": name, "RetentionInDays": retention_days},
+    }
+
+
+def log_groups(retention_days: int, protected: bool) -> Dict[str, dict]:
+    return {
+        FUNCTION_LOG_GROUP: log_group({"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}, retention_days, protected),
+        ACCESS_LOG_GROUP: log_group({"Fn::Sub": "/aws/apigateway/${AWS::StackName}/access"},
+                                    retention_days, protected),
+    }
+
+
+def _alarm(description: str, threshold: float, metrics: list, comparison: str) -> dict:
+    actions = {"Fn::If": [HAS_ALARM_TOPIC, [{"Ref": ALARM_TOPIC}], {"Ref": "AWS::NoValue"}]}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Metrics": metrics,
+            "Threshold": threshold,
+            "ComparisonOperator": comparison,
+            "EvaluationPeriods": 1,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": actions,
+            "OKActions": actions,
+        },
+    }
+
+
+def _metric(id_: str, namespace: str, name: str, dimensions: dict, stat: str, return_data: bool) -> dict:
+    return {
+        "Id": id_,
+        "ReturnData": return_data,
+        "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": name,
+                       "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]},
+            "Period": PERIOD_SECONDS,
+            "Stat": stat,
+        },
+    }
+
+
+def alarms(stage: str, table_uses: Dict[str, Iterable[str]]) -> Dict[str, dict]:
+    """``table_uses``: table logical id -> "Read" and/or "Write", as the function uses it (an
+    alarm takes at most 10 metrics, so only throttles that can happen are summed)."""
+    api = {"ApiName": {"Ref": "AWS::StackName"}, "Stage": stage}
+    function = {"FunctionName": {"Ref": FUNCTION}}
+    throttles = [
+        _metric(f"{kind.lower()}{n}", "AWS/DynamoDB", f"{kind}ThrottleEvents", {"TableName": {"Ref": table}},
+                "Sum", False)
+        for n, (table, kinds) in enumerate(table_uses.items()) for kind in kinds
+    ]
+    return {
+        "Api5xxRateAlarm": _alarm(
+            "More than 1% of API requests answered 5xx over 5 minutes (5XXError average = rate).",
+            0.01, [_metric("rate", "AWS/ApiGateway", "5XXError", api, "Average", True)],
+            "GreaterThanThreshold"),
+        "FunctionErrorsAlarm": _alarm(
+            "The function raised (crashed or timed out) at least 5 times in 5 minutes.",
+            5, [_metric("errors", "AWS/Lambda", "Errors", function, "Sum", True)],
+            "GreaterThanOrEqualToThreshold"),
+        "FunctionThrottlesAlarm": _alarm(
+            "Invocations were refused at the reserved concurrency in the last 5 minutes.",
+            1, [_metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True)],
+            "GreaterThanOrEqualToThreshold"),
+        "DynamoDBThrottlesAlarm": _alarm(
+            "A table throttled reads or writes in the last 5 minutes.",
+            1, [*throttles, {"Id": "total", "Expression": f"SUM([{','.join(m['Id'] for m in throttles)}])",
+                             "Label": "Throttle events, all tables", "ReturnData": True}],
+            "GreaterThanOrEqualToThreshold"),
+    }
+
+
+def alarm_topic() -> dict:
+    """The optional parameter and condition the alarms' actions use."""
+    return {
+        "Parameters": {ALARM_TOPIC: {
+            "Type": "String", "Default": "",
+            "Description": "SNS topic ARN the alarms notify (state changes to ALARM and OK); empty: none."}},
+        "Conditions": {HAS_ALARM_TOPIC: {"Fn::Not": [{"Fn::Equals": [{"Ref": ALARM_TOPIC}, ""]}]}},
+    }
