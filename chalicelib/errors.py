@@ -75,6 +75,11 @@ class Unavailable(ApiError):
     code = "unavailable"
     message = "The database is busy or unreachable; retry shortly."
 
+    def __init__(self, message: Optional[str] = None, cause: Optional[str] = None,
+                 throttled: bool = False):
+        super().__init__(message, cause)
+        self.throttled = throttled  # DynamoDB refused for capacity, not unreachable
+
     @property
     def headers(self) -> Dict[str, str]:
         return {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 from chalice import CORSConfig, Response
 from chalice.app import Request
 
+from chalicelib import metrics
 from chalicelib.errors import ApiError, InternalError, MethodNotAllowed
 from chalicelib.validation import check_media_type, parse_json
 
@@ -70,14 +71,21 @@ def json_middleware(app, cors: CORSConfig) -> Callable:
     """Every response is JSON with a Content-Type; every error is {"error", "code"}."""
 
     def json_responses(request: Request, get_response: Callable) -> Response:
+        error = None
         try:
             response = get_response(request)
-        except ApiError as error:
-            response = _error_response(app, request, error, cors)
+        except ApiError as raised:
+            error = raised
         else:
             if response.status_code >= 400 and _is_chalice_error(response.body):
-                response = _error_response(app, request, _from_chalice(request, response), cors)
+                error = _from_chalice(request, response)
+        if error is not None:
+            response = _error_response(app, request, error, cors)
         response.headers.setdefault("Content-Type", "application/json")
+        metrics.emit(metrics.request_metrics(
+            (request.context or {}).get("resourcePath", ""), response.status_code,
+            "Idempotent-Replayed" in response.headers, error.code if error else None,
+            getattr(error, "throttled", False)))
         return response
 
     return json_responses

@@ -17,14 +17,16 @@ BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
 TRANSACTION_CONFLICT_ATTEMPTS = 8
 # "Retry shortly" answers: DynamoDB's throttling codes, and any answer with a 5xx status.
-RETRYABLE_CODES = frozenset({
+THROTTLING_CODES = frozenset({
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
+})
+RETRYABLE_CODES = THROTTLING_CODES | {
     "TransactionInProgressException",
     "InternalServerError",
     "ServiceUnavailable",
-})
+}
 # The transport failures botocore itself treats as transient (refused, timed out, reset, TLS,
 # proxy): DynamoDB may be fine a moment later.
 UNREACHABLE = (TransportConnectionError, HTTPClientError)
@@ -32,7 +34,7 @@ UNREACHABLE = (TransportConnectionError, HTTPClientError)
 
 def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool) -> Exception:
     if set(reasons) & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
-        return Unavailable(cause=f"DynamoDB transaction throttled: {reasons}")
+        return Unavailable(cause=f"DynamoDB transaction throttled: {reasons}", throttled=True)
     if set(reasons) - {"None", "ConditionalCheckFailed"}:
         return error
     details = error.response["CancellationReasons"]
@@ -62,7 +64,8 @@ def _translate_errors(method):
             code = error.response.get("Error", {}).get("Code", "Unknown")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code in RETRYABLE_CODES or status >= 500:
-                raise Unavailable(cause=f"DynamoDB {code} (HTTP {status})") from error
+                raise Unavailable(cause=f"DynamoDB {code} (HTTP {status})",
+                                  throttled=code in THROTTLING_CODES) from error
             raise InternalError(cause=f"DynamoDB {code}") from error
         except UNREACHABLE as error:
             raise Unavailable(cause=f"DynamoDB unreachable: {type(error).__name__}") from error

@@ -2,9 +2,8 @@
 import json
 import re
 import string
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -27,15 +26,13 @@ _PRINTABLE_ASCII = frozenset(string.printable) - frozenset("\t\n\r\x0b\x0c")
 _DIGITS = re.compile(r"[0-9]{1,16}")
 
 
-@dataclass(frozen=True)
-class NewSession:
+class NewSession(NamedTuple):
     group_id: int
     study_activity_id: int
     created_at: Optional[str]  # UTC, normalised; None means "now"
 
 
-@dataclass(frozen=True)
-class NewReview:
+class NewReview(NamedTuple):
     word_id: int
     correct: bool
 
@@ -208,14 +205,12 @@ def parse_limit(value: Optional[str]) -> int:
     raise ValidationFailed(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
 
 
-@dataclass(frozen=True)
-class CursorPaging:
+class CursorPaging(NamedTuple):
     limit: int
     cursor: Optional[str]
 
 
-@dataclass(frozen=True)
-class NumberedPaging:
+class NumberedPaging(NamedTuple):
     page: int
     per_page: int
 
