@@ -8,25 +8,28 @@ import boto3
 from botocore.config import Config
 from chalice import CORSConfig
 
-from chalicelib.deadline import RequestDeadline
+from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
 from chalicelib.errors import InternalError
 from chalicelib.references import ReferenceCache
 from chalicelib.schema import TABLES
 from chalicelib.service import StudySessionService
 from chalicelib.store import DynamoStore
 
-# A warm DynamoDB call takes single-digit milliseconds; these bound the rare bad one. Each
-# attempt: connect 0.25 s, first byte 0.6 s. botocore retries (standard mode, 3 attempts) only
-# while another attempt still fits in the request's 2.5 s: a silent DynamoDB answers 503 within
-# 2.5 s, a refused connection within about 1 s (one retry after a random backoff under 1 s).
-DYNAMODB_CONFIG = Config(
-    connect_timeout=0.25,
-    read_timeout=0.6,
-    retries={"mode": "standard", "max_attempts": 3},
-)
-REQUEST_DEADLINE = RequestDeadline(
-    budget_seconds=2.5, attempt_seconds=DYNAMODB_CONFIG.connect_timeout + DYNAMODB_CONFIG.read_timeout
-)
+# A warm DynamoDB call takes single-digit milliseconds; these bound the rare bad one: each
+# attempt may take 0.25 s to connect and 0.6 s to the first byte, and all the calls of one
+# request, second attempts included, end inside 2.5 s. A Lambda container serves one request at
+# a time, so 10 connections are plenty. A stage may set each one in its environment
+# (.chalice/config.json): the `local` stage does, as DynamoDB Local on a laptop is much slower
+# under a burst than DynamoDB.
+DEPLOYED_LIMITS = DynamoDBLimits(connect_timeout=0.25, read_timeout=0.6, budget_seconds=2.5,
+                                 max_connections=10)
+LIMIT_VARIABLES = {
+    "connect_timeout": "DYNAMODB_CONNECT_TIMEOUT",
+    "read_timeout": "DYNAMODB_READ_TIMEOUT",
+    "budget_seconds": "DYNAMODB_REQUEST_BUDGET",
+    "max_connections": "DYNAMODB_MAX_CONNECTIONS",
+}
+REQUEST_DEADLINE = RequestDeadline()
 EXPOSED_HEADERS = ["Location", "Idempotent-Replayed", "Retry-After", "X-Request-Id"]
 
 
@@ -39,17 +42,34 @@ def table_names(environ: Optional[Mapping[str, str]] = None) -> dict:
     return {name: environ[table.env_var] for name, table in TABLES.items()}
 
 
-def dynamodb_client():
-    return boto3.client("dynamodb", config=DYNAMODB_CONFIG)
+def dynamodb_limits(environ: Optional[Mapping[str, str]] = None) -> DynamoDBLimits:
+    environ = os.environ if environ is None else environ
+    values = {}
+    for field, variable in LIMIT_VARIABLES.items():
+        default = getattr(DEPLOYED_LIMITS, field)
+        try:
+            values[field] = type(default)(environ.get(variable, default))
+        except ValueError:
+            raise InternalError(cause=f"{variable} is not a number: {environ[variable]!r}") from None
+    return DynamoDBLimits(**values)
+
+
+def dynamodb_client(limits: DynamoDBLimits = DEPLOYED_LIMITS):
+    """botocore retries nothing itself: chalicelib.deadline.Attempts does, within the budget."""
+    return boto3.client("dynamodb", config=Config(
+        connect_timeout=limits.connect_timeout,
+        read_timeout=limits.read_timeout,
+        max_pool_connections=limits.max_connections,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    ))
 
 
 def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> StudySessionService:
     """Reads the environment when called, not when imported: Chalice's test client sets the
     stage's variables only while a request runs (it swaps ``os.environ`` itself)."""
-    names = table_names(environ)
-    client = client or dynamodb_client()
-    REQUEST_DEADLINE.attach(client)
-    store = DynamoStore(client, names)
+    names, limits = table_names(environ), dynamodb_limits(environ)
+    client = client or dynamodb_client(limits)
+    store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
     return StudySessionService(store, ReferenceCache(store))
 
 

@@ -1,41 +1,136 @@
-"""One request's DynamoDB time, retries included, bounded.
+"""One request's DynamoDB time, and the attempts of each DynamoDB call inside it.
 
-botocore bounds each attempt (connect and read timeouts) and counts attempts, but its
-backoff is random and grows, so a silent DynamoDB used to cost 3 x 2 s plus backoff = 8 s.
-Here botocore's own retries go on only while the worst case of one more attempt (its
-largest backoff, then a whole attempt) still ends inside the request's budget."""
+botocore's own retries are off (one attempt a call): how a `needs-retry` handler's answer is
+read changed in botocore 1.43.3 (before it, False meant "retry now"), and the Lambda runtimes
+bundle older botocore than we test with. Here each call is attempted at most twice, and an
+attempt is sent only if it can end (connect + read timeout) inside the request's budget, so the
+bound holds on every botocore. A write whose answer was lost is resent unchanged: its
+conditions and tokens make the resend recognise an earlier success (see chalicelib.store)."""
+import random
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, TypeVar
 
-# botocore's standard mode waits up to 2 ** (attempts - 1) seconds before the next attempt.
-_BACKOFF_BASE = 2
-_MAX_BACKOFF_SECONDS = 20
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ProxyConnectionError,
+    SSLError,
+)
+from botocore.exceptions import ConnectionError as TransportConnectionError
+
+from chalicelib.errors import OutcomeUnknown, Unavailable
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 2
+BACKOFF_SECONDS = (0.02, 0.2)  # uniform jitter before the second attempt
+# "Retry shortly" answers: DynamoDB's throttling codes, and any answer with a 5xx status.
+THROTTLING_CODES = frozenset({
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+})
+RETRYABLE_CODES = THROTTLING_CODES | {
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+# The transport failures botocore itself treats as transient (refused, timed out, reset, TLS,
+# proxy): DynamoDB may be fine a moment later.
+UNREACHABLE = (TransportConnectionError, HTTPClientError)
+# These fail before the request is sent (no connection, no TLS session): nothing was written.
+NOT_SENT = (ConnectTimeoutError, EndpointConnectionError, ProxyConnectionError, SSLError)
+
+
+class DynamoDBLimits(NamedTuple):
+    """A stage's bounds on DynamoDB time (seconds) and connections: see .chalice/config.json."""
+    connect_timeout: float
+    read_timeout: float
+    budget_seconds: float
+    max_connections: int
+
+    @property
+    def attempt_seconds(self) -> float:
+        return self.connect_timeout + self.read_timeout
+
+
+def _status(error: ClientError) -> int:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        return code in RETRYABLE_CODES or _status(error) >= 500
+    return isinstance(error, UNREACHABLE)
+
+
+def _may_have_applied(error: Exception) -> bool:
+    """Whether a write that failed this way may still have been applied by DynamoDB."""
+    if isinstance(error, ClientError):
+        return _status(error) >= 500  # an internal error does not say whether the write landed
+    return not isinstance(error, NOT_SENT)
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return f"DynamoDB {error.response.get('Error', {}).get('Code', 'Unknown')} (HTTP {_status(error)})"
+    return f"DynamoDB unreachable: {type(error).__name__}"
 
 
 class RequestDeadline:
-    def __init__(self, budget_seconds: float, attempt_seconds: float,
-                 clock: Callable[[], float] = time.monotonic):
-        self.budget_seconds = budget_seconds
-        self._attempt_seconds = attempt_seconds
+    """When the current request's DynamoDB budget ends; per thread, as `chalice local` serves
+    requests on threads. Outside a request (a script, a stream batch) each call has a budget
+    of its own."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
-        self._local = threading.local()  # chalice local serves requests on threads
+        self._local = threading.local()
 
     def start(self) -> None:
-        """A request begins: its DynamoDB calls share one budget from now."""
-        self._local.deadline = self._clock() + self.budget_seconds
+        self._local.started = self._clock()
 
-    def attach(self, client) -> None:
-        client.meta.events.register_first(
-            "needs-retry.dynamodb", self._veto_late_retry, unique_id="request-deadline"
-        )
+    def seconds_left(self, budget_seconds: float, call_started: float) -> float:
+        started = getattr(self._local, "started", call_started)
+        return started + budget_seconds - self._clock()
 
-    def _veto_late_retry(self, attempts: int, **_) -> Optional[bool]:
-        """False stops botocore's retries (the last error is raised); None leaves it to them."""
-        deadline = getattr(self._local, "deadline", None)
-        if deadline is None:
-            return None
-        backoff = min(_MAX_BACKOFF_SECONDS, _BACKOFF_BASE ** (attempts - 1))
-        if self._clock() + backoff + self._attempt_seconds > deadline:
+
+class Attempts:
+    def __init__(self, limits: DynamoDBLimits, deadline: RequestDeadline,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self._limits = limits
+        self._deadline = deadline
+        self._sleep = sleep
+        self._clock = clock
+
+    def run(self, send: Callable[[], T], write: bool = False) -> T:
+        """``send()`` at most twice: again only after a transient failure, and only if the
+        attempt can end inside the budget. Raises Unavailable, or OutcomeUnknown for a write
+        that may have been applied and could not be confirmed in time."""
+        call_started, last, unknown = self._clock(), None, False
+        for attempt in range(MAX_ATTEMPTS):
+            if not self.pause(random.uniform(*BACKOFF_SECONDS) if attempt else 0.0, call_started):
+                break
+            try:
+                return send()
+            except (ClientError, *UNREACHABLE) as error:
+                if not is_transient(error):
+                    raise
+                last, unknown = error, unknown or (write and _may_have_applied(error))
+        cause = describe(last) if last else "DynamoDB time budget spent before the call"
+        throttled = isinstance(last, ClientError) and last.response["Error"].get("Code") in THROTTLING_CODES
+        if unknown:
+            raise OutcomeUnknown(cause=cause) from last
+        raise Unavailable(cause=cause, throttled=throttled) from last
+
+    def pause(self, seconds: float, call_started: float) -> bool:
+        """Sleep ``seconds`` and answer True if one more attempt still ends inside the budget
+        after them; otherwise answer False at once."""
+        left = self._deadline.seconds_left(self._limits.budget_seconds, call_started)
+        if seconds + self._limits.attempt_seconds > left:
             return False
-        return None
+        if seconds:
+            self._sleep(seconds)
+        return True

@@ -83,3 +83,10 @@ class Unavailable(ApiError):
     @property
     def headers(self) -> Dict[str, str]:
         return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+class OutcomeUnknown(Unavailable):
+    """A write was sent, and DynamoDB could not confirm in time whether it was applied."""
+    code = "outcome_unknown"
+    message = ("The database did not confirm this write in time: it may or may not be stored. "
+               "Resending it with the same Idempotency-Key is safe; without one it may be stored twice.")

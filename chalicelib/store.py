@@ -6,9 +6,9 @@ import time
 import uuid
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as TransportConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.deadline import Attempts
 from chalicelib.errors import InternalError, Unavailable
 from chalicelib.schema import Index
 
@@ -16,20 +16,6 @@ Item = Dict[str, object]
 BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
 TRANSACTION_CONFLICT_ATTEMPTS = 8
-# "Retry shortly" answers: DynamoDB's throttling codes, and any answer with a 5xx status.
-THROTTLING_CODES = frozenset({
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-})
-RETRYABLE_CODES = THROTTLING_CODES | {
-    "TransactionInProgressException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
-# The transport failures botocore itself treats as transient (refused, timed out, reset, TLS,
-# proxy): DynamoDB may be fine a moment later.
-UNREACHABLE = (TransportConnectionError, HTTPClientError)
 
 
 def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool) -> Exception:
@@ -56,19 +42,15 @@ class SessionExists(Exception):
 
 
 def _translate_errors(method):
+    """Transient failures became Unavailable in Attempts; whatever else DynamoDB or botocore
+    raises is a fault of ours (permissions, a malformed request): 500 without internals."""
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         try:
             return method(*args, **kwargs)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "Unknown")
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if code in RETRYABLE_CODES or status >= 500:
-                raise Unavailable(cause=f"DynamoDB {code} (HTTP {status})",
-                                  throttled=code in THROTTLING_CODES) from error
-            raise InternalError(cause=f"DynamoDB {code}") from error
-        except UNREACHABLE as error:
-            raise Unavailable(cause=f"DynamoDB unreachable: {type(error).__name__}") from error
+            raise InternalError(cause=f"DynamoDB {error.response.get('Error', {}).get('Code', 'Unknown')}") \
+                from error
         except BotoCoreError as error:
             raise InternalError(cause=f"botocore {type(error).__name__}") from error
 
@@ -116,15 +98,21 @@ class ReviewRefused(Exception):
 
 
 class DynamoStore:
-    def __init__(self, client, tables: Dict[str, str]):
+    def __init__(self, client, tables: Dict[str, str], attempts: Attempts):
         """``tables``: logical name (as in chalicelib.schema.TABLES) -> DynamoDB table name."""
         self._client = client
+        self._attempts = attempts
         self._sessions = tables["study_sessions"]
         self._reviews = tables["word_reviews"]
         self._words = tables["words"]
         self._reference_tables = {
             "group": tables["groups"], "activity": tables["study_activities"], "word": self._words,
         }
+
+    def _call(self, operation: str, write: bool = False, **params):
+        """One DynamoDB call, resent unchanged after a transient failure if time allows."""
+        send = getattr(self._client, operation)
+        return self._attempts.run(lambda: send(**params), write)
 
     @_translate_errors
     def get_references(self, wanted: Dict[str, Iterable[int]]) -> Dict[str, Dict[int, Item]]:
@@ -154,7 +142,7 @@ class DynamoStore:
         for table, id_ in keys:
             request.setdefault(table, {"Keys": []})["Keys"].append({"id": _to_attribute(id_)})
         for attempt in range(BATCH_GET_ATTEMPTS):
-            answer = self._client.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
+            answer = self._call("batch_get_item", RequestItems=request)
             for table, items in answer.get("Responses", {}).items():
                 for item in items:
                     yield table, from_item(item)
@@ -188,12 +176,12 @@ class DynamoStore:
             "UpdateExpression": update, "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#counter": counter}, "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+        started = time.monotonic()
         for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
             try:
-                # The token makes botocore's resend of a lost answer a no-op for 10 minutes.
-                self._client.transact_write_items(
-                    TransactItems=items, ClientRequestToken=uuid.uuid4().hex,
-                    ReturnConsumedCapacity="INDEXES")
+                # The token makes a resend of a lost answer a no-op for 10 minutes.
+                self._call("transact_write_items", write=True,
+                           TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
                 return
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -201,19 +189,21 @@ class DynamoStore:
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if "TransactionConflict" not in reasons:
                     raise _refusal(error, reasons, check_word) from None
-            time.sleep(random.uniform(0.005, 0.02 * 2**attempt))  # another review of this session
+            # another review of this session was being written
+            if not self._attempts.pause(random.uniform(0.005, 0.02 * 2**attempt), started):
+                break
         raise Unavailable(cause="DynamoDB transaction conflicts on one session persisted")
 
     @_translate_errors
     def put_session(self, session: Item) -> None:
         """Write a new session; raises SessionExists with the stored item if the id is taken."""
         try:
-            self._client.put_item(
+            self._call(
+                "put_item", write=True,
                 TableName=self._sessions,
                 Item=to_item(session),
                 ConditionExpression="attribute_not_exists(id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ReturnConsumedCapacity="INDEXES",
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -227,10 +217,8 @@ class DynamoStore:
         return self._read_session(session_id)
 
     def _read_session(self, session_id: str) -> Optional[Item]:
-        answer = self._client.get_item(
-            TableName=self._sessions, Key={"id": {"S": session_id}}, ConsistentRead=True,
-            ReturnConsumedCapacity="TOTAL",
-        )
+        answer = self._call("get_item", TableName=self._sessions, Key={"id": {"S": session_id}},
+                            ConsistentRead=True)
         return from_item(answer["Item"]) if "Item" in answer else None
 
     @_translate_errors
@@ -246,7 +234,7 @@ class DynamoStore:
                 index.sort_key[0]: {"S": after[0]},
                 "id": {"S": after[1]},
             }
-        items = [from_item(item) for item in self._client.query(**params)["Items"]]
+        items = [from_item(item) for item in self._call("query", **params)["Items"]]
         return items[:limit], len(items) > limit
 
     @_translate_errors
@@ -254,7 +242,7 @@ class DynamoStore:
         """How many sessions one index partition holds (reads every one of them)."""
         params, total = self._partition_query(index, partition_value, Select="COUNT"), 0
         while True:
-            answer = self._client.query(**params)
+            answer = self._call("query", **params)
             total += answer["Count"]
             if "LastEvaluatedKey" not in answer:
                 return total
@@ -267,7 +255,7 @@ class DynamoStore:
         wanted = offset + count
         params, items = self._partition_query(index, partition_value, Limit=wanted), []
         while len(items) < wanted:
-            answer = self._client.query(**params)
+            answer = self._call("query", **params)
             items.extend(answer["Items"])
             if "LastEvaluatedKey" not in answer:
                 break
@@ -283,7 +271,6 @@ class DynamoStore:
             "ExpressionAttributeNames": {"#pk": index.partition_key[0]},
             "ExpressionAttributeValues": {":pk": _to_attribute(partition_value)},
             "ScanIndexForward": False,
-            "ReturnConsumedCapacity": "TOTAL",
             **extra,
         }
 
@@ -303,7 +290,7 @@ class DynamoStore:
         items: List[Item] = []
         params = {"TableName": table}
         while True:
-            answer = self._client.scan(**params)
+            answer = self._call("scan", **params)
             items.extend(from_item(item) for item in answer["Items"])
             if "LastEvaluatedKey" not in answer:
                 return items

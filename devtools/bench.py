@@ -192,11 +192,18 @@ def consumed_units(app, client, event) -> Tuple[dict, float]:
         units.extend(entry.get("CapacityUnits", 0.0)
                      for entry in (reported if isinstance(reported, list) else [reported]))
 
+    def ask_for_capacity(params, model, **_):
+        # Only the bench asks: on DynamoDB Local it makes a PutItem ~13% slower.
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    client.meta.events.register("provide-client-params.dynamodb", ask_for_capacity, unique_id="bench-ask")
     client.meta.events.register("after-call.dynamodb", record, unique_id="bench-units")
     try:
         return app.app(event, Context()), round(sum(units), 1)
     finally:
         client.meta.events.unregister("after-call.dynamodb", unique_id="bench-units")
+        client.meta.events.unregister("provide-client-params.dynamodb", unique_id="bench-ask")
 
 
 def measure_capacity(environ: dict) -> dict:

@@ -6,8 +6,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import app as app_module
-from chalicelib.config import DYNAMODB_CONFIG, REQUEST_DEADLINE, build_service
+from chalicelib.config import DEPLOYED_LIMITS, build_service, dynamodb_client, dynamodb_limits
+from chalicelib.deadline import DynamoDBLimits
+from chalicelib.errors import InternalError
 from devtools.dynamodb_local import free_port
+from devtools.stage import stage_environment
 from tests.helpers import assert_error
 
 VALID = {"group_id": 1, "study_activity_id": 1}
@@ -29,11 +32,28 @@ def error_log_lines(caplog):
     return lines
 
 
-def test_the_client_gives_up_within_seconds_not_minutes():
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_deployed_stages_give_up_within_seconds_not_minutes(stage):
     """The settings behind README's figures; tests/test_transport_faults.py times them."""
-    assert (DYNAMODB_CONFIG.connect_timeout, DYNAMODB_CONFIG.read_timeout) == (0.25, 0.6)
-    assert DYNAMODB_CONFIG.retries["mode"] == "standard"
-    assert REQUEST_DEADLINE.budget_seconds == 2.5
+    assert dynamodb_limits(stage_environment(stage)) == DEPLOYED_LIMITS == DynamoDBLimits(
+        connect_timeout=0.25, read_timeout=0.6, budget_seconds=2.5, max_connections=10)
+
+
+def test_the_local_stage_waits_for_dynamodb_local_with_a_pool_for_the_dev_server():
+    assert dynamodb_limits(stage_environment("local")) == DynamoDBLimits(
+        connect_timeout=1.0, read_timeout=5.0, budget_seconds=12.0, max_connections=16)
+
+
+def test_botocore_resends_nothing_itself_and_the_pool_follows_the_stage():
+    client = dynamodb_client(dynamodb_limits(stage_environment("local")))
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (client.meta.config.read_timeout, client.meta.config.max_pool_connections) == (5.0, 16)
+
+
+def test_a_limit_that_is_not_a_number_is_a_500_naming_the_variable():
+    with pytest.raises(InternalError) as raised:
+        dynamodb_limits({"DYNAMODB_READ_TIMEOUT": "soon"})
+    assert "DYNAMODB_READ_TIMEOUT" in raised.value.cause
 
 
 def test_unreachable_dynamodb_is_503_with_retry_after(api, monkeypatch, caplog):

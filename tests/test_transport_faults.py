@@ -95,15 +95,57 @@ def raising(error):
     ],
     ids=["ssl", "proxy", "closed", "read-timeout"],
 )
-@pytest.mark.parametrize("operation", ["BatchGetItem", "PutItem"])
-def test_transport_trouble_is_503_with_retry_after_and_writes_nothing(api, error, operation):
-    on_send(api.dynamodb, operation, raising(error))
+def test_a_read_in_transport_trouble_is_503_with_retry_after_and_writes_nothing(api, error):
+    attempts = []
+    on_send(api.dynamodb, "BatchGetItem", counting(attempts, raising(error)))
 
     response = api.post(VALID)
 
     assert_error(response, 503, "unavailable", "retry")
     assert response.headers["Retry-After"] == "1"
+    assert len(attempts) == 2
     assert api.session_count() == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda r: SSLError(endpoint_url=r.url, error="handshake failed"),
+        lambda r: ProxyConnectionError(proxy_url="http://proxy.invalid", error="refused"),
+    ],
+    ids=["ssl", "proxy"],
+)
+def test_a_write_that_never_left_is_503_retry(api, error):
+    on_send(api.dynamodb, "PutItem", raising(error))
+
+    response = api.post(VALID)
+
+    assert_error(response, 503, "unavailable", "retry")
+    assert api.session_count() == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [lambda r: ConnectionClosedError(endpoint_url=r.url), lambda r: ReadTimeoutError(endpoint_url=r.url)],
+    ids=["closed", "read-timeout"],
+)
+def test_a_write_sent_and_never_confirmed_is_503_outcome_unknown(api, error):
+    attempts = []
+    on_send(api.dynamodb, "PutItem", counting(attempts, raising(error)))
+
+    response = api.post(VALID)
+
+    assert_error(response, 503, "outcome_unknown", "may or may not be stored", "Idempotency-Key")
+    assert response.headers["Retry-After"] == "1"
+    assert len(attempts) == 2 and attempts[0] == attempts[1]  # the same write, resent once
+
+
+def counting(attempts, send):
+    def count(request, **kwargs):
+        attempts.append(request.body)
+        return send(request, **kwargs)
+
+    return count
 
 
 class RawBody:
@@ -116,14 +158,17 @@ class RawBody:
 
 @pytest.mark.parametrize("code, status", [("InternalFailure", 500), ("ServiceUnavailable", 503),
                                           ("SomethingNew", 502)])
-def test_a_dynamodb_5xx_answer_is_503(api, code, status):
+@pytest.mark.parametrize("operation, outcome", [("BatchGetItem", "unavailable"),
+                                               ("PutItem", "outcome_unknown")])
+def test_a_dynamodb_5xx_answer_is_503(api, code, status, operation, outcome):
+    """A 5xx does not say whether a write was applied: a write's 503 says so."""
     body = f'{{"__type": "com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}}'.encode()
-    on_send(api.dynamodb, "PutItem",
+    on_send(api.dynamodb, operation,
             lambda request, **_: AWSResponse(request.url, status, {}, RawBody(body)))
 
     response = api.post(VALID)
 
-    assert_error(response, 503, "unavailable")
+    assert_error(response, 503, outcome)
     assert api.session_count() == 0
 
 
