@@ -4,6 +4,7 @@ INSTALLED := $(VENV)/.installed
 SCAN_VENV := .venv-scan
 SCAN_INSTALLED := $(SCAN_VENV)/.installed
 STAGE ?= dev
+DATA_DIR ?= .data/dynamodb
 
 .PHONY: run test lint package bench reset-data clean
 
@@ -35,7 +36,7 @@ bench: $(INSTALLED)
 	$(PYTHON) -m devtools.bench
 
 reset-data:
-	rm -rf .data/dynamodb
+	rm -rf "$(DATA_DIR)"
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis

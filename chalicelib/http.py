@@ -71,7 +71,7 @@ def json_middleware(app, cors: CORSConfig) -> Callable:
     """Every response is JSON with a Content-Type; every error is {"error", "code"}."""
 
     def json_responses(request: Request, get_response: Callable) -> Response:
-        error = None
+        error, request_id = None, _request_id(app, request)
         try:
             response = get_response(request)
         except ApiError as raised:
@@ -80,8 +80,9 @@ def json_middleware(app, cors: CORSConfig) -> Callable:
             if response.status_code >= 400 and _is_chalice_error(response.body):
                 error = _from_chalice(request, response)
         if error is not None:
-            response = _error_response(app, request, error, cors)
+            response = _error_response(app, request, request_id, error, cors)
         response.headers.setdefault("Content-Type", "application/json")
+        response.headers["X-Request-Id"] = request_id
         metrics.emit(metrics.request_metrics(
             (request.context or {}).get("resourcePath", ""), response.status_code,
             "Idempotent-Replayed" in response.headers, error.code if error else None,
@@ -133,13 +134,14 @@ def _from_chalice(request: Request, response: Response) -> ApiError:
 
 
 def _request_id(app, request: Request) -> str:
+    """API Gateway's id of this request (the dev server sets one too). Only an event without
+    one (a direct invoke) falls back to the invocation's: Lambda runs one at a time."""
     context = getattr(request, "context", None) or {}
     lambda_context = getattr(app, "lambda_context", None)
     return context.get("requestId") or getattr(lambda_context, "aws_request_id", "unknown")
 
 
-def _error_response(app, request: Request, error: ApiError, cors: CORSConfig) -> Response:
-    request_id = _request_id(app, request)
+def _error_response(app, request: Request, request_id: str, error: ApiError, cors: CORSConfig) -> Response:
     body = {"error": error.message, "code": error.code}
     if error.status >= 500:
         body["request_id"] = request_id
@@ -155,5 +157,5 @@ def _error_response(app, request: Request, error: ApiError, cors: CORSConfig) ->
     if error.status >= 500 and error.__cause__ is not None:
         line["traceback"] = "".join(traceback.format_exception(error.__cause__))
     app.log.log(logging.ERROR if error.status >= 500 else logging.INFO, json.dumps(line))
-    headers = {**cors.get_access_control_headers(), **error.headers, "X-Request-Id": request_id}
+    headers = {**cors.get_access_control_headers(), **error.headers}
     return Response(body=body, status_code=error.status, headers=headers)

@@ -1,22 +1,39 @@
-"""`chalice local`, with a server tuned for parallel clients:
+"""`chalice local`, made to answer as the deployed API does and to hold under bursts:
 
     python -m devtools.dev_server [--project-dir DIR] --stage local --host 127.0.0.1 --port 8000
 
 It builds the app exactly as `chalice local --no-autoreload` does (the stage's environment,
-the same route validation, Chalice's own gateway and handler), and changes two settings of
-the HTTP server that Chalice does not expose: a listen queue of 128 instead of 5, where fresh
-connections from 16 threads were reset, and TCP_NODELAY on accepted sockets, where a kept-alive
-request waited ~50 ms for the client's delayed ACK (headers and body go out in two writes).
+the same route validation, Chalice's own gateway and handler) and changes what Chalice does not
+expose:
+- a listen queue of 128 instead of 5, where fresh connections from 16 threads were reset, and
+  TCP_NODELAY on accepted sockets, where a kept-alive request waited ~50 ms for the client's
+  delayed ACK (headers and body go out in two writes);
+- at most DYNAMODB_MAX_CONNECTIONS requests in the app at once, the size of its DynamoDB
+  connection pool: a burst waits its turn (a Lambda function has a concurrency limit too),
+  and a request that waited longer than the stage's DynamoDB budget gets 503 with Retry-After;
+- a request id of its own for every request (API Gateway's `requestContext.requestId`), on the
+  X-Request-Id header and on the access log line;
+- an unknown path is 404 in the service's JSON shape with the CORS header, as the deployed
+  gateway answers it (chalice local says 403 without CORS, which a browser shows as a CORS error);
+- interactive docs of openapi.yaml at /docs (devtools.api_docs).
 """
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
+import threading
+import uuid
 
 from chalice import local
 from chalice.cli import factory
 from chalice.deploy.validate import validate_routes
+
+from chalicelib.config import dynamodb_limits
+from chalicelib.errors import RETRY_AFTER_SECONDS
+from devtools.api_docs import ApiDocs, is_docs_path
+from devtools.package import GATEWAY_ERRORS
 
 LISTEN_QUEUE = 128
 
@@ -25,8 +42,82 @@ class TunedHTTPServer(local.ThreadedHTTPServer):
     request_queue_size = LISTEN_QUEUE
 
 
-class NoDelayRequestHandler(local.ChaliceRequestHandler):
+class RequestIdEventConverter(local.LambdaEventConverter):
+    def create_lambda_event(self, *args, **kwargs):
+        event = super().create_lambda_event(*args, **kwargs)
+        event["requestContext"]["requestId"] = str(uuid.uuid4())
+        return event
+
+
+class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
+    """Set up per server by ``handler_class``: the app's routes, CORS origin, slots and docs."""
     disable_nagle_algorithm = True  # socketserver sets TCP_NODELAY on each accepted socket
+    routes: local.RouteMatcher
+    binary_types: list
+    allow_origin: str
+    slots: threading.BoundedSemaphore
+    slot_wait_seconds: float
+    docs: ApiDocs
+
+    def __init__(self, *args, **kwargs):
+        self.request_id = "-"
+        super().__init__(*args, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.local_gateway.event_converter = RequestIdEventConverter(self.routes, self.binary_types)
+
+    def _generic_handle(self) -> None:
+        if is_docs_path(self.path) and self.command == "GET":
+            return self._send_docs()
+        try:
+            self.routes.match_route(self.path)
+        except ValueError:
+            self._parse_payload()  # read the body off the connection before answering
+            status, code, message = GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"]
+            return self._send_json(status, {"error": json.loads(message), "code": code})
+        if not self.slots.acquire(timeout=self.slot_wait_seconds):
+            self._parse_payload()
+            return self._send_json(503, {"error": "The local server is busy; retry shortly.",
+                                         "code": "unavailable"},
+                                   {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        try:
+            super()._generic_handle()
+        finally:
+            self.slots.release()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _send_json(self, status: int, body: dict, headers=None) -> None:
+        self.request_id = str(uuid.uuid4())
+        self._send_http_response(status, {
+            "Content-Type": "application/json", "Access-Control-Allow-Origin": self.allow_origin,
+            "X-Request-Id": self.request_id, **(headers or {})}, json.dumps(body))
+
+    def _send_docs(self) -> None:
+        page = self.docs.page(self.path)
+        if page is None:
+            return self._send_json(404, {"error": "No such page of the API docs.", "code": "not_found"})
+        self._send_http_response(page.status, {"Content-Type": page.content_type}, page.body)
+
+    def _send_http_response(self, code, headers, body) -> None:
+        self.request_id = headers.get("X-Request-Id", self.request_id)
+        super()._send_http_response(code, headers, body)
+
+    def log_request(self, code="-", size="-") -> None:
+        self.log_message('"%s" %s request_id=%s', self.requestline, code, self.request_id)
+
+
+def handler_class(app, environ) -> type:
+    limits = dynamodb_limits(environ)
+    return type("StageRequestHandler", (GatewayLikeRequestHandler,), {
+        "routes": local.RouteMatcher(list(app.routes)),
+        "binary_types": app.api.binary_types,
+        "allow_origin": environ.get("CORS_ALLOW_ORIGIN", "*"),
+        "slots": threading.BoundedSemaphore(limits.max_connections),
+        "slot_wait_seconds": limits.budget_seconds,
+        "docs": ApiDocs.install(),
+    })
 
 
 def create_server(project_dir: str, stage: str, host: str, port: int) -> local.LocalDevServer:
@@ -34,11 +125,11 @@ def create_server(project_dir: str, stage: str, host: str, port: int) -> local.L
     config = factory.CLIFactory(project_dir, environ=os.environ).create_config_obj(
         chalice_stage_name=stage
     )
-    app = config.chalice_app
+    app = config.chalice_app  # loading it put the stage's variables into os.environ
     validate_routes(app.routes)
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice  # per-thread current_request, as chalice local does
-    return local.LocalDevServer(app, config, host, port, handler_cls=NoDelayRequestHandler,
+    return local.LocalDevServer(app, config, host, port, handler_cls=handler_class(app, os.environ),
                                 server_cls=TunedHTTPServer)
 
 

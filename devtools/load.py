@@ -16,14 +16,15 @@ class Reply(NamedTuple):
 
 
 def post_in_parallel(base_url: str, body: dict, count: int, threads: int,
-                     headers: Optional[dict] = None, keep_alive: bool = True) -> List[Reply]:
-    """``count`` POSTs from ``threads`` threads: on one kept-alive connection per thread, or
-    (``keep_alive=False``) on a new connection per request, as a browser with several tabs or
-    a load tool opens them."""
+                     headers: Optional[dict] = None, keep_alive: bool = True,
+                     path: str = "/api/study-sessions") -> List[Reply]:
+    """``count`` POSTs (creates, unless ``path`` says otherwise) from ``threads`` threads: on
+    one kept-alive connection per thread, or (``keep_alive=False``) on a new connection per
+    request, as a browser with several tabs or a load tool opens them."""
     sessions: queue.Queue[requests.Session] = queue.Queue()
     for _ in range(threads):
         sessions.put(requests.Session())
-    url = f"{base_url}/api/study-sessions"
+    url = f"{base_url}{path}"
 
     def post(_):
         session = sessions.get()

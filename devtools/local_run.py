@@ -3,8 +3,9 @@
     python -m devtools.local_run [--data-dir DIR]    (PORT, DYNAMODB_PORT and DATA_DIR override
                                                       the ports and the data folder)
 
-Ctrl-C or TERM stops both in order; a second Ctrl-C kills them at once. If this process is
-killed outright, the kernel kills both (devtools.processes.spawn).
+Ctrl-C or TERM stops both in order; a second Ctrl-C kills them at once. When its parent (make)
+dies, the kernel sends it TERM; if this process is killed outright, the kernel kills both
+(devtools.processes.spawn).
 """
 import argparse
 import json
@@ -19,7 +20,14 @@ from typing import Optional
 
 from devtools import dynamodb_local
 from devtools.dynamodb_local import DynamoDBLocal, port_is_free
-from devtools.processes import SetupError, kill_now, spawn, stop_processes, wait_until_answering
+from devtools.processes import (
+    SetupError,
+    kill_now,
+    on_parent_death,
+    spawn,
+    stop_processes,
+    wait_until_answering,
+)
 from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, table_names
 
@@ -126,6 +134,9 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_once)
+    # Killed make (or a closed IDE) leaves no orphan: its death is a TERM, the orderly stop.
+    if not on_parent_death(signal.SIGTERM, os.getppid()):
+        return 1
     try:
         run(args.data_dir.resolve())
     except SetupError as error:

@@ -17,11 +17,16 @@ class SetupError(Exception):
     """Something the local setup needs is missing; the message says what to do."""
 
 
+def on_parent_death(signum: int, parent_pid: int) -> bool:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux; the signal
+    comes when the thread that forked us ends). False if the parent is already gone."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signum)
+    return os.getppid() == parent_pid  # else it died before prctl took effect
+
+
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
     def in_child() -> None:
-        # Linux only; the signal is sent when the thread that forked us ends.
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        if not on_parent_death(signal.SIGKILL, parent_pid):
             os._exit(1)
 
     return in_child

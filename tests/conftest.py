@@ -4,6 +4,7 @@ import uuid
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from devtools import dynamodb_local
@@ -21,6 +22,9 @@ import app as app_module  # noqa: E402
 from chalicelib.config import build_service  # noqa: E402
 from chalicelib.schema import TABLES  # noqa: E402
 
+# botocore resends nothing in the function's own client (chalicelib.deadline does): the same here.
+SERVICE_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
 
 @pytest.fixture(scope="session")
 def dynamodb_local_server(tmp_path_factory):
@@ -34,7 +38,7 @@ def dynamodb(request):
     """A DynamoDB client: moto in process, or the real DynamoDB Local."""
     if request.param == "moto":
         with mock_aws():
-            yield boto3.client("dynamodb", region_name="us-east-1")
+            yield boto3.client("dynamodb", region_name="us-east-1", config=SERVICE_CLIENT_CONFIG)
     else:
         yield dynamodb_local.client(request.getfixturevalue("dynamodb_local_server").endpoint)
 
@@ -102,10 +106,11 @@ def api(dynamodb, table_names, monkeypatch):
 class LocalServer:
     """`chalice local --stage local` over real HTTP, backed by DynamoDB Local."""
 
-    def __init__(self, base_url, dynamodb, names):
+    def __init__(self, base_url, dynamodb, names, log_path):
         self.base_url = base_url
         self.dynamodb = dynamodb
         self.names = names
+        self.log_path = log_path
 
     def url(self, path):
         return f"{self.base_url}{path}"
@@ -129,5 +134,15 @@ def local_server(dynamodb_local_server, tmp_path_factory):
     port = dynamodb_local.free_port()
     log = tmp_path_factory.mktemp("chalice-local") / "chalice-local.log"
     process = start_chalice_local(port, dynamodb_local_server.endpoint, log_path=log)
-    yield LocalServer(f"http://127.0.0.1:{port}", client, names)
+    yield LocalServer(f"http://127.0.0.1:{port}", client, names, log)
     stop_processes(process)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium with a fresh profile."""
+    from tests.browser import Browser
+
+    browser = Browser(tmp_path / "profile")
+    yield browser
+    browser.close()

@@ -124,17 +124,33 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert ports_free_within(1, api_port, dynamodb_port)
 
 
-def test_make_run_takes_400_creates_on_new_connections_then_stops_cleanly_on_term(tmp_path):
+BURSTS = 5
+
+
+def test_make_run_takes_bursts_of_creates_and_reviews_then_stops_cleanly_on_term(tmp_path):
+    """Each burst: 400 creates from 64 threads, each on a new connection, then 400 reviews of
+    one session likewise: every answer 201, every write stored once."""
     api_port, dynamodb_port = free_port(), free_port()
     data_dir = tmp_path / "dynamodb"
     make, _ = start(data_dir, api_port, dynamodb_port, ["make", "--no-print-directory", "run"])
     base_url = f"http://127.0.0.1:{api_port}"
+    created = []
     try:
-        replies = post_in_parallel(base_url, {"group_id": 1, "study_activity_id": 1}, 400, 64,
-                                   keep_alive=False)
-        assert [reply.failure for reply in replies if reply.failure] == []
-        assert [reply.status for reply in replies] == [201] * 400
-        assert len(session_ids(api_port)) == 400
+        for _ in range(BURSTS):
+            replies = post_in_parallel(base_url, {"group_id": 1, "study_activity_id": 1}, 400, 64,
+                                       keep_alive=False)
+            assert [reply.failure for reply in replies if reply.failure] == []
+            assert [reply.status for reply in replies] == [201] * 400
+            created += [reply.body["id"] for reply in replies]
+            session = created[-1]
+            reviews = post_in_parallel(base_url, {"word_id": 1, "correct": True}, 400, 64,
+                                       keep_alive=False, path=f"/api/study-sessions/{session}/review")
+            assert [reply.failure for reply in reviews if reply.failure] == []
+            assert [reply.status for reply in reviews] == [201] * 400
+            page = requests.get(f"{base_url}/api/study-sessions/{session}", timeout=10).json()
+            assert page["session"]["review_items_count"] == 400
+            assert page["words"][0]["correct_count"] == 400
+        assert sorted(session_ids(api_port)) == sorted(created)
     finally:
         os.killpg(make.pid, signal.SIGTERM)  # what an IDE or a supervisor sends
         make.wait(timeout=30)
@@ -143,9 +159,31 @@ def test_make_run_takes_400_creates_on_new_connections_then_stops_cleanly_on_ter
     assert ports_free_within(10, api_port, dynamodb_port)
     process, _ = start(data_dir, api_port, dynamodb_port)
     try:
-        assert sorted(session_ids(api_port)) == sorted(reply.body["id"] for reply in replies)
+        assert sorted(session_ids(api_port)) == sorted(created)
     finally:
         assert interrupt(process) == 0
+
+
+def test_sigkill_of_make_alone_stops_the_servers_in_order(tmp_path):
+    """A killed make (not its group): the launcher gets TERM from the kernel and stops both."""
+    api_port, dynamodb_port = free_port(), free_port()
+    make, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port, ["make", "--no-print-directory", "run"])
+
+    os.kill(make.pid, signal.SIGKILL)
+    make.wait(timeout=10)
+
+    assert ports_free_within(10, api_port, dynamodb_port)
+
+
+def test_make_reset_data_deletes_the_data_dir_it_is_given(tmp_path):
+    data_dir = tmp_path / "elsewhere"
+    (data_dir / "shared-local-instance.db").parent.mkdir()
+    (data_dir / "shared-local-instance.db").write_text("data")
+
+    subprocess.run(["make", "--no-print-directory", "reset-data", f"DATA_DIR={data_dir}"],
+                   cwd=PROJECT_DIR, check=True, capture_output=True)
+
+    assert not data_dir.exists()
 
 
 def test_a_busy_port_is_one_clear_sentence_and_exit_1(tmp_path):
