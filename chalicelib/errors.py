@@ -66,6 +66,14 @@ class IdempotencyKeyReused(ApiError):
     )
 
 
+class WordNotInGroup(ApiError):
+    status = 422
+    code = "word_not_in_group"
+
+    def __init__(self, word_id: int, group_id: int):
+        super().__init__(f"Word {word_id} is not in group {group_id}, the group of this study session.")
+
+
 class InternalError(ApiError):
     pass
 

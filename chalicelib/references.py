@@ -41,14 +41,6 @@ class ReferenceCache:
     def lookup_words(self, word_ids: Iterable[int]) -> Dict[int, Item]:
         return self._lookup({"word": set(word_ids)})["word"]
 
-    def known_word(self, word_id: int) -> Optional[bool]:
-        """Whether the cache knows the word exists (True), is missing (False), or not (None)."""
-        with self._lock:
-            entry = self._entries.get(("word", word_id))
-        if entry is None or entry[0] <= self._clock():
-            return None
-        return entry[1] is not None
-
     def _lookup(self, wanted: Dict[str, set]) -> Dict[str, Dict[int, Item]]:
         now = self._clock()
         found: Dict[str, Dict[int, Item]] = {kind: {} for kind in wanted}

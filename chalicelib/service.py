@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Callable, Dict, Optional, Tuple
 
-from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound
+from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound, WordNotInGroup
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import (
@@ -146,11 +146,13 @@ class StudySessionService:
         if key:
             review["fingerprint"] = _fingerprint([session_id, new.word_id, new.correct])
         counter = f"{WORD_COUNTER_PREFIXES[new.correct]}{new.word_id}"
-        check_word = self._references.known_word(new.word_id) is not True
-        # At most two calls: the second only when a later review already moved end_time on.
+        word = self._references.lookup_words([new.word_id]).get(new.word_id)
+        word_groups = word.get("group_ids", []) if word else None
+        # At most two calls: the second only when the end_time must stay (a later review set
+        # it, or the session starts after this review).
         for set_end_time in (True, False):
             try:
-                self._store.record_review(review, counter, set_end_time, check_word)
+                self._store.record_review(review, counter, set_end_time, word_groups)
                 return review_json(review), False
             except ReviewRefused as refused:
                 if refused.existing is not None:
@@ -163,9 +165,11 @@ class StudySessionService:
                     absent.append(f"Word {new.word_id} does not exist.")
                 if absent:
                     raise NotFound(" ".join(absent)) from None
-                if not refused.later_end_time:
+                if refused.session is None:
                     raise InternalError(cause="review refused by no known condition") from None
-        raise InternalError(cause="review refused twice for a later end_time")
+                if refused.session["group_id"] not in word_groups:
+                    raise WordNotInGroup(new.word_id, refused.session["group_id"]) from None
+        raise InternalError(cause="review refused twice for its end_time")
 
     def get(self, session_id: str, query: dict) -> dict:
         """The session page of the lang-portal: the session and its reviewed words, paged."""

@@ -25,11 +25,12 @@ def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool)
         return error
     details = error.response["CancellationReasons"]
     put, update = details[-2], details[-1]
+    session_refused = update.get("Code") == "ConditionalCheckFailed"
     return ReviewRefused(
         existing=from_item(put["Item"]) if put.get("Code") == "ConditionalCheckFailed" else None,
-        session_missing=update.get("Code") == "ConditionalCheckFailed" and "Item" not in update,
+        session_missing=session_refused and "Item" not in update,
         word_missing=check_word and details[0].get("Code") == "ConditionalCheckFailed",
-        later_end_time=update.get("Code") == "ConditionalCheckFailed" and "Item" in update,
+        session=from_item(update["Item"]) if session_refused and "Item" in update else None,
     )
 
 
@@ -89,12 +90,14 @@ class ReviewRefused(Exception):
     """The review transaction was cancelled by its conditions; each says which."""
 
     def __init__(self, existing: Optional[Item], session_missing: bool, word_missing: bool,
-                 later_end_time: bool):
+                 session: Optional[Item]):
         super().__init__("review refused")
         self.existing = existing  # a review already stored under this id
         self.session_missing = session_missing
         self.word_missing = word_missing
-        self.later_end_time = later_end_time  # a later review already set the session's end_time
+        # The session, when it exists but refused the update: another group than the word's,
+        # or an end_time the review must not set (a later one, or a start still ahead).
+        self.session = session
 
 
 class DynamoStore:
@@ -153,10 +156,14 @@ class DynamoStore:
         raise Unavailable(cause="DynamoDB left keys unprocessed")
 
     @_translate_errors
-    def record_review(self, review: Item, counter: str, set_end_time: bool, check_word: bool) -> None:
+    def record_review(self, review: Item, counter: str, set_end_time: bool,
+                      word_groups: Optional[Sequence[int]]) -> None:
         """Store the review and count it on its session, in one transaction: both or neither.
+        ``word_groups``: the groups of the reviewed word, one of which must be the session's;
+        None when the word was not found, which the transaction then checks itself.
         Raises ReviewRefused when a condition fails."""
         items = []
+        check_word = word_groups is None
         if check_word:
             items.append({"ConditionCheck": {
                 "TableName": self._words, "Key": {"id": _to_attribute(review["word_id"])},
@@ -165,15 +172,20 @@ class DynamoStore:
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
-        update, condition = "ADD review_items_count :one, #counter :one", "attribute_exists(id)"
+        update, conditions = "ADD review_items_count :one, #counter :one", ["attribute_exists(id)"]
         values = {":one": {"N": "1"}}
+        if word_groups is not None:
+            groups = sorted(word_groups) or [0]  # no group has id 0: a word of no group fits none
+            names = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
+            conditions.append(f"group_id IN ({', '.join(names)})")
+            values.update(names)
         if set_end_time:
             update = "SET end_time = :at " + update
-            condition += " AND (attribute_not_exists(end_time) OR end_time <= :at)"
+            conditions.append("(attribute_not_exists(end_time) OR end_time <= :at) AND created_at <= :at")
             values[":at"] = {"S": review["created_at"]}
         items.append({"Update": {
             "TableName": self._sessions, "Key": {"id": {"S": review["study_session_id"]}},
-            "UpdateExpression": update, "ConditionExpression": condition,
+            "UpdateExpression": update, "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": {"#counter": counter}, "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
         started = time.monotonic()

@@ -46,8 +46,8 @@ def assert_counts_match_stored_reviews(api, session_id):
         counts = expected.setdefault(int(item["word_id"]["N"]), [0, 0])
         counts[0 if item["correct"]["BOOL"] else 1] += 1
     assert {w["id"]: [w["correct_count"], w["wrong_count"]] for w in page["words"]} == expected
-    if reviews:
-        assert page["session"]["end_time"] == max(item["created_at"]["S"] for item in reviews)
+    latest = max([item["created_at"]["S"] for item in reviews], default=None)
+    assert page["session"]["end_time"] == max(page["session"]["start_time"], latest or "")
     return page
 
 
@@ -105,6 +105,7 @@ def test_counts_per_word_and_pages_of_words(api, session, monkeypatch):
 
 
 def test_end_time_never_moves_backwards(api, session, monkeypatch):
+    api.get("/api/groups/1/words")  # the words are cached: each call below is the review's own
     at(api, monkeypatch, T0 + timedelta(minutes=9))
     review(api, session["id"], 1, True)
     at(api, monkeypatch, T0 + timedelta(minutes=4))  # a review that commits after a later one
@@ -117,6 +118,39 @@ def test_end_time_never_moves_backwards(api, session, monkeypatch):
     page = assert_counts_match_stored_reviews(api, session["id"])
     assert (page["session"]["review_items_count"], page["session"]["end_time"]) == (
         2, "2026-11-27T10:09:00Z")
+
+
+def test_end_time_is_never_before_start_time(api, monkeypatch):
+    at(api, monkeypatch, T0)
+    ahead = api.post({"group_id": 1, "study_activity_id": 1,
+                      "created_at": (T0 + timedelta(minutes=4)).strftime(STAMP)}).json_body
+
+    assert review(api, ahead["id"], 1, True).status_code == 201
+
+    page = assert_counts_match_stored_reviews(api, ahead["id"])
+    assert page["session"]["end_time"] == page["session"]["start_time"] == "2026-11-27T10:04:00Z"
+    at(api, monkeypatch, T0 + timedelta(minutes=6))
+    assert review(api, ahead["id"], 2, False).status_code == 201
+    page = assert_counts_match_stored_reviews(api, ahead["id"])
+    assert (page["session"]["review_items_count"], page["session"]["end_time"]) == (
+        2, "2026-11-27T10:06:00Z")
+
+
+@pytest.mark.parametrize("in_path", [False, True])
+def test_a_word_of_another_group_is_422_naming_it_and_counts_nothing(api, session, in_path):
+    response = review(api, session["id"], 15, True, in_path=in_path)  # an adjective, group 2
+
+    assert_error(response, 422, "word_not_in_group",
+                 "Word 15 is not in group 1, the group of this study session.")
+    assert stored_reviews(api, session["id"]) == []
+    assert assert_counts_match_stored_reviews(api, session["id"])["session"]["review_items_count"] == 0
+
+
+def test_a_review_of_an_uncached_word_reads_it_first(api, session):
+    with DynamoDBCalls(api.dynamodb) as calls:
+        assert review(api, session["id"], 3, True).status_code == 201
+
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]
 
 
 def test_a_review_is_one_transaction_once_the_word_is_cached(api, session):
