@@ -1,9 +1,14 @@
 """What an operator watches in a deployed stage: log groups with a retention, API Gateway's
 access log, and the alarms, which notify an optional SNS topic (the AlarmTopicArn parameter)."""
 import json
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Tuple
 
 FUNCTION = "APIHandler"  # chalice package's logical ids
+# The function's and the API's names, set in the template (devtools.package): the log group and
+# the alarms name them without depending on the resources, so the function can depend on its
+# policies, and the API's 5xx alarm watches the API by the name it really has.
+FUNCTION_NAME = {"Fn::Sub": "${AWS::StackName}-api"}
+API_NAME = {"Ref": "AWS::StackName"}
 FUNCTION_LOG_GROUP = "FunctionLogGroup"
 ACCESS_LOG_GROUP = "ApiAccessLogGroup"
 ALARM_TOPIC = "AlarmTopicArn"
@@ -34,7 +39,8 @@ def log_group(name, retention_days: int, protected: bool) -> dict:
 
 def log_groups(retention_days: int, protected: bool) -> Dict[str, dict]:
     return {
-        FUNCTION_LOG_GROUP: log_group({"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}, retention_days, protected),
+        FUNCTION_LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"}, retention_days,
+                                      protected),
         ACCESS_LOG_GROUP: log_group({"Fn::Sub": "/aws/apigateway/${AWS::StackName}/access"},
                                     retention_days, protected),
     }
@@ -70,16 +76,28 @@ def _metric(id_: str, namespace: str, name: str, dimensions: dict, stat: str, re
     }
 
 
-def alarms(stage: str, table_uses: Dict[str, Iterable[str]]) -> Dict[str, dict]:
-    """``table_uses``: table logical id -> "Read" and/or "Write", as the function uses it (an
-    alarm takes at most 10 metrics, so only throttles that can happen are summed)."""
-    api = {"ApiName": {"Ref": "AWS::StackName"}, "Stage": stage}
-    function = {"FunctionName": {"Ref": FUNCTION}}
-    throttles = [
-        _metric(f"{kind.lower()}{n}", "AWS/DynamoDB", f"{kind}ThrottleEvents", {"TableName": {"Ref": table}},
+def _throttle_metrics(prefix: str, uses: Dict[str, Iterable[str]], dimensions) -> list:
+    return [
+        _metric(f"{prefix}{kind.lower()}{n}", "AWS/DynamoDB", f"{kind}ThrottleEvents", dimensions(source),
                 "Sum", False)
-        for n, (table, kinds) in enumerate(table_uses.items()) for kind in kinds
+        for n, (source, kinds) in enumerate(uses.items()) for kind in kinds
     ]
+
+
+def _sum_alarm(description: str, label: str, metrics: list) -> dict:
+    total = {"Id": "total", "Expression": f"SUM([{','.join(m['Id'] for m in metrics)}])", "Label": label,
+             "ReturnData": True}
+    return _alarm(description, 1, [*metrics, total], "GreaterThanOrEqualToThreshold")
+
+
+def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
+           index_uses: Dict[Tuple[str, str], Iterable[str]]) -> Dict[str, dict]:
+    """``table_uses``: table logical id -> "Read" and/or "Write", as the function uses it;
+    ``index_uses``: (table logical id, index name) -> the same. A table's ThrottleEvents leave
+    out its indexes, and an alarm takes at most 10 metrics: one alarm each, and only throttles
+    that can happen are summed."""
+    api = {"ApiName": API_NAME, "Stage": stage}
+    function = {"FunctionName": {"Ref": FUNCTION}}
     return {
         "Api5xxRateAlarm": _alarm(
             "More than 1% of API requests answered 5xx over 5 minutes (5XXError average = rate).",
@@ -93,11 +111,15 @@ def alarms(stage: str, table_uses: Dict[str, Iterable[str]]) -> Dict[str, dict]:
             "Invocations were refused at the reserved concurrency in the last 5 minutes.",
             1, [_metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True)],
             "GreaterThanOrEqualToThreshold"),
-        "DynamoDBThrottlesAlarm": _alarm(
-            "A table throttled reads or writes in the last 5 minutes.",
-            1, [*throttles, {"Id": "total", "Expression": f"SUM([{','.join(m['Id'] for m in throttles)}])",
-                             "Label": "Throttle events, all tables", "ReturnData": True}],
-            "GreaterThanOrEqualToThreshold"),
+        "DynamoDBThrottlesAlarm": _sum_alarm(
+            "A table throttled reads or writes in the last 5 minutes.", "Throttle events, all tables",
+            _throttle_metrics("t", table_uses, lambda table: {"TableName": {"Ref": table}})),
+        "DynamoDBIndexThrottlesAlarm": _sum_alarm(
+            "A global secondary index throttled reads or writes in the last 5 minutes (a create writes "
+            "every index; the `newest` index has one partition for all sessions).",
+            "Throttle events, all indexes",
+            _throttle_metrics("i", index_uses, lambda key: {"TableName": {"Ref": key[0]},
+                                                           "GlobalSecondaryIndexName": key[1]})),
     }
 
 

@@ -107,7 +107,8 @@ def test_the_other_permissions_are_only_its_own_log_group_and_x_ray(packaged):
     ]
     log_group = template["Resources"][LOG_GROUP]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
-    assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${APIHandler}"}
+    function_name = template["Resources"]["APIHandler"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{function_name}"}
     assert log_group["Properties"]["RetentionInDays"] == operations(stage)["log_retention_days"]
     assert template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"] == []
 
@@ -131,6 +132,22 @@ def test_the_api_can_invoke_the_function_only_once_its_policies_are_attached(pac
     permission = template["Resources"]["APIHandlerInvokePermission"]
 
     assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"}
+
+
+def test_the_function_is_created_only_once_its_policies_are_attached(packaged):
+    """Tracing: Active fails to create a function whose role cannot write traces yet."""
+    _, _, template = packaged
+    function = template["Resources"]["APIHandler"]
+
+    assert function["Properties"]["Tracing"] == "Active"
+    assert set(function["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"}
+
+
+def test_the_function_runs_python_3_13_on_graviton(packaged):
+    _, _, template = packaged
+    properties = template["Resources"]["APIHandler"]["Properties"]
+
+    assert (properties["Runtime"], properties["Architectures"]) == ("python3.13", ["arm64"])
 
 
 def test_every_path_answers_every_method_from_the_function(packaged):
@@ -247,6 +264,10 @@ def test_alarms_watch_5xx_rate_function_errors_and_throttles_and_table_throttles
 
     props, [metric] = alarm_metrics(template, "Api5xxRateAlarm")
     assert (metric["Namespace"], metric["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    api = template["Resources"]["RestAPI"]["Properties"]
+    # API Gateway names its metrics by the API's name: the alarm must name the same.
+    assert {"Name": "ApiName", "Value": api["Name"]} in metric["Dimensions"]
+    assert api["DefinitionBody"]["info"]["title"] == api["Name"] == {"Ref": "AWS::StackName"}
     assert {"Name": "Stage", "Value": stage} in metric["Dimensions"]
     assert props["Metrics"][0]["MetricStat"]["Stat"] == "Average" and props["Threshold"] == 0.01
     for name, metric_name in (("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")):
@@ -259,12 +280,27 @@ def test_alarms_watch_5xx_rate_function_errors_and_throttles_and_table_throttles
     assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
 
 
+def test_index_throttles_have_an_alarm_of_their_own_covering_every_index(packaged):
+    """A table's ThrottleEvents leave out its global secondary indexes."""
+    _, _, template = packaged
+
+    props, metrics = alarm_metrics(template, "DynamoDBIndexThrottlesAlarm")
+
+    watched = {(json.dumps(dimensions["TableName"]), dimensions["GlobalSecondaryIndexName"], m["MetricName"])
+               for m in metrics for dimensions in [{d["Name"]: d["Value"] for d in m["Dimensions"]}]}
+    assert watched == {(json.dumps({"Ref": logical_id(name)}), index.name, f"{kind}ThrottleEvents")
+                       for name, table in TABLES.items() for index in table.indexes
+                       for kind in ("Read", "Write")}
+    assert len(props["Metrics"]) <= 10  # CloudWatch's limit for one alarm
+    assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
+
+
 def test_alarms_notify_the_optional_sns_topic(packaged):
     _, _, template = packaged
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
-    assert len(alarms) == 4
+    assert len(alarms) == 5
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == {
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
