@@ -1,5 +1,7 @@
 import json
 import os
+import socket
+import threading
 import uuid
 
 import boto3
@@ -146,3 +148,29 @@ def browser(tmp_path):
     browser = Browser(tmp_path / "profile")
     yield browser
     browser.close()
+
+
+@pytest.fixture
+def silent_dynamodb():
+    """A socket that accepts connections and never answers: its URL, and the connections."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", held
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()

@@ -1,7 +1,5 @@
 """Faults at the transport between the function and DynamoDB Local: lost answers, transport
 errors, a server that never answers and a refused port. Real sockets, real resends."""
-import socket
-import threading
 import time
 
 import pytest
@@ -19,6 +17,7 @@ from chalicelib.config import build_service
 from chalicelib.schema import TABLES
 from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port
+from tests.dynamodb_proxy import FAIL_500, FORWARD, LATE, OVERTAKEN, DynamoDBProxy
 from tests.helpers import assert_error
 
 VALID = {"group_id": 1, "study_activity_id": 1}
@@ -172,32 +171,6 @@ def test_a_dynamodb_5xx_answer_is_503(api, code, status, operation, outcome):
     assert api.session_count() == 0
 
 
-@pytest.fixture
-def silent_dynamodb():
-    """A socket that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                pass
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    server.close()
-
-
 def service_at(endpoint, names, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
     environ = {table.env_var: names[logical] for logical, table in TABLES.items()}
@@ -210,14 +183,17 @@ def timed_post(api):
     return response, time.monotonic() - start
 
 
-def test_a_silent_dynamodb_answers_503_within_3_seconds(api, silent_dynamodb, monkeypatch):
-    service_at(silent_dynamodb, api.names, monkeypatch)
+def test_a_silent_dynamodb_answers_503_within_3_seconds_after_at_most_2_attempts(api, silent_dynamodb,
+                                                                                  monkeypatch):
+    endpoint, connections = silent_dynamodb
+    service_at(endpoint, api.names, monkeypatch)
 
     response, seconds = timed_post(api)
 
     assert_error(response, 503, "unavailable")
     assert response.headers["Retry-After"] == "1"
     assert seconds < 3.0, seconds  # a bound, with margin: the budget is 2.5 s
+    assert 1 <= len(connections) <= 2  # a timed-out connection is not used again
 
 
 def test_a_refused_connection_answers_503_within_about_a_second(api, monkeypatch):
@@ -245,3 +221,64 @@ def test_a_review_whose_answer_was_lost_is_counted_once(api, headers):
     assert page["session"]["review_items_count"] == 1
     assert [(w["id"], w["correct_count"], w["wrong_count"]) for w in page["words"]] == [(3, 0, 1)]
     assert len(api.dynamodb.scan(TableName=api.names["word_reviews"])["Items"]) == 1
+
+
+@pytest.mark.parametrize("order", [LATE, OVERTAKEN])
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "delayed-write"}])
+def test_a_create_delayed_past_its_timeout_is_one_201_and_one_item(api, monkeypatch, order, headers):
+    """The PutItem reaches DynamoDB only after its client gave up (read timeout): applied before
+    its resend, or after it. Either way the resend learns the outcome: 201, one item."""
+    plan = {("PutItem", 0): order}
+    with DynamoDBProxy(api.dynamodb.meta.endpoint_url, lambda op, nth: plan.get((op, nth), FORWARD)) as proxy:
+        service_at(proxy.endpoint, api.names, monkeypatch)
+
+        response = api.post(VALID, headers=headers)
+
+    assert response.status_code == 201, response.body
+    assert "Idempotent-Replayed" not in response.headers
+    assert proxy.count("PutItem") == 2
+    [item] = api.session_items()
+    assert item["id"]["S"] == response.json_body["id"]
+
+
+@pytest.mark.parametrize("order", [LATE, OVERTAKEN])
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "delayed-review"}])
+def test_a_review_delayed_past_its_timeout_is_counted_once(api, monkeypatch, order, headers):
+    session = api.post(VALID).json_body
+    plan = {("TransactWriteItems", 0): order}
+    with DynamoDBProxy(api.dynamodb.meta.endpoint_url, lambda op, nth: plan.get((op, nth), FORWARD)) as proxy:
+        service_at(proxy.endpoint, api.names, monkeypatch)
+
+        response = api.post({"word_id": 3, "correct": True}, headers=headers,
+                            path=f"/api/study-sessions/{session['id']}/review")
+
+    assert response.status_code == 201, response.body
+    assert proxy.count("TransactWriteItems") == 2
+    page = api.get(f"/api/study-sessions/{session['id']}").json_body
+    assert page["session"]["review_items_count"] == 1
+    assert len(api.dynamodb.scan(TableName=api.names["word_reviews"])["Items"]) == 1
+
+
+def test_a_write_whose_every_attempt_got_a_500_is_503_outcome_unknown_with_two_attempts(api, monkeypatch):
+    with DynamoDBProxy(api.dynamodb.meta.endpoint_url,
+                       lambda op, nth: FAIL_500 if op == "PutItem" else FORWARD) as proxy:
+        service_at(proxy.endpoint, api.names, monkeypatch)
+
+        response = api.post(VALID)
+
+    assert_error(response, 503, "outcome_unknown", "Idempotency-Key")
+    assert proxy.count("PutItem") == 2
+
+
+def test_failed_first_attempts_never_use_up_the_second_ones(api, monkeypatch):
+    """botocore's retry quota drained by retries it was not allowed to make; ours has none:
+    after 40 requests whose first attempts failed, the 41st still gets its second attempt."""
+    with DynamoDBProxy(api.dynamodb.meta.endpoint_url,
+                       lambda op, nth: FAIL_500 if op == "PutItem" and nth % 2 == 0 else FORWARD) as proxy:
+        service_at(proxy.endpoint, api.names, monkeypatch)
+
+        statuses = [api.post(VALID).status_code for _ in range(41)]
+
+    assert statuses == [201] * 41
+    assert proxy.count("PutItem") == 82
+    assert api.session_count() == 41
