@@ -8,9 +8,13 @@ DATA_DIR ?= .data/dynamodb
 
 .PHONY: run test lint package bench reset-data clean
 
-# The virtualenv is (re)built whenever a requirements file changes.
-$(INSTALLED): requirements.txt requirements-dev.txt
-	test -x $(PYTHON) || python3 -m venv $(VENV)
+BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
+PYTHON_VERSION = import sys; print(sys.version_info[:2])
+
+# The virtualenv is (re)built whenever a requirements file or the base Python changes.
+$(INSTALLED): requirements.txt requirements-dev.txt devtools/runtime_python.sh
+	test "$$($(PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null)" = "$$($(BASE_PYTHON) -c '$(PYTHON_VERSION)')" \
+	  || $(BASE_PYTHON) -m venv --clear $(VENV)
 	$(PYTHON) -m pip install --quiet pip==26.2.1  # chalice 1.34 needs pip<26.3
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)

@@ -131,11 +131,17 @@ def test_a_member_named_twice_is_refused_naming_it(raw, name):
 
 
 @pytest.mark.parametrize(
-    "raw", [b"", b"{", b"{'a': 1}", b"NaN", b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000]
+    "raw", [b"", b"{", b"{'a': 1}", b"NaN", b'{"a": Infinity}']
 )
 def test_a_body_that_is_not_json_is_refused(raw):
     with pytest.raises(ValidationFailed, match="The body is not valid JSON."):
         parse_json(raw)
+
+
+def test_a_body_nested_as_deep_as_16_kib_allows_is_refused_not_a_crash():
+    """Python 3.11 gives up on it (not valid JSON); 3.13 parses it (not an object): both 400."""
+    with pytest.raises(ValidationFailed, match="The body is not valid JSON|must be a JSON object"):
+        parse_new_session(parse_json(b"[" * 8000 + b"]" * 8000), NOW)
 
 
 def test_a_body_that_is_not_utf8_is_refused():
