@@ -1,6 +1,6 @@
 """One cold start, run in a fresh process by `make bench`:
 
-    python -m devtools.cold_start app        # import app, serve the first create
+    python -m devtools.cold_start app DIR    # from DIR, the unpacked Lambda zip: import app, serve a create
     python -m devtools.cold_start baseline   # a bare Chalice app, a boto3 client, one PutItem
 
 The stage's table names and AWS_ENDPOINT_URL_DYNAMODB come from the environment."""
@@ -63,5 +63,7 @@ def baseline() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "app":
+        sys.path.insert(0, sys.argv[2])  # what Lambda runs: the zip's app, chalicelib and chalice
     status = serve_first_create() if sys.argv[1] == "app" else baseline()
     sys.exit(0 if status in (200, 201) else 1)
