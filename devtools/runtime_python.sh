@@ -5,7 +5,7 @@
 want=$(sed -n 's/^RUNTIME = "python\([0-9.]*\)"/\1/p' "$(dirname "$0")/package.py")
 pyenv_python="$(pyenv root 2>/dev/null)/versions/$(pyenv versions --bare 2>/dev/null | grep "^$want\." | tail -n 1)/bin/python$want"
 for candidate in "python$want" "$pyenv_python"; do
-  if "$candidate" -c "" 2>/dev/null; then
+  if "$candidate" -c "" >/dev/null 2>&1; then
     command -v "$candidate"
     exit 0
   fi
