@@ -5,8 +5,14 @@ import os
 
 from chalice import Chalice
 
-from chalicelib import http
-from chalicelib.config import REQUEST_DEADLINE, build_service, cors_config
+from chalicelib import aggregates, http
+from chalicelib.config import (
+    REQUEST_DEADLINE,
+    build_aggregate_writer,
+    build_service,
+    cors_config,
+    table_names,
+)
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -14,6 +20,10 @@ CORS = cors_config()
 app.register_middleware(http.json_middleware(app, CORS), "http")
 
 _service = None
+_aggregate_writer = None
+# Replaced in the packaged template by the stream of the sessions table, and a second event for
+# the reviews table's stream (devtools/package.py); `make run` polls both (devtools/stream_poller.py).
+SESSIONS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/sessions/stream/placeholder"
 
 
 def service():
@@ -128,6 +138,15 @@ def list_activity_sessions(activity_id):
 def list_activity_study_sessions(activity_id):
     query = http.query(app.current_request)
     return service().list_for_activity(activity_id, query, numbered_by_default=False)
+
+
+@app.on_dynamodb_record(stream_arn=SESSIONS_STREAM_PLACEHOLDER, name="aggregates", batch_size=100,
+                        starting_position="TRIM_HORIZON")
+def count_new_sessions_and_reviews(event):
+    global _aggregate_writer
+    if _aggregate_writer is None:
+        _aggregate_writer = build_aggregate_writer()
+    return aggregates.process(event.to_dict()["Records"], table_names(), _aggregate_writer)
 
 
 http.refuse_other_methods(app, CORS)

@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 from chalice import CORSConfig
 
+from chalicelib.aggregates import AggregateWriter
 from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
 from chalicelib.errors import InternalError
 from chalicelib.references import ReferenceCache
@@ -71,6 +72,14 @@ def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> S
     client = client or dynamodb_client(limits)
     store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
     return StudySessionService(store, ReferenceCache(store))
+
+
+def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None) -> AggregateWriter:
+    """The consumer has no client waiting: botocore's own retries (standard mode) serve it, and
+    a record that still fails is retried by Lambda; its marker makes any resend exact."""
+    client = boto3.client("dynamodb", config=Config(
+        connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
+    return AggregateWriter(client, table_names(environ)["aggregates"])
 
 
 def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:

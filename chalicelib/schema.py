@@ -19,6 +19,9 @@ class Table(NamedTuple):
     env_var: str
     partition_key: Attribute
     indexes: Tuple[Index, ...] = ()
+    sort_key: Optional[Attribute] = None
+    stream: Optional[str] = None  # StreamViewType, for the aggregates consumer
+    ttl_attribute: Optional[str] = None
 
 
 SESSIONS_BY_GROUP = Index("by_group", ("group_id", "N"), ("created_at", "S"))
@@ -40,6 +43,14 @@ FEED_ALL = "all"
 # with one BatchGetItem per page.
 WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-word counts
 
+# Aggregates (chalicelib.aggregates) are items of one table, all of a learner in its partition:
+# sort key "totals", "group#<id>", "activity#<id>", "days#<yyyy>", "word#<id>", and "seen#..."
+# markers that expire (TTL) after the streams' 24 h retention, with margin.
+AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
+IMPLICIT_LEARNER = "implicit"  # every session and review while a stage has no sign-in
+# The consumer reads only new items: a session's and a review's first image.
+STREAM_VIEW = "NEW_IMAGE"
+
 TABLES: Dict[str, Table] = {
     "groups": Table("GROUPS_TABLE", ("id", "N")),
     "study_activities": Table("STUDY_ACTIVITIES_TABLE", ("id", "N")),
@@ -48,8 +59,11 @@ TABLES: Dict[str, Table] = {
         "STUDY_SESSIONS_TABLE",
         ("id", "S"),
         (SESSIONS_BY_GROUP, SESSIONS_BY_ACTIVITY, SESSIONS_NEWEST),
+        stream=STREAM_VIEW,
     ),
-    "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S")),
+    "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), stream=STREAM_VIEW),
+    "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], sort_key=AGGREGATES_KEY[1],
+                        ttl_attribute="expires_at"),
 }
 
 
@@ -61,8 +75,9 @@ def _key_schema(partition_key: Attribute, sort_key: Optional[Attribute] = None):
 
 
 def create_table_input(table: Table, table_name: str) -> dict:
-    """CreateTable parameters; also valid as AWS::DynamoDB::Table properties."""
-    attributes = {table.partition_key}
+    """CreateTable parameters; also valid as AWS::DynamoDB::Table properties but for
+    StreamSpecification's StreamEnabled, which CloudFormation does not take."""
+    attributes = {table.partition_key} | ({table.sort_key} if table.sort_key else set())
     for index in table.indexes:
         attributes.add(index.partition_key)
         if index.sort_key:
@@ -70,7 +85,7 @@ def create_table_input(table: Table, table_name: str) -> dict:
     params = {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": _key_schema(table.partition_key),
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
         "AttributeDefinitions": [
             {"AttributeName": name, "AttributeType": kind}
             for name, kind in sorted(attributes)
@@ -85,4 +100,6 @@ def create_table_input(table: Table, table_name: str) -> dict:
             }
             for index in table.indexes
         ]
+    if table.stream:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
     return params

@@ -65,6 +65,8 @@ def _to_attribute(value) -> dict:
         return {"N": str(value)}
     if isinstance(value, list):
         return {"NS": [str(number) for number in value]}
+    if isinstance(value, set):
+        return {"SS": sorted(value)}
     return {"S": value}
 
 
@@ -75,6 +77,8 @@ def _from_attribute(attribute: dict):
         return attribute["BOOL"]
     if "NS" in attribute:
         return sorted(int(number) for number in attribute["NS"])
+    if "SS" in attribute:
+        return set(attribute["SS"])
     return attribute["S"]
 
 
@@ -108,6 +112,7 @@ class DynamoStore:
         self._sessions = tables["study_sessions"]
         self._reviews = tables["word_reviews"]
         self._words = tables["words"]
+        self._aggregates = tables["aggregates"]
         self._reference_tables = {
             "group": tables["groups"], "activity": tables["study_activities"], "word": self._words,
         }
@@ -250,22 +255,20 @@ class DynamoStore:
         return items[:limit], len(items) > limit
 
     @_translate_errors
-    def count_sessions(self, index: Index, partition_value) -> int:
-        """How many sessions one index partition holds (reads every one of them)."""
-        params, total = self._partition_query(index, partition_value, Select="COUNT"), 0
-        while True:
-            answer = self._call("query", **params)
-            total += answer["Count"]
-            if "LastEvaluatedKey" not in answer:
-                return total
-            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    def aggregate(self, learner: str, item: str) -> Item:
+        """One aggregate item of a learner (chalicelib.aggregates); empty before its first count."""
+        answer = self._call("get_item", TableName=self._aggregates,
+                            Key={"learner": {"S": learner}, "item": {"S": item}})
+        return from_item(answer.get("Item", {}))
 
     @_translate_errors
-    def session_window(self, index: Index, partition_value, offset: int, count: int) -> List[Item]:
-        """Sessions ``offset`` to ``offset + count`` of one index partition, newest first:
-        DynamoDB cannot skip, so this reads the ``offset`` before them too."""
-        wanted = offset + count
+    def session_window(self, index: Index, partition_value, skip: int, count: int,
+                       newest_first: bool = True) -> List[Item]:
+        """``count`` sessions of one index partition after the first ``skip`` from one end:
+        DynamoDB cannot skip, so this reads the ``skip`` before them too."""
+        wanted = skip + count
         params, items = self._partition_query(index, partition_value, Limit=wanted), []
+        params["ScanIndexForward"] = not newest_first
         while len(items) < wanted:
             answer = self._call("query", **params)
             items.extend(answer["Items"])
@@ -273,7 +276,7 @@ class DynamoStore:
                 break
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
             params["Limit"] = wanted - len(items)
-        return [from_item(item) for item in items[offset:wanted]]
+        return [from_item(item) for item in items[skip:wanted]]
 
     def _partition_query(self, index: Index, partition_value, **extra) -> dict:
         return {

@@ -46,6 +46,10 @@ def ensure_tables(client, names: Mapping[str, str]) -> list:
     waiter = client.get_waiter("table_exists")
     for name in created:
         waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    for logical, table in TABLES.items():
+        if table.ttl_attribute and names[logical] in created:
+            client.update_time_to_live(TableName=names[logical], TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": table.ttl_attribute})
     return created
 
 

@@ -1,0 +1,191 @@
+"""The aggregates consumer on DynamoDB Local's real streams: each record counted exactly once
+whatever Lambda redelivers, in whatever order, and always equal to a recount of the stored
+sessions and reviews."""
+import random
+
+import pytest
+
+from chalicelib.aggregates import AggregateWriter, process
+from chalicelib.audit import differences, expected, rebuild, stored
+from devtools import dynamodb_local
+from devtools.consumer_template import AGGREGATE_ACTIONS
+from devtools.stream_poller import StreamPoller, local_clients
+from tests.helpers import DynamoDBCalls
+
+REVIEWS = [(1, True)] * 4 + [(1, False)] + [(2, True)] * 4 + [(3, False)]
+
+
+@pytest.fixture
+def dynamodb(dynamodb_local_server, monkeypatch):
+    """Streams are checked on DynamoDB Local only: moto's differ where it matters here."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_server.endpoint)
+    yield dynamodb_local.client(dynamodb_local_server.endpoint)
+
+
+def stored_aggregates(api):
+    return stored(api.dynamodb, api.names)
+
+
+def expected_aggregates(api):
+    return expected(api.dynamodb, api.names)
+
+
+def stream_records(api):
+    """Every record the tables' streams hold, shaped as Lambda hands them over."""
+    batches = []
+    dynamodb, streams = local_clients()
+    poller = StreamPoller(dynamodb, streams, [api.names["study_sessions"], api.names["word_reviews"]],
+                          lambda event: batches.append(event["Records"]) or {})
+    while poller.poll_once():
+        pass
+    return [record for batch in batches for record in batch]
+
+
+@pytest.fixture
+def history(api):
+    """Four sessions over three days and two groups, and ten reviews of three words."""
+    sessions = [api.post({"group_id": group, "study_activity_id": 1, "created_at": at}).json_body
+                for group, at in ((1, "2026-11-20T09:00:00Z"), (1, "2026-11-22T23:59:59Z"),
+                                  (2, "2026-11-22T00:00:00Z"), (1, "2026-11-21T12:00:00Z"))]
+    for word, correct in REVIEWS:
+        response = api.post({"word_id": word, "correct": correct},
+                            path=f"/api/study-sessions/{sessions[0]['id']}/review")
+        assert response.status_code == 201
+    return stream_records(api)
+
+
+@pytest.fixture
+def writer(api):
+    return AggregateWriter(api.dynamodb, api.names["aggregates"])
+
+
+def test_every_figure_equals_a_recount_of_the_stored_items(api, history, writer):
+    assert process(history, api.names, writer) == {"batchItemFailures": []}
+
+    stored = stored_aggregates(api)
+    assert stored == expected_aggregates(api)
+    assert stored[("implicit", "totals")] == {"sessions": 4, "reviews": 10, "correct": 8,
+                                              "words_studied": 3, "mastered": 1}
+    assert stored[("implicit", "group#1")] == {"sessions": 3, "last_day": "2026-11-22"}
+    assert stored[("implicit", "days#2026")] == {"days": {"2026-11-20", "2026-11-21", "2026-11-22"}}
+    assert stored[("implicit", "word#2")] == {"correct": 4, "wrong": 0}
+
+
+def test_the_same_batch_twice_counts_once(api, history, writer):
+    process(history, api.names, writer)
+    once = stored_aggregates(api)
+
+    assert process(history, api.names, writer) == {"batchItemFailures": []}
+
+    assert stored_aggregates(api) == once == expected_aggregates(api)
+
+
+class FailingOnce:
+    """A writer whose chosen records fail the first time they are applied."""
+
+    def __init__(self, writer, event_ids):
+        self._writer, self._failing = writer, set(event_ids)
+
+    def _maybe_fail(self, event_id):
+        if event_id in self._failing:
+            self._failing.discard(event_id)
+            raise ConnectionError("injected")
+
+    def count_session(self, event_id, session):
+        self._maybe_fail(event_id)
+        self._writer.count_session(event_id, session)
+
+    def count_review(self, event_id, review):
+        self._maybe_fail(event_id)
+        self._writer.count_review(event_id, review)
+
+
+def test_a_batch_that_fails_half_way_is_exact_once_retried_from_the_failure(api, history, writer):
+    middle = history[len(history) // 2]
+    failing = FailingOnce(writer, [middle["eventID"]])
+
+    first = process(history, api.names, failing)
+    assert first == {"batchItemFailures": [{"itemIdentifier": middle["dynamodb"]["SequenceNumber"]}]}
+    retried = process(history[len(history) // 2:], api.names, failing)  # Lambda: from the failure on
+
+    assert retried == {"batchItemFailures": []}
+    assert stored_aggregates(api) == expected_aggregates(api)
+
+
+def test_a_bisected_batch_retried_in_halves_and_whole_is_exact(api, history, writer):
+    half = len(history) // 2
+    for batch in (history[:half], history[half:], history, history[half:]):
+        process(batch, api.names, writer)
+
+    assert stored_aggregates(api) == expected_aggregates(api)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_records_in_any_order_across_items_give_the_same_figures(api, history, writer, seed):
+    shuffled = list(history)
+    random.Random(seed).shuffle(shuffled)
+
+    process(shuffled, api.names, writer)
+
+    assert stored_aggregates(api) == expected_aggregates(api)
+
+
+@pytest.mark.parametrize("reviews_first", [True, False])
+def test_a_review_and_its_session_count_the_same_in_either_order(api, history, writer, reviews_first):
+    reviews = [r for r in history if r["eventSourceARN"].split("/")[1] == api.names["word_reviews"]]
+    sessions = [r for r in history if r not in reviews]
+
+    for batch in ((reviews, sessions) if reviews_first else (sessions, reviews)):
+        process(batch, api.names, writer)
+
+    assert stored_aggregates(api) == expected_aggregates(api)
+
+
+@pytest.mark.parametrize("answers, mastered", [
+    ([True] * 4, 0),                      # 4 reviews: too few
+    ([True] * 4 + [False], 1),            # 5 reviews, 80 %
+    ([True] * 3 + [False] * 2, 0),        # 5 reviews, 60 %
+    ([True] * 4 + [False] * 2, 0),        # was mastered at 5, 66 % at 6: no longer
+    ([True] * 8 + [False] * 2, 1),        # 10 reviews, 80 %
+])
+def test_mastered_words_at_the_5_review_and_80_percent_edges(api, writer, answers, mastered):
+    session = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+    for correct in answers:
+        api.post({"word_id": 4, "correct": correct}, path=f"/api/study-sessions/{session['id']}/review")
+
+    process(stream_records(api), api.names, writer)
+
+    totals = stored_aggregates(api)[("implicit", "totals")]
+    assert (totals["mastered"], totals["words_studied"], totals["reviews"]) == (mastered, 1, len(answers))
+
+
+def test_every_call_the_consumer_makes_is_granted_to_its_role(api, history, writer):
+    with DynamoDBCalls(api.dynamodb) as calls:
+        process(history, api.names, writer)
+        process(history, api.names, writer)  # the duplicates' cancelled transactions too
+
+    used = {(table, f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
+    assert used and {table for table, _ in used} == {api.names["aggregates"]}
+    assert {action for _, action in used} <= set(AGGREGATE_ACTIONS)
+
+
+def test_the_audit_finds_a_broken_aggregate_and_the_rebuild_mends_it(api, history, writer):
+    process(history, api.names, writer)
+    table = api.names["aggregates"]
+    api.dynamodb.update_item(TableName=table, Key={"learner": {"S": "implicit"}, "item": {"S": "totals"}},
+                             UpdateExpression="SET sessions = :n",
+                             ExpressionAttributeValues={":n": {"N": "99"}})
+    api.dynamodb.delete_item(TableName=table, Key={"learner": {"S": "implicit"}, "item": {"S": "word#3"}})
+    api.dynamodb.put_item(TableName=table, Item={"learner": {"S": "implicit"}, "item": {"S": "group#7"},
+                                                 "sessions": {"N": "1"}})
+
+    found = differences(api.dynamodb, api.names)
+    written = rebuild(api.dynamodb, api.names)
+
+    assert [(key, want.get("sessions"), have.get("sessions")) for key, want, have in found
+            if key[1] != "word#3"] == [(("implicit", "group#7"), None, 1), (("implicit", "totals"), 4, 99)]
+    assert [(want, have) for key, want, have in found if key[1] == "word#3"] == [
+        ({"correct": 0, "wrong": 1}, {})]
+    assert written == 3
+    assert differences(api.dynamodb, api.names) == []
+    assert stored_aggregates(api) == expected_aggregates(api)
