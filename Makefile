@@ -6,7 +6,7 @@ SCAN_INSTALLED := $(SCAN_VENV)/.installed
 STAGE ?= dev
 DATA_DIR ?= .data/dynamodb
 
-.PHONY: run test lint package bench reset-data clean
+.PHONY: run test lint package bench audit reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -38,6 +38,9 @@ package: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PYTHON) -m devtools.bench
+
+audit: $(INSTALLED)
+	$(PYTHON) -m devtools.audit --stage $(or $(AUDIT_STAGE),local) $(if $(REBUILD),--rebuild)
 
 reset-data:
 	rm -rf "$(DATA_DIR)"

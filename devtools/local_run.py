@@ -1,4 +1,5 @@
-"""`make run`: DynamoDB Local (persistent, seeded) and `chalice local`, stopped together.
+"""`make run`: DynamoDB Local (persistent, seeded), `chalice local` and the stream poller that
+feeds the aggregates consumer, stopped together.
 
     python -m devtools.local_run [--data-dir DIR]    (PORT, DYNAMODB_PORT and DATA_DIR override
                                                       the ports and the data folder)
@@ -65,6 +66,18 @@ def start_chalice_local(
     return process
 
 
+def start_stream_poller(dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR,
+                        log_path: Optional[Path] = None) -> subprocess.Popen:
+    """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it."""
+    output = open(log_path, "ab") if log_path else None
+    process = spawn([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE],
+                    cwd=project_dir, env=chalice_environment(dynamodb_endpoint),
+                    stdout=output, stderr=subprocess.STDOUT if output else None)
+    if output:
+        output.close()
+    return process
+
+
 def _serves(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=2) as answer:
         return answer.status == 200
@@ -83,7 +96,7 @@ def run(data_dir: Path) -> None:
     api_port = int(os.environ.get("PORT", DEFAULT_API_PORT))
     dynamodb_port = int(os.environ.get("DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
     database = DynamoDBLocal(dynamodb_port, db_path=data_dir, log_path=data_dir.parent / "dynamodb.log")
-    api = None
+    api = poller = None
     try:
         database.start()
         names = table_names(STAGE)
@@ -91,13 +104,14 @@ def run(data_dir: Path) -> None:
         created = provision(client, names)
         print(f"DynamoDB Local on {database.endpoint}, data in {data_dir}; "
               f"tables created now: {len(created)} of {len(names)}", flush=True)
+        poller = start_stream_poller(database.endpoint)
         api = start_chalice_local(api_port, database.endpoint)
         print(ready_line(api_port), flush=True)
-        while api.poll() is None and database.process.poll() is None:
+        while all(child.poll() is None for child in (api, poller, database.process)):
             time.sleep(0.3)
-        raise SetupError("chalice local or DynamoDB Local stopped unexpectedly.")
+        raise SetupError("chalice local, the stream poller or DynamoDB Local stopped unexpectedly.")
     finally:
-        stop_in_order(api, database.process)
+        stop_in_order(api, poller, database.process)
 
 
 _stopping = False

@@ -90,6 +90,13 @@ class Api:
     def service(self):
         return app_module.service()
 
+    def count_history(self):
+        """What the stream consumer would have counted by now (the test client has no streams):
+        the aggregates rebuilt from the stored items."""
+        from chalicelib.audit import rebuild
+
+        rebuild(self.dynamodb, self.names)
+
     def restart(self):
         """A new service, as in a fresh Lambda container: its reference cache is empty."""
         environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}
@@ -126,7 +133,7 @@ class LocalServer:
 
 @pytest.fixture(scope="session")
 def local_server(dynamodb_local_server, tmp_path_factory):
-    from devtools.local_run import start_chalice_local
+    from devtools.local_run import start_chalice_local, start_stream_poller
     from devtools.processes import stop_processes
     from devtools.stage import table_names
 
@@ -136,8 +143,9 @@ def local_server(dynamodb_local_server, tmp_path_factory):
     port = dynamodb_local.free_port()
     log = tmp_path_factory.mktemp("chalice-local") / "chalice-local.log"
     process = start_chalice_local(port, dynamodb_local_server.endpoint, log_path=log)
+    poller = start_stream_poller(dynamodb_local_server.endpoint, log_path=log.parent / "stream-poller.log")
     yield LocalServer(f"http://127.0.0.1:{port}", client, names, log)
-    stop_processes(process)
+    stop_processes(process, poller)
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ import time
 
 import requests
 
+from chalicelib.audit import differences, stored
+from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port, port_is_free
 from devtools.load import post_in_parallel
-from devtools.stage import PROJECT_DIR
+from devtools.stage import PROJECT_DIR, table_names
 from tests.helpers import session_page, without_session_id
 
 
@@ -230,3 +232,34 @@ def test_dynamodb_local_started_by_a_fixture_or_the_bench_dies_with_its_starter(
     starter.wait(timeout=10)
 
     assert ports_free_within(5, port)
+
+
+def test_after_parallel_creates_and_reviews_the_aggregates_equal_a_recount_and_make_audit_says_so(tmp_path):
+    api_port, dynamodb_port = free_port(), free_port()
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
+    base_url = f"http://127.0.0.1:{api_port}"
+    client = dynamodb_local.client(f"http://127.0.0.1:{dynamodb_port}")
+    try:
+        created = post_in_parallel(base_url, {"group_id": 1, "study_activity_id": 1}, 200, 32,
+                                   keep_alive=False)
+        assert [reply.status for reply in created] == [201] * 200
+        session = created[0].body["id"]
+        for word, correct in ((1, True), (2, True), (3, False), (4, True), (1, False)):
+            reviews = post_in_parallel(base_url, {"word_id": word, "correct": correct}, 100, 32,
+                                       path=f"/api/study-sessions/{session}/review")
+            assert [reply.status for reply in reviews] == [201] * 100
+
+        found = differences(client, table_names("local"))
+        deadline = time.monotonic() + 30  # a bound for a loaded 2-core machine; make bench times it
+        while found and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = differences(client, table_names("local"))
+        audit = subprocess.run([sys.executable, "-m", "devtools.audit"], cwd=PROJECT_DIR, capture_output=True,
+                               text=True, env={**os.environ, "DYNAMODB_PORT": str(dynamodb_port)})
+        totals = stored(client, table_names("local"))[("implicit", "totals")]
+    finally:
+        assert interrupt(process) == 0
+
+    assert found == []
+    assert (totals["sessions"], totals["reviews"], totals["correct"]) == (200, 500, 300)
+    assert (audit.returncode, audit.stdout.startswith("All ")) == (0, True), audit.stdout + audit.stderr

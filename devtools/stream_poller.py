@@ -1,0 +1,178 @@
+"""What Lambda's event source mappings do for the aggregates consumer, on DynamoDB Local:
+
+    python -m devtools.stream_poller --stage local     (AWS_ENDPOINT_URL_DYNAMODB set)
+
+It reads the streams of the sessions and reviews tables and hands each batch of new records to
+the consumer, shaped as Lambda shapes them (`eventSourceARN` added, which DynamoDB Local's
+records lack; timestamps as epoch seconds); a batch whose answer lists `batchItemFailures` is
+handed again from the first failed record, up to MAX_RETRIES times, as the deployed mapping is
+configured. Only INSERT records are handed on (the mapping's filter). `make run` starts it with
+the servers, and it stops with them.
+"""
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Callable, Dict, List, Optional
+
+import boto3
+from botocore.config import Config
+
+from devtools.stage import stage_environment
+
+BATCH_SIZE = 100
+MAX_RETRIES = 10
+IDLE_SECONDS = 0.2
+
+log = logging.getLogger("stream_poller")
+
+
+def _lambda_record(record: dict, stream_arn: str) -> dict:
+    record = dict(record)
+    record["eventSourceARN"] = stream_arn
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if created is not None and not isinstance(created, (int, float)):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    record["dynamodb"] = data
+    return record
+
+
+class Shard:
+    """One shard of one stream: where the next batch starts, and the batch being retried."""
+
+    def __init__(self, stream_arn: str, shard_id: str, iterator: str):
+        self.stream_arn = stream_arn
+        self.shard_id = shard_id
+        self.iterator: Optional[str] = iterator
+        self.pending: List[dict] = []  # records handed but not yet acknowledged
+        self.retries = 0
+        self.last_sequence: Optional[str] = None
+
+
+class StreamPoller:
+    def __init__(self, dynamodb, streams, table_names: List[str], handle: Callable[[dict], dict]):
+        """``handle(event) -> answer``: the consumer, called with a Lambda DynamoDB event."""
+        self._dynamodb = dynamodb
+        self._streams = streams
+        self._tables = table_names
+        self._handle = handle
+        self._shards: Dict[str, Shard] = {}
+
+    def _discover(self) -> None:
+        for table in self._tables:
+            arn = self._dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+            if not arn:
+                continue
+            description = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]
+            for shard in description["Shards"]:
+                if shard["ShardId"] in self._shards:
+                    continue
+                iterator = self._streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+                self._shards[shard["ShardId"]] = Shard(arn, shard["ShardId"], iterator["ShardIterator"])
+
+    def poll_once(self) -> int:
+        """Hand every shard's next batch to the consumer; the number of records handed."""
+        self._discover()
+        handed = 0
+        for shard in self._shards.values():
+            if not shard.pending and shard.iterator:
+                answer = self._read(shard)
+                shard.iterator = answer.get("NextShardIterator")
+                if answer["Records"]:
+                    shard.last_sequence = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
+                shard.pending = [_lambda_record(r, shard.stream_arn) for r in answer["Records"]
+                                 if r.get("eventName") == "INSERT"]
+            if shard.pending:
+                handed += len(shard.pending)
+                self._deliver(shard)
+        return handed
+
+    def _read(self, shard: Shard) -> dict:
+        """The shard's next records. DynamoDB Local sometimes refuses an iterator that an empty
+        read handed out, once a record arrives (TrimmedDataAccessException): then read again
+        from after the last record read, or from the start (the consumer skips what it saw)."""
+        try:
+            return self._streams.get_records(ShardIterator=shard.iterator, Limit=BATCH_SIZE)
+        except (self._streams.exceptions.TrimmedDataAccessException,
+                self._streams.exceptions.ExpiredIteratorException):
+            where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.last_sequence}
+                     if shard.last_sequence else {"ShardIteratorType": "TRIM_HORIZON"})
+            shard.iterator = self._streams.get_shard_iterator(
+                StreamArn=shard.stream_arn, ShardId=shard.shard_id, **where)["ShardIterator"]
+            return self._streams.get_records(ShardIterator=shard.iterator, Limit=BATCH_SIZE)
+
+    def _deliver(self, shard: Shard) -> None:
+        answer = self._handle({"Records": shard.pending}) or {}
+        failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
+        if not failed:
+            shard.pending, shard.retries = [], 0
+            return
+        first = min(i for i, r in enumerate(shard.pending) if r["dynamodb"]["SequenceNumber"] in failed)
+        shard.retries += 1
+        if shard.retries > MAX_RETRIES:
+            log.error(json.dumps({"event": "records_dropped", "shard": shard.shard_id,
+                                  "count": len(shard.pending) - first}))
+            shard.pending, shard.retries = [], 0
+            return
+        shard.pending = shard.pending[first:]
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.poll_once()
+            except Exception as error:  # DynamoDB Local restarting, a table being created
+                log.warning(json.dumps({"event": "poll_failed", "cause": f"{type(error).__name__}: {error}"}))
+                busy = 0
+            if not busy:
+                stop.wait(IDLE_SECONDS)
+
+
+def local_clients():
+    config = Config(retries={"mode": "standard", "max_attempts": 3})
+    return boto3.client("dynamodb", config=config), boto3.client(
+        "dynamodbstreams", config=config,
+        endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+
+
+def lambda_handler(app_module) -> Callable[[dict], dict]:
+    """The consumer as Lambda invokes it: the decorated function of the app, with a context."""
+
+    class Context:
+        aws_request_id = "stream-poller"
+        function_name = "study-sessions-local-aggregates"
+        memory_limit_in_mb = 512
+
+        @staticmethod
+        def get_remaining_time_in_millis():
+            return 60_000
+
+    return lambda event: app_module.count_new_sessions_and_reviews(event, Context())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args()
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    os.environ.update(stage_environment(args.stage))
+    import app  # the stage's environment first, as Lambda sets it
+    from chalicelib.config import table_names
+
+    names = table_names()
+    dynamodb, streams = local_clients()
+    poller = StreamPoller(dynamodb, streams, [names["study_sessions"], names["word_reviews"]],
+                          lambda_handler(app))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    poller.run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
