@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Callable, Dict, Optional, Tuple
 
+from chalicelib.aggregates import TOTALS, activity_item, group_item
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound, WordNotInGroup
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
@@ -20,6 +21,7 @@ from chalicelib.representation import (
 )
 from chalicelib.schema import (
     FEED_ALL,
+    IMPLICIT_LEARNER,
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
     SESSIONS_NEWEST,
@@ -201,24 +203,21 @@ class StudySessionService:
         return self._named(self._store.get_sessions([key["id"] for key in keys])) if keys else []
 
     def list_all(self, query: dict) -> dict:
-        return self._session_page(SESSIONS_NEWEST, FEED_ALL, parse_paging(query))
+        return self._session_page(SESSIONS_NEWEST, FEED_ALL, TOTALS, parse_paging(query))
 
     def list_for_group(self, group_id: str, query: dict) -> dict:
         group = self.get_group(group_id)
-        return self._session_page(SESSIONS_BY_GROUP, group["id"], parse_paging(query))
+        paging = parse_paging(query)
+        return self._session_page(SESSIONS_BY_GROUP, group["id"], group_item(group["id"]), paging)
 
     def list_for_activity(self, activity_id: str, query: dict, numbered_by_default: bool) -> dict:
         activity = self.get_activity(activity_id)
         paging = parse_paging(query, numbered_by_default)
-        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], paging)
+        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], activity_item(activity["id"]), paging)
 
-    def _session_page(self, index: Index, partition_value, paging) -> dict:
+    def _session_page(self, index: Index, partition_value, aggregate: str, paging) -> dict:
         if isinstance(paging, NumberedPaging):
-            total = self._store.count_sessions(index, partition_value)
-            keys = []
-            if paging.offset < total:  # a page past the end reads nothing more
-                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page)
-            return {"items": self._live(keys), **numbered_page_json(total, paging)}
+            return self._numbered_page(index, partition_value, aggregate, paging)
         scope = f"{index.name}:{partition_value}"
         after = decode_cursor(paging.cursor, scope, (str, str))
         keys, more = self._store.query_sessions(index, partition_value, paging.limit, after)
@@ -227,6 +226,29 @@ class StudySessionService:
             self._live(keys),
             encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
         )
+
+    def _numbered_page(self, index: Index, partition_value, aggregate: str, paging: NumberedPaging) -> dict:
+        """The total is the list's aggregate, kept by the stream consumer (it trails a write by
+        about a second); the page is read from the nearer end of the index, so the first and
+        the last pages read one page of keys whatever the list's length."""
+        total = self._store.aggregate(IMPLICIT_LEARNER, aggregate).get("sessions", 0)
+        keys = []
+        if paging.offset < total:  # a page past the end reads nothing more
+            count = min(paging.per_page, total - paging.offset)
+            from_oldest = total - paging.offset - count
+            if from_oldest < paging.offset:
+                keys = self._store.session_window(index, partition_value, from_oldest, count,
+                                                  newest_first=False)[::-1]
+            else:
+                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page)
+                if len(keys) < paging.per_page:  # the list ends on this page: its length is known
+                    total = paging.offset + len(keys)
+        elif paging.offset == 0:  # nothing counted yet, maybe only not yet: look
+            keys = self._store.session_window(index, partition_value, 0, paging.per_page)
+            total = len(keys) if len(keys) < paging.per_page else total
+        if keys:  # never fewer than the sessions this page shows
+            total = max(total, paging.offset + len(keys))
+        return {"items": self._live(keys), **numbered_page_json(total, paging)}
 
     def list_groups(self, query: dict) -> dict:
         return self._reference_page(self._references.all_groups(), "groups", group_json, query)

@@ -127,6 +127,11 @@ LANG_PORTAL_PAGES = """
     opened.searchParams.set("group_id", launch.groups[1].id);
     opened.searchParams.set("session_id", created.session_id);
     show("launched", opened.href);
+    // Totals come from the stream consumer, which counts a create about a second later.
+    for (let tries = 0; tries < 300; tries++) {
+      if ((await get("/api/study-sessions?page=1&per_page=1")).total >= %s) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const detail = await get("/api/study-sessions/" + created.session_id);
     show("session", detail.session.group_name + " / " + detail.session.activity_name + " / "
          + detail.words.length + " words");
@@ -150,7 +155,7 @@ def test_the_lang_portal_pages_work_from_a_browser_on_another_origin(browser, pa
     before = local_server.session_count()
     browser.open(f"http://127.0.0.1:{page_port}/index.html")
 
-    result = json.loads(browser.evaluate(LANG_PORTAL_PAGES % json.dumps(api)))
+    result = json.loads(browser.evaluate(LANG_PORTAL_PAGES % (json.dumps(api), before + 1)))
 
     assert "error" not in result, result
     assert result["status"] == 201

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import CREATED_KEYS, assert_error, session_page, without_session_id
+from tests.helpers import CREATED_KEYS, DynamoDBCalls, assert_error, session_page, without_session_id
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 TYPING_TUTOR = {"id": 1, "title": "Typing Tutor", "launch_url": "http://localhost:8080",
@@ -61,6 +61,7 @@ def test_25_sessions_in_pages_of_10_newest_first_with_none_missed_or_repeated(ap
     expected = list(reversed(created))
     if path != "/api/groups/1/study-sessions":
         expected = [api.get("/api/study-sessions?limit=1").json_body["items"][0], *expected]
+    api.count_history()
 
     pages = [api.get(f"{path}?page={page}&per_page=10").json_body for page in (1, 2, 3, 4)]
 
@@ -75,10 +76,39 @@ def test_25_sessions_in_pages_of_10_newest_first_with_none_missed_or_repeated(ap
 def test_page_alone_uses_10_a_page_as_the_frontend_expects(api):
     for i in range(12):
         create(api, minutes=i)
+    api.count_history()
 
     body = api.get("/api/study-sessions?page=2&sort_by=created_at&order=desc").json_body
 
     assert (len(body["items"]), body["per_page"], body["total_pages"]) == (2, 10, 2)
+
+
+def test_a_numbered_page_s_total_is_the_counted_one_and_a_short_list_is_exact_at_once(api):
+    for i in range(12):
+        create(api, minutes=i)
+    api.count_history()
+    latest = create(api, minutes=20)  # not counted yet: the consumer trails a write by about a second
+
+    first = api.get("/api/study-sessions?page=1&per_page=10").json_body
+    short = api.get("/api/groups/2/study-sessions?page=1&per_page=10").json_body
+    api.count_history()
+    counted = api.get("/api/study-sessions?page=1&per_page=10").json_body
+
+    assert (first["items"][0]["id"], first["total"], first["total_pages"]) == (latest["id"], 12, 2)
+    assert (short["items"], short["total"]) == ([], 0)
+    assert (counted["items"][0]["id"], counted["total"], counted["total_pages"]) == (latest["id"], 13, 2)
+
+
+def test_the_last_page_is_read_from_the_oldest_end(api):
+    created = [create(api, minutes=i) for i in range(23)]
+    api.count_history()
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        last = api.get("/api/study-activities/1/sessions?page=3&per_page=10").json_body
+
+    assert [s["id"] for s in last["items"]] == [s["id"] for s in reversed(created[:3])]
+    assert (last["total"], last["total_pages"]) == (23, 3)
+    assert calls.operations == ["GetItem", "Query", "BatchGetItem"]
 
 
 def test_without_page_numbers_a_list_keeps_its_cursor_shape(api):
