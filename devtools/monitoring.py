@@ -46,7 +46,7 @@ def log_groups(retention_days: int, protected: bool) -> Dict[str, dict]:
     }
 
 
-def _alarm(description: str, threshold: float, metrics: list, comparison: str) -> dict:
+def alarm(description: str, threshold: float, metrics: list, comparison: str) -> dict:
     actions = {"Fn::If": [HAS_ALARM_TOPIC, [{"Ref": ALARM_TOPIC}], {"Ref": "AWS::NoValue"}]}
     return {
         "Type": "AWS::CloudWatch::Alarm",
@@ -63,7 +63,7 @@ def _alarm(description: str, threshold: float, metrics: list, comparison: str) -
     }
 
 
-def _metric(id_: str, namespace: str, name: str, dimensions: dict, stat: str, return_data: bool) -> dict:
+def metric(id_: str, namespace: str, name: str, dimensions: dict, stat: str, return_data: bool) -> dict:
     return {
         "Id": id_,
         "ReturnData": return_data,
@@ -78,7 +78,7 @@ def _metric(id_: str, namespace: str, name: str, dimensions: dict, stat: str, re
 
 def _throttle_metrics(prefix: str, uses: Dict[str, Iterable[str]], dimensions) -> list:
     return [
-        _metric(f"{prefix}{kind.lower()}{n}", "AWS/DynamoDB", f"{kind}ThrottleEvents", dimensions(source),
+        metric(f"{prefix}{kind.lower()}{n}", "AWS/DynamoDB", f"{kind}ThrottleEvents", dimensions(source),
                 "Sum", False)
         for n, (source, kinds) in enumerate(uses.items()) for kind in kinds
     ]
@@ -87,7 +87,7 @@ def _throttle_metrics(prefix: str, uses: Dict[str, Iterable[str]], dimensions) -
 def _sum_alarm(description: str, label: str, metrics: list) -> dict:
     total = {"Id": "total", "Expression": f"SUM([{','.join(m['Id'] for m in metrics)}])", "Label": label,
              "ReturnData": True}
-    return _alarm(description, 1, [*metrics, total], "GreaterThanOrEqualToThreshold")
+    return alarm(description, 1, [*metrics, total], "GreaterThanOrEqualToThreshold")
 
 
 def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
@@ -99,17 +99,17 @@ def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
     api = {"ApiName": API_NAME, "Stage": stage}
     function = {"FunctionName": {"Ref": FUNCTION}}
     return {
-        "Api5xxRateAlarm": _alarm(
+        "Api5xxRateAlarm": alarm(
             "More than 1% of API requests answered 5xx over 5 minutes (5XXError average = rate).",
-            0.01, [_metric("rate", "AWS/ApiGateway", "5XXError", api, "Average", True)],
+            0.01, [metric("rate", "AWS/ApiGateway", "5XXError", api, "Average", True)],
             "GreaterThanThreshold"),
-        "FunctionErrorsAlarm": _alarm(
+        "FunctionErrorsAlarm": alarm(
             "The function raised (crashed or timed out) at least 5 times in 5 minutes.",
-            5, [_metric("errors", "AWS/Lambda", "Errors", function, "Sum", True)],
+            5, [metric("errors", "AWS/Lambda", "Errors", function, "Sum", True)],
             "GreaterThanOrEqualToThreshold"),
-        "FunctionThrottlesAlarm": _alarm(
+        "FunctionThrottlesAlarm": alarm(
             "Invocations were refused at the reserved concurrency in the last 5 minutes.",
-            1, [_metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True)],
+            1, [metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True)],
             "GreaterThanOrEqualToThreshold"),
         "DynamoDBThrottlesAlarm": _sum_alarm(
             "A table throttled reads or writes in the last 5 minutes.", "Throttle events, all tables",

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from chalicelib.schema import TABLES, create_table_input
-from devtools import monitoring
+from devtools import consumer_template, monitoring
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 # Amazon Linux 2023 (python3.11 runs on Amazon Linux 2, whose support ended 2026-06-30), and
@@ -51,6 +51,7 @@ ACTIONS = {
     "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
                        "dynamodb:UpdateItem"],
     "word_reviews": ["dynamodb:PutItem"],
+    "aggregates": ["dynamodb:GetItem"],  # a list's total for its numbered pages
 }
 # API Gateway answers these itself, before the function runs: in the service's error shape too.
 GATEWAY_ERRORS = {
@@ -66,12 +67,17 @@ def logical_id(name: str) -> str:
 
 
 def table_resource(name: str, table_name: str, protected: bool) -> dict:
+    table = TABLES[name]
     properties = {
-        **create_table_input(TABLES[name], table_name),
+        **create_table_input(table, table_name),
         "SSESpecification": {"SSEEnabled": True},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": protected},
         "DeletionProtectionEnabled": protected,
     }
+    if table.stream:
+        properties["StreamSpecification"] = {"StreamViewType": table.stream}
+    if table.ttl_attribute:
+        properties["TimeToLiveSpecification"] = {"AttributeName": table.ttl_attribute, "Enabled": True}
     policy = "Retain" if protected else "Delete"
     return {
         "Type": "AWS::DynamoDB::Table",
@@ -182,7 +188,7 @@ def merge_template(stage: str) -> dict:
     resources.update(monitoring.alarms(stage, {
         logical_id(name): [kind for kind, used in (("Read", READS & set(actions)),
                                                    ("Write", set(actions) - READS)) if used]
-        for name, actions in ACTIONS.items()
+        for name, actions in {**ACTIONS, "aggregates": consumer_template.AGGREGATE_ACTIONS}.items()
     }, {
         # A write to the table writes each index; the function reads indexes only with Query.
         (logical_id(name), index.name): ["Read", "Write"] if "dynamodb:Query" in ACTIONS[name] else ["Write"]
@@ -193,19 +199,21 @@ def merge_template(stage: str) -> dict:
     resources[ROLE] = {"Properties": {"Policies": []}}
     # API Gateway may invoke the function only once its policies are attached.
     resources[INVOKE_PERMISSION] = {"DependsOn": POLICIES}
+    function_properties = {
+        "Runtime": RUNTIME,
+        "Architectures": [ARCHITECTURE],
+        "Environment": {
+            "Variables": {table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()}
+        },
+    }
     resources[FUNCTION] = {
         # Created only once its role may write its logs and traces and use its tables.
         "DependsOn": POLICIES,
         "Metadata": checkov_skips(SKIPS[FUNCTION]),
-        "Properties": {
-            "FunctionName": monitoring.FUNCTION_NAME,
-            "Runtime": RUNTIME,
-            "Architectures": [ARCHITECTURE],
-            "Environment": {
-                "Variables": {table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()}
-            }
-        },
+        "Properties": {"FunctionName": monitoring.FUNCTION_NAME, **function_properties},
     }
+    resources.update(consumer_template.resources(
+        function_properties, logical_id("aggregates"), operations(stage)["log_retention_days"], protected))
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
     resources[API] = {"Metadata": checkov_skips(SKIPS[API]),
                       "Properties": {**api_properties(stage, allowed_origin), "Name": monitoring.API_NAME,

@@ -31,12 +31,14 @@ def packaged(request):
     return stage, out, json.loads((out / "sam.json").read_text())
 
 
-def policy_statements(template):
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::IAM::Role":
+def policy_statements(template, role=None):
+    """Every statement the template grants, or only those of one role."""
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role" and role in (None, name):
             for policy in resource["Properties"].get("Policies", []):
                 yield from policy["PolicyDocument"]["Statement"]
-        if resource["Type"] == "AWS::IAM::Policy":
+        if resource["Type"] == "AWS::IAM::Policy" and (
+                role is None or {"Ref": role} in resource["Properties"]["Roles"]):
             yield from resource["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -56,6 +58,7 @@ def test_tables_are_built_from_the_one_definition(packaged):
     for name, table in TABLES.items():
         properties = template["Resources"][logical_id(name)]["Properties"]
         expected = create_table_input(table, names[name])
+        expected.get("StreamSpecification", {}).pop("StreamEnabled", None)  # not a CloudFormation property
         assert {key: properties[key] for key in expected} == expected
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["SSESpecification"] == {"SSEEnabled": True}
@@ -82,9 +85,10 @@ def test_the_function_finds_its_tables_by_ref(packaged):
         assert variables[table.env_var] == {"Ref": logical_id(name)}
 
 
-def test_dynamodb_access_is_only_the_called_actions_on_the_three_tables(packaged):
+def test_dynamodb_access_is_only_the_called_actions_on_the_tables(packaged):
     _, _, template = packaged
-    statements = [s for s in policy_statements(template) if any("dynamodb" in a for a in s["Action"])]
+    statements = [s for s in policy_statements(template, "ApiHandlerRole")
+                  if any("dynamodb" in a for a in s["Action"])]
 
     granted = {}
     for statement in statements:
@@ -101,7 +105,8 @@ def test_dynamodb_access_is_only_the_called_actions_on_the_three_tables(packaged
 
 def test_the_other_permissions_are_only_its_own_log_group_and_x_ray(packaged):
     stage, _, template = packaged
-    others = [s for s in policy_statements(template) if not any("dynamodb" in a for a in s["Action"])]
+    others = [s for s in policy_statements(template, "ApiHandlerRole")
+              if not any("dynamodb" in a for a in s["Action"])]
 
     assert sorted((sorted(s["Action"]), s["Resource"]) for s in others) == [
         (["logs:CreateLogStream", "logs:PutLogEvents"], [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}]),
@@ -120,8 +125,9 @@ def test_every_statement_names_its_resources_without_wildcard_tables_or_accounts
 
     for statement in policy_statements(template):
         assert isinstance(statement["Resource"], list) and statement["Resource"], statement
-        if all(action.startswith("xray:") for action in statement["Action"]):
-            assert statement["Resource"] == ["*"]  # X-Ray has no resource-level permissions
+        if all(action.startswith("xray:") for action in statement["Action"]) or statement["Action"] == [
+                "dynamodb:ListStreams"]:
+            assert statement["Resource"] == ["*"]  # these have no resource-level permissions
             continue
         for resource in statement["Resource"]:
             assert set(resource) <= {"Fn::GetAtt", "Fn::Sub"}, resource
@@ -318,7 +324,67 @@ def test_alarms_notify_the_optional_sns_topic(packaged):
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
-    assert len(alarms) == 5
+    assert len(alarms) == 7
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == {
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def test_the_consumer_reads_both_streams_as_aws_runs_a_stream_consumer(packaged):
+    _, _, template = packaged
+    consumer = template["Resources"]["Aggregates"]
+    events = consumer["Properties"]["Events"]
+
+    assert consumer["Properties"]["Handler"] == "app.count_new_sessions_and_reviews"
+    assert {json.dumps(e["Properties"]["Stream"]) for e in events.values()} == {
+        json.dumps({"Fn::GetAtt": [logical_id(name), "StreamArn"]})
+        for name in ("study_sessions", "word_reviews")}
+    for event in events.values():
+        properties = event["Properties"]
+        assert event["Type"] == "DynamoDB"
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert properties["BisectBatchOnFunctionError"] is True
+        assert 0 < properties["MaximumRetryAttempts"] <= 10
+        assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]}
+        assert json.loads(properties["FilterCriteria"]["Filters"][0]["Pattern"]) == {"eventName": ["INSERT"]}
+    for name in ("study_sessions", "word_reviews"):
+        table = template["Resources"][logical_id(name)]["Properties"]
+        assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_the_consumer_s_role_reads_the_two_streams_and_writes_only_the_aggregates(packaged):
+    _, _, template = packaged
+
+    granted = {(action, json.dumps(resource)) for statement in policy_statements(template, "AggregatesRole")
+               for action in statement["Action"] for resource in statement["Resource"]}
+
+    streams = {json.dumps({"Fn::GetAtt": [logical_id(n), "StreamArn"]})
+               for n in ("study_sessions", "word_reviews")}
+    aggregates = json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})
+    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == {
+        *((action, stream) for stream in streams
+          for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")),
+        ("dynamodb:ListStreams", '"*"'),
+        *((action, aggregates) for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+    }
+    assert {(a, r) for a, r in granted if not a.startswith(("dynamodb:", "xray:"))} == {
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]})),
+        ("logs:CreateLogStream", json.dumps({"Fn::GetAtt": ["AggregatesLogGroup", "Arn"]})),
+        ("logs:PutLogEvents", json.dumps({"Fn::GetAtt": ["AggregatesLogGroup", "Arn"]})),
+    }
+    assert template["Resources"]["AggregatesRole"]["Properties"]["Policies"] == []
+    assert template["Resources"]["Aggregates"]["DependsOn"] == ["AggregatesPolicy"]
+
+
+def test_the_consumer_s_failures_and_lag_have_alarms(packaged):
+    _, _, template = packaged
+
+    _, [failed] = alarm_metrics(template, "AggregatesFailuresAlarm")
+    _, [age] = alarm_metrics(template, "AggregatesIteratorAgeAlarm")
+
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert failed["Dimensions"] == [{"Name": "QueueName",
+                                     "Value": {"Fn::GetAtt": ["AggregatesFailuresQueue", "QueueName"]}}]
+    assert (age["Namespace"], age["MetricName"]) == ("AWS/Lambda", "IteratorAge")
+    assert age["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Aggregates"}}]
