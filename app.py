@@ -5,7 +5,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib import aggregates, http
+from chalicelib import http
 from chalicelib.config import (
     REQUEST_DEADLINE,
     build_aggregate_writer,
@@ -20,6 +20,7 @@ CORS = cors_config()
 app.register_middleware(http.json_middleware(app, CORS), "http")
 
 _service = None
+_dashboard = None
 _aggregate_writer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/package.py); `make run` polls both (devtools/stream_poller.py).
@@ -32,6 +33,13 @@ def service():
     if _service is None:
         _service = build_service()
     return _service
+
+
+def dashboard():
+    global _dashboard
+    if _dashboard is None:
+        _dashboard = service().dashboard()
+    return _dashboard
 
 
 def route(path, methods=("GET",)):
@@ -93,6 +101,16 @@ def get_study_session(session_id):
     return service().get(session_id, http.query(app.current_request))
 
 
+@route("/dashboard/stats")
+def dashboard_stats():
+    return dashboard().stats()
+
+
+@route("/dashboard/recent-session")
+def dashboard_recent_session():
+    return http.json_or_null(dashboard().recent_session())
+
+
 @route("/api/groups")
 def list_groups():
     return service().list_groups(http.query(app.current_request))
@@ -146,7 +164,9 @@ def count_new_sessions_and_reviews(event):
     global _aggregate_writer
     if _aggregate_writer is None:
         _aggregate_writer = build_aggregate_writer()
-    return aggregates.process(event.to_dict()["Records"], table_names(), _aggregate_writer)
+    from chalicelib.aggregates import process  # the consumer's own function: not on the API's cold path
+
+    return process(event.to_dict()["Records"], table_names(), _aggregate_writer)
 
 
 http.refuse_other_methods(app, CORS)

@@ -22,7 +22,14 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from botocore.exceptions import ClientError
 
-from chalicelib.schema import IMPLICIT_LEARNER
+from chalicelib.schema import (
+    IMPLICIT_LEARNER,
+    TOTALS,
+    activity_item,
+    days_item,
+    group_item,
+    word_item,
+)
 
 MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6
@@ -30,25 +37,6 @@ MASTERED_MIN_REVIEWS = 5
 MASTERED_MIN_SHARE = 0.8
 
 log = logging.getLogger("study-sessions.aggregates")
-
-TOTALS = "totals"
-
-
-def group_item(group_id: int) -> str:
-    return f"group#{group_id}"
-
-
-def activity_item(activity_id: int) -> str:
-    return f"activity#{activity_id}"
-
-
-def days_item(year: str) -> str:
-    return f"days#{year}"
-
-
-def word_item(word_id: int) -> str:
-    return f"word#{word_id}"
-
 
 def is_mastered(correct: int, wrong: int) -> bool:
     reviews = correct + wrong

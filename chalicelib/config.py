@@ -8,7 +8,6 @@ import boto3
 from botocore.config import Config
 from chalice import CORSConfig
 
-from chalicelib.aggregates import AggregateWriter
 from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
 from chalicelib.errors import InternalError
 from chalicelib.references import ReferenceCache
@@ -74,9 +73,11 @@ def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> S
     return StudySessionService(store, ReferenceCache(store))
 
 
-def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None) -> AggregateWriter:
+def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
     """The consumer has no client waiting: botocore's own retries (standard mode) serve it, and
     a record that still fails is retried by Lambda; its marker makes any resend exact."""
+    from chalicelib.aggregates import AggregateWriter  # not on the API's cold path
+
     client = boto3.client("dynamodb", config=Config(
         connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
     return AggregateWriter(client, table_names(environ)["aggregates"])

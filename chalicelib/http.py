@@ -37,6 +37,11 @@ def session_created(request: Request, session: dict, replayed: bool) -> Response
     return created({**session, "session_id": session["id"]}, replayed, {"Location": location})
 
 
+def json_or_null(body: Optional[dict]) -> Response:
+    """200 with the body, or with the JSON literal null where there is nothing to show."""
+    return Response(body="null" if body is None else body, status_code=200)
+
+
 def created(body: dict, replayed: bool, headers: Optional[dict] = None) -> Response:
     headers = dict(headers or {})
     if replayed:

@@ -2,6 +2,7 @@
 import math
 from typing import Dict, Optional
 
+from chalicelib.schema import WORD_COUNTER_PREFIXES
 from chalicelib.store import Item
 
 
@@ -53,3 +54,13 @@ def numbered_page_json(total: int, paging) -> Dict[str, int]:
     """The lang-portal's page fields; a page past the end has the same totals."""
     return {"total": total, "page": paging.page, "per_page": paging.per_page,
             "total_pages": math.ceil(total / paging.per_page)}
+
+
+def word_counts(session: dict) -> Dict[int, Dict[bool, int]]:
+    """Per reviewed word, its correct (True) and wrong (False) counts, from the session item."""
+    counts: Dict[int, Dict[bool, int]] = {}
+    for name, value in session.items():
+        for correct, prefix in WORD_COUNTER_PREFIXES.items():
+            if name.startswith(prefix) and name[len(prefix):].isdigit():
+                counts.setdefault(int(name[len(prefix):]), {})[correct] = value
+    return counts

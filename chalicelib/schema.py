@@ -48,6 +48,24 @@ WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-wo
 # markers that expire (TTL) after the streams' 24 h retention, with margin.
 AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
 IMPLICIT_LEARNER = "implicit"  # every session and review while a stage has no sign-in
+TOTALS = "totals"
+
+
+def group_item(group_id: int) -> str:
+    return f"group#{group_id}"
+
+
+def activity_item(activity_id: int) -> str:
+    return f"activity#{activity_id}"
+
+
+def days_item(year: str) -> str:
+    return f"days#{year}"
+
+
+def word_item(word_id: int) -> str:
+    return f"word#{word_id}"
+
 # The consumer reads only new items: a session's and a review's first image.
 STREAM_VIEW = "NEW_IMAGE"
 

@@ -3,9 +3,8 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
-from chalicelib.aggregates import TOTALS, activity_item, group_item
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound, WordNotInGroup
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
@@ -17,6 +16,7 @@ from chalicelib.representation import (
     review_json,
     reviewed_word_json,
     session_json,
+    word_counts,
     word_json,
 )
 from chalicelib.schema import (
@@ -25,8 +25,11 @@ from chalicelib.schema import (
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
     SESSIONS_NEWEST,
+    TOTALS,
     WORD_COUNTER_PREFIXES,
     Index,
+    activity_item,
+    group_item,
 )
 from chalicelib.store import DynamoStore, ReviewRefused, SessionExists
 from chalicelib.validation import (
@@ -73,16 +76,6 @@ def _resolve_clash(existing: dict, attempted: dict, key: Optional[str]) -> Tuple
     if existing.get("fingerprint") != attempted["fingerprint"]:
         raise IdempotencyKeyReused()
     return existing, True
-
-
-def word_counts(session: dict) -> Dict[int, Dict[bool, int]]:
-    """Per reviewed word, its correct (True) and wrong (False) counts, from the session item."""
-    counts: Dict[int, Dict[bool, int]] = {}
-    for name, value in session.items():
-        for correct, prefix in WORD_COUNTER_PREFIXES.items():
-            if name.startswith(prefix) and name[len(prefix):].isdigit():
-                counts.setdefault(int(name[len(prefix):]), {})[correct] = value
-    return counts
 
 
 class StudySessionService:
@@ -172,6 +165,13 @@ class StudySessionService:
                 if refused.session["group_id"] not in word_groups:
                     raise WordNotInGroup(new.word_id, refused.session["group_id"]) from None
         raise InternalError(cause="review refused twice for its end_time")
+
+    def dashboard(self):
+        """The dashboard's use cases, on this service's store and reference cache (imported
+        here: a create's cold start loads only what a create uses)."""
+        from chalicelib.dashboard import Dashboard
+
+        return Dashboard(self._store, self._references, self._clock)
 
     def get(self, session_id: str, query: dict) -> dict:
         """The session page of the lang-portal: the session and its reviewed words, paged."""

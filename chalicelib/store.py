@@ -262,6 +262,16 @@ class DynamoStore:
         return from_item(answer.get("Item", {}))
 
     @_translate_errors
+    def aggregates(self, learner: str, prefix: str) -> List[Item]:
+        """A learner's aggregate items whose names start with ``prefix`` ("group#", "days#")."""
+        return self._every_page("query", {
+            "TableName": self._aggregates,
+            "KeyConditionExpression": "learner = :learner AND begins_with(#item, :prefix)",
+            "ExpressionAttributeNames": {"#item": "item"},
+            "ExpressionAttributeValues": {":learner": {"S": learner}, ":prefix": {"S": prefix}},
+        })
+
+    @_translate_errors
     def session_window(self, index: Index, partition_value, skip: int, count: int,
                        newest_first: bool = True) -> List[Item]:
         """``count`` sessions of one index partition after the first ``skip`` from one end:
@@ -302,10 +312,12 @@ class DynamoStore:
         return self._scan(self._words)
 
     def _scan(self, table: str) -> List[Item]:
+        return self._every_page("scan", {"TableName": table})
+
+    def _every_page(self, operation: str, params: dict) -> List[Item]:
         items: List[Item] = []
-        params = {"TableName": table}
         while True:
-            answer = self._call("scan", **params)
+            answer = self._call(operation, **params)
             items.extend(from_item(item) for item in answer["Items"])
             if "LastEvaluatedKey" not in answer:
                 return items

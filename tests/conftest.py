@@ -101,11 +101,13 @@ class Api:
         """A new service, as in a fresh Lambda container: its reference cache is empty."""
         environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}
         app_module._service = build_service(environ, client=self.dynamodb)
+        app_module._dashboard = None
 
 
 @pytest.fixture
 def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_service", None)
+    monkeypatch.setattr(app_module, "_dashboard", None)
     with Client(app_module.app, stage_name="local") as client:
         api = Api(client, dynamodb, table_names)
         api.restart()
