@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
@@ -17,22 +18,28 @@ from pathlib import Path
 from typing import List, Tuple
 
 import boto3
+import requests
 from botocore.stub import Stubber
 from chalice import Chalice
 
+from chalicelib.aggregates import AggregateWriter, process
+from chalicelib.audit import rebuild
 from chalicelib.store import to_item
 from devtools import dynamodb_local
 from devtools.cold_start import Context, proxy_event
 from devtools.load import post_in_parallel
-from devtools.local_run import start_chalice_local
+from devtools.local_run import start_chalice_local, start_stream_poller
 from devtools.package import package
 from devtools.processes import stop_processes
 from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, stage_environment, table_names
+from devtools.stream_poller import StreamPoller, local_clients
 
 STAGE = "local"
-FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3}
-QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1}
+FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
+        "consumer": 100, "lag": 1000}
+QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1,
+         "consumer": 10, "lag": 20}
 PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
 PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -244,6 +251,7 @@ def measure_page_reads(environ: dict, client, names, count: int) -> dict:
                 "id": str(uuid.uuid4()), "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
                 "created_at": f"2025-01-01T00:00:{n % 60:02d}Z", "feed": "all"})}}
             for n in range(start, min(count, start + 25))]})
+    rebuild(client, names)  # what the consumer counts, without replaying 10,000 records here
     app, app_client = fresh_app(environ)
     resource = "/api/study-activities/{activity_id}/sessions"
     last_page = -(-count // PER_PAGE)
@@ -255,7 +263,111 @@ def measure_page_reads(environ: dict, client, names, count: int) -> dict:
         answer, units = consumed_units(app, app_client, event)
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["total"] == count, answer
         results[f"read_units_{name}"] = units
+    dashboard = get_event("/dashboard/stats", {}, {})
+    app.app(dashboard, Context())  # the words' scan cached
+    answer, results["read_units_dashboard"] = consumed_units(app, app_client, dashboard)
+    assert json.loads(answer["body"])["total_sessions"] >= count, answer
     return results
+
+
+def measure_consumer_units(environ: dict, client, names, count: int) -> dict:
+    """Write units the consumer spends per session and per review record, over a batch each."""
+    progress(f"consumer: write units of {count} session and {count} review records")
+    app, _ = fresh_app(environ)
+    session_id = json.loads(app.app(proxy_event(BODY), Context())["body"])["id"]
+    for n in range(count):
+        app.app(proxy_event(BODY), Context())
+        app.app(review_event(session_id, 1 + n % 10, n % 3 != 0), Context())
+    records = {"study_sessions": [], "word_reviews": []}
+    poller = StreamPoller(*local_clients(), [names["study_sessions"], names["word_reviews"]],
+                          lambda event: records_by_table(event, names, records) or {})
+    while poller.poll_once():
+        pass
+    writer = AggregateWriter(client, names["aggregates"])
+    results = {}
+    for table, kind in (("study_sessions", "session"), ("word_reviews", "review")):
+        batch = records[table][-count:]
+        units = capacity_units(client, lambda batch=batch: process(batch, names, writer))
+        # DynamoDB Local reports 2.0 per table for a transaction; AWS bills 2 per item (<= 1 KB).
+        results[f"consumer_items_per_{kind}"] = round(units["transacted_items"] / len(batch), 2)
+        results[f"consumer_write_units_per_{kind}"] = round(2 * units["transacted_items"] / len(batch), 2)
+        results[f"consumer_read_units_per_{kind}"] = round(units["read"] / len(batch), 2)
+    return results
+
+
+def records_by_table(event: dict, names, records: dict) -> None:
+    for record in event["Records"]:
+        for table in records:
+            if f":table/{names[table]}/" in record["eventSourceARN"]:
+                records[table].append(record)
+
+
+def capacity_units(client, work) -> dict:
+    """Read and write units DynamoDB reports for ``work()``'s calls on this client."""
+    units = {"read": 0.0, "write": 0.0, "transacted_items": 0}
+
+    def ask(params, model, **_):
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+        units["transacted_items"] += len(params.get("TransactItems", []))
+
+    def record(parsed, model, **_):
+        reported = parsed.get("ConsumedCapacity") or []
+        kind = "write" if model.name in ("TransactWriteItems", "PutItem", "UpdateItem") else "read"
+        for entry in reported if isinstance(reported, list) else [reported]:
+            units[kind] += entry.get("CapacityUnits", 0.0)
+
+    client.meta.events.register("provide-client-params.dynamodb", ask, unique_id="bench-ask-units")
+    client.meta.events.register("after-call.dynamodb", record, unique_id="bench-units-all")
+    try:
+        work()
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb", unique_id="bench-ask-units")
+        client.meta.events.unregister("after-call.dynamodb", unique_id="bench-units-all")
+    return units
+
+
+def measure_lag(server, client, names, count: int) -> dict:
+    """From each create's 201 to the moment the sessions total counts it, through make run's
+    server and stream poller: creates at a steady pace, the total watched every 10 ms."""
+    progress(f"aggregate lag: {count} creates, total watched")
+    key = {"learner": {"S": "implicit"}, "item": {"S": "totals"}}
+
+    def total():
+        item = client.get_item(TableName=names["aggregates"], Key=key, ConsistentRead=True).get("Item")
+        return int(item["sessions"]["N"]) if item else 0
+
+    def stored_sessions():
+        pages = client.get_paginator("scan").paginate(TableName=names["study_sessions"], Select="COUNT")
+        return sum(page["Count"] for page in pages)
+
+    deadline = time.monotonic() + 120
+    while total() < stored_sessions() and time.monotonic() < deadline:  # the load's backlog first
+        time.sleep(0.2)
+    start_total, acked, seen, done = total(), [], {}, threading.Event()
+
+    def watch():
+        while not done.is_set() or len(seen) < len(acked):
+            now, value = time.perf_counter(), total() - start_total
+            for n in range(len(seen) + 1, value + 1):
+                seen[n] = now
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    with requests.Session() as http:
+        for _ in range(count):
+            answer = http.post(f"{server}/api/study-sessions", json={"group_id": 2, "study_activity_id": 1},
+                               timeout=30)
+            assert answer.status_code == 201, answer.text
+            acked.append(time.perf_counter())
+            time.sleep(0.005)
+    done.set()
+    watcher.join(timeout=60)
+    lags = [seen[n] - acked[n - 1] for n in range(1, count + 1) if n in seen]
+    return {"aggregate_lag_p50_ms": round(statistics.median(lags) * 1000, 1),
+            "aggregate_lag_p99_ms": round(percentile(lags, 0.99) * 1000, 1),
+            "aggregate_lag_missing": count - len(lags)}
 
 
 def measure_load(server, client, names, count: int, threads: int) -> dict:
@@ -358,7 +470,17 @@ def markdown(results: dict) -> str:
          ""),
         ("Read units of a numbered page (per_page 10): page 1 / last page",
          "{read_units_page_1} / {read_units_last_page} over {listed_sessions} sessions",
-         "COUNT of the partition + the page's window"),
+         "the list's aggregate + a page of keys from the nearer end + the page's sessions"),
+        ("Consumer's units per session record: write / read",
+         "{consumer_write_units_per_session} / {consumer_read_units_per_session}",
+         "{consumer_items_per_session} items (marker + 4 counters) in one transaction, 2 units each"),
+        ("Consumer's units per review record: write / read",
+         "{consumer_write_units_per_review} / {consumer_read_units_per_review}",
+         "{consumer_items_per_review} items (marker, word, totals) in one transaction; the word read first"),
+        ("Read units of the dashboard (GET /dashboard/stats), warm", "{read_units_dashboard}",
+         "over {listed_sessions} sessions: totals, groups, days; goal <= 3"),
+        ("Lag from a 201 to the sessions total (make run), p50 / p99",
+         "{aggregate_lag_p50_ms} ms / {aggregate_lag_p99_ms} ms", "goal < 2 s"),
         ("Lambda zip", "{zip_bytes} bytes", "sources and bytecode; limit in tests: 262144"),
     ]
     lines = ["| measure | result | note |", "|---|---|---|"]
@@ -388,13 +510,16 @@ def run(counts: dict) -> dict:
         results.update(zipped)
         results.update(median_round(lambda: measure_cold(environ, counts["cold"], unzipped),
                                     "cold_start_ratio", counts["rounds"]))
+        results.update(measure_consumer_units(environ, client, names, counts["consumer"]))
         api = start_chalice_local(dynamodb_local.free_port(), database.endpoint,
                                   log_path=Path(tempfile.gettempdir()) / "bench-chalice-local.log")
+        poller = start_stream_poller(database.endpoint)
         try:
-            results.update(measure_load(f"http://127.0.0.1:{api.args[-1]}", client, names,
-                                        counts["load"], counts["threads"]))
+            server = f"http://127.0.0.1:{api.args[-1]}"
+            results.update(measure_load(server, client, names, counts["load"], counts["threads"]))
+            results.update(measure_lag(server, client, names, counts["lag"]))
         finally:
-            stop_processes(api)
+            stop_processes(api, poller)
         results.update(measure_page_reads(environ, client, names, counts["listed"]))
     return results
 
