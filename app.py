@@ -21,6 +21,7 @@ app.register_middleware(http.json_middleware(app, CORS), "http")
 
 _service = None
 _dashboard = None
+_catalog = None
 _aggregate_writer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/package.py); `make run` polls both (devtools/stream_poller.py).
@@ -40,6 +41,13 @@ def dashboard():
     if _dashboard is None:
         _dashboard = service().dashboard()
     return _dashboard
+
+
+def catalog():
+    global _catalog
+    if _catalog is None:
+        _catalog = service().catalog()
+    return _catalog
 
 
 def route(path, methods=("GET",)):
@@ -109,6 +117,36 @@ def dashboard_stats():
 @route("/dashboard/recent-session")
 def dashboard_recent_session():
     return http.json_or_null(dashboard().recent_session())
+
+
+@route("/words")
+def words_page():
+    return catalog().words_page(http.query(app.current_request))
+
+
+@route("/words/{word_id}")
+def word_page(word_id):
+    return catalog().word(word_id)
+
+
+@route("/groups")
+def groups_page():
+    return catalog().groups_page(http.query(app.current_request))
+
+
+@route("/groups/{group_id}")
+def group_page(group_id):
+    return catalog().group(group_id)
+
+
+@route("/groups/{group_id}/words")
+def group_words_page(group_id):
+    return catalog().group_words_page(group_id, http.query(app.current_request))
+
+
+@route("/groups/{group_id}/study_sessions")
+def group_sessions_page(group_id):
+    return catalog().group_sessions_page(group_id, http.query(app.current_request))
 
 
 @route("/api/groups")

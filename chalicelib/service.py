@@ -215,6 +215,18 @@ class StudySessionService:
         paging = parse_paging(query, numbered_by_default)
         return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], activity_item(activity["id"]), paging)
 
+    def catalog(self):
+        """The words and groups pages, on this service's store and reference cache."""
+        from chalicelib.catalog import Catalog
+
+        return Catalog(self._store, self._references, self._numbered_group_sessions, self._group_sessions)
+
+    def _numbered_group_sessions(self, group_id: int, paging: NumberedPaging) -> dict:
+        return self._numbered_page(SESSIONS_BY_GROUP, group_id, group_item(group_id), paging)
+
+    def _group_sessions(self, group_id: int) -> list:
+        return self._live(self._store.partition_keys(SESSIONS_BY_GROUP, group_id))
+
     def _session_page(self, index: Index, partition_value, aggregate: str, paging) -> dict:
         if isinstance(paging, NumberedPaging):
             return self._numbered_page(index, partition_value, aggregate, paging)

@@ -243,3 +243,38 @@ def parse_numbered_paging(query: dict) -> NumberedPaging:
     if problems:
         raise ValidationFailed(" ".join(problems))
     return NumberedPaging(int(page or 1), int(per_page or DEFAULT_PER_PAGE))
+
+
+class SortedPaging(NamedTuple):
+    """A lang-portal list page: page number, sort key and direction, 10 a page."""
+    page: int
+    sort_by: str
+    descending: bool
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * DEFAULT_PER_PAGE
+
+
+def parse_sorted_paging(query: dict, sort_keys: Tuple[str, ...],
+                        aliases: Optional[dict] = None) -> SortedPaging:
+    """`page`, `sort_by` (one of ``sort_keys``, or an alias of one) and `order` (asc|desc);
+    each left out takes the first key, ascending, page 1. A bad value is refused, naming it."""
+    page, order = query.get("page", "1"), query.get("order", "asc")
+    sort_by = query.get("sort_by", sort_keys[0])
+    sort_by = (aliases or {}).get(sort_by, sort_by)
+    problems = []
+    if not (_DIGITS.fullmatch(page) and 1 <= int(page) <= MAX_ID):
+        problems.append(f"page must be an integer from 1 to {MAX_ID}.")
+    if sort_by not in sort_keys:
+        problems.append(f"sort_by must be one of {', '.join(sort_keys)}.")
+    if order not in ("asc", "desc"):
+        problems.append("order must be asc or desc.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return SortedPaging(int(page), sort_by, order == "desc")
+
+
+def parse_listed_id(text: str) -> Optional[int]:
+    """An id in a lang-portal path, or None when it cannot name anything (then: 404)."""
+    return int(text) if _DIGITS.fullmatch(text) and is_id(int(text)) else None

@@ -102,12 +102,14 @@ class Api:
         environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}
         app_module._service = build_service(environ, client=self.dynamodb)
         app_module._dashboard = None
+        app_module._catalog = None
 
 
 @pytest.fixture
 def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_service", None)
     monkeypatch.setattr(app_module, "_dashboard", None)
+    monkeypatch.setattr(app_module, "_catalog", None)
     with Client(app_module.app, stage_name="local") as client:
         api = Api(client, dynamodb, table_names)
         api.restart()

@@ -140,6 +140,21 @@ LANG_PORTAL_PAGES = """
          + sessions.items.length + " shown");
     const mine = await get("/api/study-activities/1/sessions?page=1&per_page=10");
     show("activity-sessions", mine.total + " sessions of " + launch.activity.title);
+    const [recent, stats] = await Promise.all([get("/dashboard/recent-session"), get("/dashboard/stats")]);
+    show("dashboard", stats.total_sessions + " sessions, " + stats.total_vocabulary + " words, "
+         + (recent && recent.activity_name ? "a recent session" : "no recent session"));
+    const words = await get("/words?page=1&sort_by=kanji&order=asc");
+    show("words", words.words.length + " of " + words.total_words + ", " + words.total_pages + " pages");
+    const word = await get("/words/1");
+    show("word", word.word.romaji + " in " + word.word.groups.map((g) => g.name).join(", "));
+    const groups = await get("/groups?page=1&sort_by=name&order=asc");
+    show("groups-page", groups.groups.map((g) => g.group_name + " (" + g.word_count + ")").join(", "));
+    const [group, groupWords, groupSessions] = await Promise.all([get("/groups/2"),
+      get("/groups/2/words?page=1&sort_by=kanji&order=asc"),
+      get("/groups/2/study_sessions?page=1&sort_by=startTime&order=desc")]);
+    const ours = groupSessions.study_sessions.some((s) => s.id === created.session_id);
+    show("group", group.group_name + ": " + groupWords.words.length + " words, "
+         + (ours || groupSessions.total_pages > 1 ? "its sessions listed" : "the new session missing"));
     return JSON.stringify({status: posted.status, id: created.session_id,
       texts: Object.fromEntries([...document.querySelectorAll("p[id]")].map((p) => [p.id, p.textContent]))});
   } catch (error) {
@@ -167,5 +182,10 @@ def test_the_lang_portal_pages_work_from_a_browser_on_another_origin(browser, pa
         "session": "Core Adjectives / Typing Tutor / 0 words",
         "sessions": f"Page 1 of {-(-total // 10)}, {min(total, 10)} shown",
         "activity-sessions": f"{total} sessions of Typing Tutor",
+        "dashboard": f"{total} sessions, 20 words, a recent session",
+        "words": "10 of 20, 2 pages",
+        "word": "taberu in Core Verbs",
+        "groups-page": "Core Adjectives (10), Core Verbs (10)",
+        "group": "Core Adjectives: 10 words, its sessions listed",
     }
     assert '"OPTIONS /study_sessions HTTP/1.1" 200' in log.read_text()

@@ -1,0 +1,108 @@
+"""The lang-portal's words and groups pages: reference data (cached in the function) with the
+learner's counts from the aggregates, sorted and paged 10 at a time, ties broken by id."""
+import math
+from typing import Callable, Dict, List, Tuple
+
+from chalicelib.errors import NotFound
+from chalicelib.references import ReferenceCache
+from chalicelib.schema import IMPLICIT_LEARNER, word_item
+from chalicelib.store import DynamoStore
+from chalicelib.validation import (
+    DEFAULT_PER_PAGE,
+    NumberedPaging,
+    SortedPaging,
+    parse_listed_id,
+    parse_sorted_paging,
+)
+
+WORD_SORT_KEYS = ("kanji", "romaji", "english", "correct_count", "wrong_count")
+GROUP_SORT_KEYS = ("name", "word_count")
+SESSION_SORT_KEYS = ("start_time", "id", "activity_name", "group_name", "end_time", "review_items_count")
+SESSION_SORT_ALIASES = {"startTime": "start_time"}  # what the frontend's group page sends first
+
+
+def _sortable(value) -> Tuple[bool, object]:
+    return (value is None, value if value is not None else 0)
+
+
+def sorted_page(items: List[dict], paging: SortedPaging, sort_key: str) -> Tuple[List[dict], int]:
+    """One page of ``items`` by ``sort_key`` then id, and the number of pages."""
+    ordered = sorted(items, key=lambda item: (_sortable(item[sort_key]), item["id"]),
+                     reverse=paging.descending)
+    return ordered[paging.offset:paging.offset + DEFAULT_PER_PAGE], math.ceil(len(items) / DEFAULT_PER_PAGE)
+
+
+class Catalog:
+    def __init__(self, store: DynamoStore, references: ReferenceCache,
+                 numbered_group_sessions: Callable[[int, NumberedPaging], dict],
+                 group_sessions: Callable[[int], List[dict]]):
+        """``numbered_group_sessions(group, paging)``: a numbered page of a group's sessions,
+        newest first; ``group_sessions(group)``: all of them, for any other order."""
+        self._store = store
+        self._references = references
+        self._numbered_group_sessions = numbered_group_sessions
+        self._group_sessions = group_sessions
+
+    def _words(self, words: List[dict]) -> List[dict]:
+        counts = {item["item"]: item for item in self._store.aggregates(IMPLICIT_LEARNER, "word#")}
+        names = {group["id"]: group["name"] for group in self._references.all_groups()}
+        return [{
+            "id": word["id"], "kanji": word["kanji"], "romaji": word["romaji"], "english": word["english"],
+            "correct_count": counts.get(word_item(word["id"]), {}).get("correct", 0),
+            "wrong_count": counts.get(word_item(word["id"]), {}).get("wrong", 0),
+            "groups": [{"id": id_, "name": names[id_]} for id_ in word.get("group_ids", []) if id_ in names],
+        } for word in words]
+
+    def words_page(self, query: dict) -> dict:
+        paging = parse_sorted_paging(query, WORD_SORT_KEYS)
+        words = self._words(self._references.all_words())
+        page, total_pages = sorted_page(words, paging, paging.sort_by)
+        return {"words": page, "total_pages": total_pages, "current_page": paging.page,
+                "total_words": len(words)}
+
+    def word(self, word_id: str) -> dict:
+        id_ = parse_listed_id(word_id)
+        found = self._references.lookup_words([id_]) if id_ else {}
+        if id_ not in found:
+            raise NotFound(f"Word {word_id} does not exist.")
+        return {"word": self._words([found[id_]])[0]}
+
+    def _groups(self) -> Dict[int, dict]:
+        words = self._references.all_words()
+        return {group["id"]: {
+            "id": group["id"], "group_name": group["name"],
+            "word_count": sum(1 for word in words if group["id"] in word.get("group_ids", [])),
+        } for group in self._references.all_groups()}
+
+    def groups_page(self, query: dict) -> dict:
+        paging = parse_sorted_paging(query, GROUP_SORT_KEYS)
+        key = "group_name" if paging.sort_by == "name" else paging.sort_by
+        page, total_pages = sorted_page(list(self._groups().values()), paging, key)
+        return {"groups": page, "total_pages": total_pages, "current_page": paging.page}
+
+    def group(self, group_id: str) -> dict:
+        id_ = parse_listed_id(group_id)
+        group = self._groups().get(id_)
+        if group is None:
+            raise NotFound(f"Group {group_id} does not exist.")
+        return group
+
+    def group_words_page(self, group_id: str, query: dict) -> dict:
+        id_ = self.group(group_id)["id"]
+        paging = parse_sorted_paging(query, WORD_SORT_KEYS)
+        words = self._words([w for w in self._references.all_words() if id_ in w.get("group_ids", [])])
+        page, total_pages = sorted_page(words, paging, paging.sort_by)
+        return {"words": page, "total_pages": total_pages, "current_page": paging.page}
+
+    def group_sessions_page(self, group_id: str, query: dict) -> dict:
+        """Newest first (what the page asks) is a numbered page of the group's index, a few
+        items whatever the history; any other order reads all of the group's sessions."""
+        id_ = self.group(group_id)["id"]
+        paging = parse_sorted_paging(query, SESSION_SORT_KEYS, SESSION_SORT_ALIASES)
+        if paging.sort_by == "start_time" and paging.descending:
+            numbered = self._numbered_group_sessions(id_, NumberedPaging(paging.page, DEFAULT_PER_PAGE))
+            return {"study_sessions": numbered["items"], "total_pages": numbered["total_pages"],
+                    "current_page": paging.page}
+        page, total_pages = sorted_page(self._group_sessions(id_), paging, paging.sort_by)
+        return {"study_sessions": page, "total_pages": total_pages, "current_page": paging.page}
+
