@@ -2,23 +2,26 @@
 per-learner aggregate items, so that every summary reads a few items whatever the history.
 
 Lambda delivers stream records at least once: a retried, bisected or partially failed batch
-hands some records over again. Each record is therefore applied in one transaction together
-with a marker item named by its eventID (`attribute_not_exists`): a record seen before cancels
-its transaction and is skipped, and a record is never half counted. This is the only technique
-exact under every retry pattern (a per-shard high-water mark needs the shard id, which plain
-stream events do not carry; a ClientRequestToken lasts 10 minutes against 24 hours of retries).
-Markers expire after MARKER_TTL_SECONDS, beyond the stream's 24 h retention.
+hands some records over again. Each record is therefore written in the same transaction as a
+marker item named by its eventID (`attribute_not_exists`): records whose markers exist are
+skipped, and a record is never half counted. A batch's records go into as few transactions as
+fit (a marker each, and each aggregate item they change once, with their sums), so a record
+costs little more than its marker. This is the only technique exact under every retry pattern
+(a per-shard high-water mark needs the shard id, which plain stream events do not carry; a
+ClientRequestToken lasts 10 minutes against 24 hours of retries). Markers expire after
+MARKER_TTL_SECONDS, beyond the stream's 24 h retention.
 
-Figures that are not sums are kept so that applying records in any order gives the same
-result: a group's last session day only moves forward (a condition; the record is then counted
-without it), session days are a set, and a word's counts are rewritten from what was read with
-a condition that they are unchanged, which also yields its studied and mastered transitions.
+Figures that are not sums are kept so that records in any order give the same result: a
+group's last session day only moves forward, session days are a set, and a word's counts are
+rewritten from what was read (which also tells its studied and mastered transitions). Whatever
+was read is a condition of the transaction: if another shard changed it meanwhile, the chunk
+is read and computed again.
 """
 import json
 import logging
 import random
 import time
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +36,8 @@ from chalicelib.schema import (
 
 MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+BATCH_GET_MAX_KEYS = 100
 MASTERED_MIN_REVIEWS = 5
 MASTERED_MIN_SHARE = 0.8
 
@@ -43,16 +48,8 @@ def is_mastered(correct: int, wrong: int) -> bool:
     return reviews >= MASTERED_MIN_REVIEWS and correct >= MASTERED_MIN_SHARE * reviews
 
 
-class Duplicate(Exception):
-    """This record was applied before: its marker exists."""
-
-
-class Refused(Exception):
-    """A condition of the record's transaction failed; ``reasons`` by item, as DynamoDB says."""
-
-    def __init__(self, reasons: List[Optional[str]]):
-        super().__init__(reasons)
-        self.reasons = reasons
+class Changed(Exception):
+    """Something the transaction was computed from changed meanwhile: read again."""
 
 
 def _image_value(attribute: dict):
@@ -72,8 +69,44 @@ def _table_of(record: dict) -> str:
     return record.get("eventSourceARN", "").split(":table/", 1)[-1].split("/", 1)[0]
 
 
+class Counted(NamedTuple):
+    """A stream record as the consumer counts it."""
+    record: dict
+    learner: str
+    kind: str  # "session" or "review"
+    image: dict
+
+    @property
+    def marker(self) -> Tuple[str, str]:
+        return self.learner, f"seen#{self.record['eventID']}"
+
+    def aggregates(self) -> List[Tuple[str, str]]:
+        """The aggregate items this record changes."""
+        if self.kind == "review":
+            return [(self.learner, TOTALS), (self.learner, word_item(self.image["word_id"]))]
+        day = self.image["created_at"][:10]
+        return [(self.learner, TOTALS), (self.learner, group_item(self.image["group_id"])),
+                (self.learner, activity_item(self.image["study_activity_id"])),
+                (self.learner, days_item(day[:4]))]
+
+
+def counted(record: dict, tables: Dict[str, str]) -> Optional[Counted]:
+    if record.get("eventName") != "INSERT":
+        return None
+    kind = {tables["study_sessions"]: "session", tables["word_reviews"]: "review"}.get(_table_of(record))
+    if kind is None:
+        return None
+    image = _image(record)
+    return Counted(record, image.get("learner_id") or IMPLICIT_LEARNER, kind, image)
+
+
+def _key(key: Tuple[str, str]) -> dict:
+    return {"learner": {"S": key[0]}, "item": {"S": key[1]}}
+
+
 class AggregateWriter:
-    """Applies one record's counts to the aggregates table in one transaction."""
+    """Applies a chunk of records to the aggregates table in one transaction: a marker per
+    record and each aggregate item it changes once, with the chunk's sums."""
 
     def __init__(self, client, table: str, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
@@ -82,31 +115,115 @@ class AggregateWriter:
         self._clock = clock
         self._sleep = sleep
 
-    def _marker(self, learner: str, event_id: str) -> dict:
+    def apply(self, chunk: List[Counted]) -> None:
+        """Raises when the chunk could not be applied; nothing of it is then written."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            stored = self._read({c.marker for c in chunk} | {k for c in chunk for k in c.aggregates()})
+            fresh = [c for c in chunk if c.marker not in stored]
+            if not fresh:
+                return
+            try:
+                self._transact(self._writes(fresh, stored))
+                return
+            except Changed:  # another shard's transaction got there first: read again
+                self._sleep(random.uniform(0.01, 0.05 * 2 ** attempt))
+        raise RuntimeError(f"aggregates kept changing under {len(chunk)} records")
+
+    def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:
+        """The items that exist among ``keys``, read consistently (markers, counts, days)."""
+        found, pending = {}, [_key(key) for key in sorted(keys)]
+        while pending:
+            request = {self._table: {"Keys": pending[:BATCH_GET_MAX_KEYS], "ConsistentRead": True}}
+            pending = pending[BATCH_GET_MAX_KEYS:]
+            answer = self._client.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(self._table, []):
+                found[(item["learner"]["S"], item["item"]["S"])] = item
+            pending += answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return found
+
+    def _writes(self, chunk: List[Counted], stored: Dict[Tuple[str, str], dict]) -> List[dict]:
+        adds: Dict[Tuple[str, str], Dict[str, int]] = {}
+        latest: Dict[Tuple[str, str], str] = {}  # group -> its latest session day
+        days: Dict[Tuple[str, str], set] = {}
+        words: Dict[Tuple[str, str], List[int]] = {}  # word -> [correct, wrong] added
+
+        def add(key, figure, value):
+            counts = adds.setdefault(key, {})
+            counts[figure] = counts.get(figure, 0) + value
+
+        for c in chunk:
+            totals, *others = c.aggregates()
+            if c.kind == "session":
+                group, activity, year = others
+                day = c.image["created_at"][:10]
+                add(totals, "sessions", 1)
+                add(group, "sessions", 1)
+                add(activity, "sessions", 1)
+                latest[group] = max(latest.get(group, day), day)
+                days.setdefault(year, set()).add(day)
+            else:
+                [word] = others
+                add(totals, "reviews", 1)
+                add(totals, "correct", int(c.image["correct"]))
+                words.setdefault(word, [0, 0])[0 if c.image["correct"] else 1] += 1
+        writes = [self._marker(c.marker) for c in chunk]
+        for word, (correct, wrong) in words.items():
+            before = stored.get(word)
+            was = (int(before["correct"]["N"]), int(before["wrong"]["N"])) if before else (0, 0)
+            now = (was[0] + correct, was[1] + wrong)
+            totals = (word[0], TOTALS)
+            add(totals, "words_studied", int(sum(was) == 0))
+            add(totals, "mastered", is_mastered(*now) - is_mastered(*was))
+            writes.append(self._word(word, before, now))
+        for key, counts in adds.items():
+            names = {f"#c{n}": name for n, name in enumerate(counts)}
+            values = {f":c{n}": {"N": str(value)} for n, value in enumerate(counts.values())}
+            update = {"TableName": self._table, "Key": _key(key),
+                      "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(counts))),
+                      "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+            day = latest.get(key)
+            before = stored.get(key, {}).get("last_day", {}).get("S")
+            if day and (before is None or before < day):
+                # the group's latest day only moves forward, whatever order records arrive in
+                update["UpdateExpression"] = "SET last_day = :day " + update["UpdateExpression"]
+                values[":day"] = {"S": day}
+                if before is None:
+                    update["ConditionExpression"] = "attribute_not_exists(last_day)"
+                else:
+                    update["ConditionExpression"] = "last_day = :was"
+                    values[":was"] = {"S": before}
+            writes.append({"Update": update})
+        for key, added in days.items():
+            writes.append({"Update": {"TableName": self._table, "Key": _key(key),
+                                      "UpdateExpression": "ADD #days :days",
+                                      "ExpressionAttributeNames": {"#days": "days"},
+                                      "ExpressionAttributeValues": {":days": {"SS": sorted(added)}}}})
+        return writes
+
+    def _marker(self, key: Tuple[str, str]) -> dict:
         return {"Put": {
             "TableName": self._table,
-            "Item": {"learner": {"S": learner}, "item": {"S": f"seen#{event_id}"},
-                     "expires_at": {"N": str(int(self._clock()) + MARKER_TTL_SECONDS)}},
+            "Item": {**_key(key), "expires_at": {"N": str(int(self._clock()) + MARKER_TTL_SECONDS)}},
             "ConditionExpression": "attribute_not_exists(#item)",
             "ExpressionAttributeNames": {"#item": "item"}}}
 
-    def _add(self, learner: str, item: str, counts: Dict[str, int], extra: str = "",
-             values: Optional[dict] = None, condition: Optional[str] = None) -> dict:
-        names = {f"#c{n}": name for n, name in enumerate(counts)}
-        update = {"TableName": self._table, "Key": {"learner": {"S": learner}, "item": {"S": item}},
-                  "UpdateExpression": (extra + " " if extra else "") + "ADD " + ", ".join(
-                      f"#c{n} :c{n}" for n in range(len(counts))),
-                  "ExpressionAttributeNames": names,
-                  "ExpressionAttributeValues": {
-                      **{f":c{n}": {"N": str(value)} for n, value in enumerate(counts.values())},
-                      **(values or {})}}
-        if condition:
-            update["ConditionExpression"] = condition
+    def _word(self, key: Tuple[str, str], before: Optional[dict], now: Tuple[int, int]) -> dict:
+        """The word's new counts, on the condition that it still holds what was read."""
+        values = {":correct": {"N": str(now[0])}, ":wrong": {"N": str(now[1])}}
+        update = {"TableName": self._table, "Key": _key(key),
+                  "UpdateExpression": "SET correct = :correct, wrong = :wrong",
+                  "ExpressionAttributeValues": values}
+        if before:
+            update["ConditionExpression"] = "correct = :was_correct AND wrong = :was_wrong"
+            values.update({":was_correct": before["correct"], ":was_wrong": before["wrong"]})
+        else:
+            update["ConditionExpression"] = "attribute_not_exists(#item)"
+            update["ExpressionAttributeNames"] = {"#item": "item"}
         return {"Update": update}
 
     def _transact(self, items: List[dict]) -> None:
-        """One transaction; Duplicate if its marker (the first item) exists, Refused if another
-        condition failed; conflicts with a concurrent transaction are tried again."""
+        """One transaction; Changed if a condition failed (a marker or a count read before),
+        and a conflict with a concurrent transaction is tried again."""
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
                 self._client.transact_write_items(TransactItems=items)
@@ -115,87 +232,56 @@ class AggregateWriter:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    raise Duplicate() from None
                 if "ConditionalCheckFailed" in reasons:
-                    raise Refused(reasons) from None
+                    raise Changed() from None
                 if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
                     raise
             self._sleep(random.uniform(0.01, 0.05 * 2 ** attempt))
 
-    def count_session(self, event_id: str, session: dict) -> None:
-        learner = session.get("learner_id") or IMPLICIT_LEARNER
-        day = session["created_at"][:10]
-        group = self._add(learner, group_item(session["group_id"]), {"sessions": 1})
-        latest = self._add(learner, group_item(session["group_id"]), {"sessions": 1}, "SET last_day = :day",
-                           {":day": {"S": day}}, "attribute_not_exists(last_day) OR last_day <= :day")
-        rest = [
-            self._add(learner, TOTALS, {"sessions": 1}),
-            self._add(learner, activity_item(session["study_activity_id"]), {"sessions": 1}),
-            {"Update": {"TableName": self._table,
-                        "Key": {"learner": {"S": learner}, "item": {"S": days_item(day[:4])}},
-                        "UpdateExpression": "ADD #days :day",
-                        "ExpressionAttributeNames": {"#days": "days"},
-                        "ExpressionAttributeValues": {":day": {"SS": [day]}}}},
-        ]
-        try:
-            self._transact([self._marker(learner, event_id), latest, *rest])
-        except Refused:  # a later session of the group was counted first: keep its day
-            self._transact([self._marker(learner, event_id), group, *rest])
 
-    def count_review(self, event_id: str, review: dict) -> None:
-        learner = review.get("learner_id") or IMPLICIT_LEARNER
-        key = {"learner": {"S": learner}, "item": {"S": word_item(review["word_id"])}}
-        for _ in range(CONFLICT_ATTEMPTS):
-            stored = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-            before = (int(stored["correct"]["N"]), int(stored["wrong"]["N"])) if stored else (0, 0)
-            after = (before[0] + review["correct"], before[1] + (not review["correct"]))
-            word = {"Update": {
-                "TableName": self._table, "Key": key,
-                "UpdateExpression": "SET correct = :correct, wrong = :wrong",
-                "ConditionExpression": ("correct = :was_correct AND wrong = :was_wrong" if stored
-                                        else "attribute_not_exists(#item)"),
-                "ExpressionAttributeValues": {
-                    ":correct": {"N": str(after[0])}, ":wrong": {"N": str(after[1])},
-                    **({":was_correct": {"N": str(before[0])}, ":was_wrong": {"N": str(before[1])}}
-                       if stored else {})},
-                **({} if stored else {"ExpressionAttributeNames": {"#item": "item"}})}}
-            totals = self._add(learner, TOTALS, {
-                "reviews": 1, "correct": int(review["correct"]),
-                "words_studied": int(sum(before) == 0),
-                "mastered": is_mastered(*after) - is_mastered(*before)})
-            try:
-                self._transact([self._marker(learner, event_id), word, totals])
-                return
-            except Refused:  # the word was counted meanwhile by another record: read it again
-                continue
-        raise RuntimeError(f"word {review['word_id']} kept changing under review {review.get('id')}")
+def chunks(records: List[Counted], limit: int = MAX_TRANSACTION_ITEMS) -> Iterable[List[Counted]]:
+    """Consecutive records whose markers and distinct aggregate items fit one transaction."""
+    chunk: List[Counted] = []
+    items: set = set()
+    for c in records:
+        wanted = items | {c.marker, *c.aggregates()}
+        if chunk and len(wanted) > limit:
+            yield chunk
+            chunk, wanted = [], {c.marker, *c.aggregates()}
+        chunk.append(c)
+        items = wanted
+    if chunk:
+        yield chunk
+
+
+def _applied(writer: AggregateWriter, chunk: List[Counted]) -> bool:
+    try:
+        writer.apply(chunk)
+        return True
+    except Exception as error:  # noqa: BLE001 - its records are applied one by one next
+        log.warning(json.dumps({"event": "aggregate_chunk_failed", "records": len(chunk),
+                                "cause": f"{type(error).__name__}: {error}"}))
+        return False
 
 
 def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWriter) -> dict:
-    """Each record on its own: a failed one is reported by its sequence number, and Lambda
-    retries from the first failure (the others are skipped then as duplicates)."""
+    """The batch's records in as few transactions as fit (each record exactly once); a chunk
+    that fails is applied again record by record, so that only a record that fails alone is
+    reported, by its sequence number: Lambda retries from the first one reported."""
+    records = list(records)
+    mine = [c for c in (counted(record, tables) for record in records) if c is not None]
     failures = []
-    for record in records:
-        try:
-            _apply(record, tables, writer)
-        except Duplicate:
-            pass
-        except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
-            log.error(json.dumps({"event": "aggregate_failed", "event_id": record.get("eventID"),
-                                  "cause": f"{type(error).__name__}: {error}"}))
-            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+    for chunk in chunks(mine):
+        if len(chunk) > 1 and _applied(writer, chunk):
+            continue
+        for c in chunk:
+            try:
+                writer.apply([c])
+            except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
+                log.error(json.dumps({"event": "aggregate_failed", "event_id": c.record.get("eventID"),
+                                      "cause": f"{type(error).__name__}: {error}"}))
+                failures.append({"itemIdentifier": c.record["dynamodb"]["SequenceNumber"]})
     return {"batchItemFailures": failures}
-
-
-def _apply(record: dict, tables: Dict[str, str], writer: AggregateWriter) -> None:
-    if record.get("eventName") != "INSERT":
-        return
-    table = _table_of(record)
-    if table == tables["study_sessions"]:
-        writer.count_session(record["eventID"], _image(record))
-    elif table == tables["word_reviews"]:
-        writer.count_review(record["eventID"], _image(record))
 
 
 def recount(sessions: Iterable[dict], reviews: Iterable[dict]) -> Dict[tuple, dict]:

@@ -271,7 +271,8 @@ def measure_page_reads(environ: dict, client, names, count: int) -> dict:
 
 
 def measure_consumer_units(environ: dict, client, names, count: int) -> dict:
-    """Write units the consumer spends per session and per review record, over a batch each."""
+    """Write units the consumer spends per session and per review record, over a batch of each
+    (10 words reviewed)."""
     progress(f"consumer: write units of {count} session and {count} review records")
     app, _ = fresh_app(environ)
     session_id = json.loads(app.app(proxy_event(BODY), Context())["body"])["id"]
@@ -473,10 +474,12 @@ def markdown(results: dict) -> str:
          "the list's aggregate + a page of keys from the nearer end + the page's sessions"),
         ("Consumer's units per session record: write / read",
          "{consumer_write_units_per_session} / {consumer_read_units_per_session}",
-         "{consumer_items_per_session} items (marker + 4 counters) in one transaction, 2 units each"),
+         "{consumer_items_per_session} transaction items a record: its marker and its share of the "
+         "batch's counters, 2 units each"),
         ("Consumer's units per review record: write / read",
          "{consumer_write_units_per_review} / {consumer_read_units_per_review}",
-         "{consumer_items_per_review} items (marker, word, totals) in one transaction; the word read first"),
+         "{consumer_items_per_review} transaction items a record: its marker and its share of the "
+         "words' and totals' updates; what they change read first"),
         ("Read units of the dashboard (GET /dashboard/stats), warm", "{read_units_dashboard}",
          "over {listed_sessions} sessions: totals, groups, days; goal <= 3"),
         ("Lag from a 201 to the sessions total (make run), p50 / p99",

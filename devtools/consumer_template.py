@@ -21,8 +21,8 @@ MAX_RETRIES = 10
 MAX_RECORD_AGE_SECONDS = 86_400  # the streams keep records 24 h
 ITERATOR_AGE_ALARM_MS = 60_000
 # What the consumer calls on the aggregates table: a record's transaction is authorised item by
-# item (the marker's PutItem, the counters' UpdateItem), and a review reads its word's counts.
-AGGREGATE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+# item (the markers' PutItem, the counters' UpdateItem), after one read of what a chunk touches.
+AGGREGATE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 SKIPS = [
     ("CKV_AWS_116", "No DLQ: the mapping retries stream records, then sends them to an SQS destination"),
     ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),

@@ -80,32 +80,28 @@ def test_the_same_batch_twice_counts_once(api, history, writer):
     assert stored_aggregates(api) == once == expected_aggregates(api)
 
 
-class FailingOnce:
-    """A writer whose chosen records fail the first time they are applied."""
+class FailingRecords:
+    """A writer that fails every chunk holding one of the chosen records until ``mended``."""
 
     def __init__(self, writer, event_ids):
         self._writer, self._failing = writer, set(event_ids)
 
-    def _maybe_fail(self, event_id):
-        if event_id in self._failing:
-            self._failing.discard(event_id)
+    def mended(self):
+        self._failing = set()
+
+    def apply(self, chunk):
+        if self._failing & {c.record["eventID"] for c in chunk}:
             raise ConnectionError("injected")
-
-    def count_session(self, event_id, session):
-        self._maybe_fail(event_id)
-        self._writer.count_session(event_id, session)
-
-    def count_review(self, event_id, review):
-        self._maybe_fail(event_id)
-        self._writer.count_review(event_id, review)
+        self._writer.apply(chunk)
 
 
 def test_a_batch_that_fails_half_way_is_exact_once_retried_from_the_failure(api, history, writer):
     middle = history[len(history) // 2]
-    failing = FailingOnce(writer, [middle["eventID"]])
+    failing = FailingRecords(writer, [middle["eventID"]])
 
     first = process(history, api.names, failing)
     assert first == {"batchItemFailures": [{"itemIdentifier": middle["dynamodb"]["SequenceNumber"]}]}
+    failing.mended()
     retried = process(history[len(history) // 2:], api.names, failing)  # Lambda: from the failure on
 
     assert retried == {"batchItemFailures": []}

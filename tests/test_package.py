@@ -366,7 +366,8 @@ def test_the_consumer_s_role_reads_the_two_streams_and_writes_only_the_aggregate
         *((action, stream) for stream in streams
           for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")),
         ("dynamodb:ListStreams", '"*"'),
-        *((action, aggregates) for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+        *((action, aggregates)
+          for action in ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
     }
     assert {(a, r) for a, r in granted if not a.startswith(("dynamodb:", "xray:"))} == {
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]})),
