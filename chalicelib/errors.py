@@ -70,8 +70,9 @@ class WordNotInGroup(ApiError):
     status = 422
     code = "word_not_in_group"
 
-    def __init__(self, word_id: int, group_id: int):
-        super().__init__(f"Word {word_id} is not in group {group_id}, the group of this study session.")
+    def __init__(self, word_id: int, group_id: int, where: Optional[str] = None):
+        sentence = f"Word {word_id} is not in group {group_id}, the group of this study session."
+        super().__init__(f"{where}: {sentence}" if where else sentence)
 
 
 class InternalError(ApiError):

@@ -3,7 +3,7 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound, WordNotInGroup
 from chalicelib.pagination import decode_cursor, encode_cursor
@@ -44,11 +44,13 @@ from chalicelib.validation import (
     parse_paging,
     parse_path_id,
     parse_review,
+    parse_review_round,
 )
 
 # Session ids for requests with an Idempotency-Key are UUIDv5s of the key in this namespace.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
 REVIEW_NAMESPACE = uuid.UUID("0d9b6c7e-52f1-4c3a-8e0b-7b5f3e2a9c14")  # likewise, review ids
+ROUND_NAMESPACE = uuid.UUID("5a1f0e43-9c2d-4b7a-8f36-2e9d41c07b58")  # a round's reviews, by key or content
 
 
 def _utc_now() -> datetime:
@@ -76,6 +78,16 @@ def _resolve_clash(existing: dict, attempted: dict, key: Optional[str]) -> Tuple
     if existing.get("fingerprint") != attempted["fingerprint"]:
         raise IdempotencyKeyReused()
     return existing, True
+
+
+def _resolve_round(existing: list, attempted: list, name: Optional[str]) -> Tuple[list, bool]:
+    """Reviews already stored under the ids of these: each resolved as a clash; a repeat that
+    does not match them all (a key reused for another round) is refused."""
+    stored = {item["id"]: item for item in existing}
+    if set(stored) != {review["id"] for review in attempted}:
+        raise IdempotencyKeyReused()
+    resolved = [_resolve_clash(stored[review["id"]], review, name) for review in attempted]
+    return [item for item, _ in resolved], any(replayed for _, replayed in resolved)
 
 
 class StudySessionService:
@@ -130,40 +142,82 @@ class StudySessionService:
         new = parse_review(body, word_id)
         if not is_plausible_session_id(session_id):
             raise NotFound("This study session does not exist.")
+        review = self._new_review(session_id, new, key and str(uuid.uuid5(REVIEW_NAMESPACE, key)),
+                                  key and [session_id, new.word_id, new.correct])
+        word = self._references.lookup_words([new.word_id]).get(new.word_id)
+        stored, replayed = self._record([review], {0: word}, key, single=True)
+        return review_json(stored[0]), replayed
+
+    def review_round(self, session_id: str, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
+        """A round of answers (the frontend's submitStudySessionReview), recorded all or none;
+        and whether it replays an earlier round. Without an Idempotency-Key the round's own
+        content names it: the same round sent again to the same session is counted once."""
+        key = parse_idempotency_key(idempotency_key)
+        round_ = parse_review_round(body)
+        if not is_plausible_session_id(session_id):
+            raise NotFound("This study session does not exist.")
+        content = _fingerprint([session_id, [[new.word_id, new.correct] for new in round_]])
+        name = key or content
+        reviews = [self._new_review(session_id, new, str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
+                                    [content, index]) for index, new in enumerate(round_)]
+        found = self._references.lookup_words({new.word_id for new in round_})
+        absent = [f"reviews[{i}]: Word {new.word_id} does not exist." for i, new in enumerate(round_)
+                  if new.word_id not in found]
+        if absent:
+            raise NotFound(" ".join(absent))
+        words = {index: found[new.word_id] for index, new in enumerate(round_)}
+        stored, replayed = self._record(reviews, words, name)
+        return {"study_session_id": session_id, "reviews": [review_json(r) for r in stored]}, replayed
+
+    def _new_review(self, session_id: str, new, review_id: Optional[str],
+                    fingerprint: Optional[list]) -> dict:
         review = {
-            "id": str(uuid.uuid5(REVIEW_NAMESPACE, key) if key else uuid.uuid4()),
+            "id": review_id or str(uuid.uuid4()),
             "study_session_id": session_id,
             "word_id": new.word_id,
             "correct": new.correct,
             "created_at": format_timestamp(self._clock()),
+            # a resend of the write finds this attempt's own items: a success, not a clash
             "write_token": uuid.uuid4().hex,
         }
-        if key:
-            review["fingerprint"] = _fingerprint([session_id, new.word_id, new.correct])
-        counter = f"{WORD_COUNTER_PREFIXES[new.correct]}{new.word_id}"
-        word = self._references.lookup_words([new.word_id]).get(new.word_id)
-        word_groups = word.get("group_ids", []) if word else None
+        if fingerprint:
+            review["fingerprint"] = _fingerprint(fingerprint)
+        return review
+
+    def _record(self, reviews: list, words: dict, name: Optional[str],
+                single: bool = False) -> Tuple[list, bool]:
+        """Write the reviews on their session in one transaction; the stored reviews, and
+        whether they replay earlier ones. ``words``: the reviewed word by the review's index
+        (None for a single word not found); ``name``: what names a repeat (a key, a round)."""
+        counters: Dict[str, int] = {}
+        for review in reviews:
+            counter = f"{WORD_COUNTER_PREFIXES[review['correct']]}{review['word_id']}"
+            counters[counter] = counters.get(counter, 0) + 1
+        known = [set(word.get("group_ids", [])) for word in words.values() if word is not None]
+        word_groups = set.intersection(*known) if len(known) == len(reviews) else None
         # At most two calls: the second only when the end_time must stay (a later review set
-        # it, or the session starts after this review).
+        # it, or the session starts after these reviews).
         for set_end_time in (True, False):
             try:
-                self._store.record_review(review, counter, set_end_time, word_groups)
-                return review_json(review), False
+                self._store.record_reviews(reviews, counters, set_end_time, word_groups)
+                return reviews, False
             except ReviewRefused as refused:
-                if refused.existing is not None:
-                    stored, replayed = _resolve_clash(refused.existing, review, key)
-                    return review_json(stored), replayed
+                if refused.existing:
+                    return _resolve_round(refused.existing, reviews, name)
                 absent = []
                 if refused.session_missing:
                     absent.append("This study session does not exist.")
                 if refused.word_missing:
-                    absent.append(f"Word {new.word_id} does not exist.")
+                    absent.append(f"Word {reviews[0]['word_id']} does not exist.")
                 if absent:
                     raise NotFound(" ".join(absent)) from None
                 if refused.session is None:
                     raise InternalError(cause="review refused by no known condition") from None
-                if refused.session["group_id"] not in word_groups:
-                    raise WordNotInGroup(new.word_id, refused.session["group_id"]) from None
+                group = refused.session["group_id"]
+                for index, word in words.items():
+                    if word is not None and group not in word.get("group_ids", []):
+                        where = None if single else f"reviews[{index}]"
+                        raise WordNotInGroup(word["id"], group, where) from None
         raise InternalError(cause="review refused twice for its end_time")
 
     def dashboard(self):

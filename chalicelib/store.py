@@ -24,10 +24,10 @@ def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool)
     if set(reasons) - {"None", "ConditionalCheckFailed"}:
         return error
     details = error.response["CancellationReasons"]
-    put, update = details[-2], details[-1]
+    puts, update = details[int(check_word):-1], details[-1]
     session_refused = update.get("Code") == "ConditionalCheckFailed"
     return ReviewRefused(
-        existing=from_item(put["Item"]) if put.get("Code") == "ConditionalCheckFailed" else None,
+        existing=[from_item(put["Item"]) for put in puts if put.get("Code") == "ConditionalCheckFailed"],
         session_missing=session_refused and "Item" not in update,
         word_missing=check_word and details[0].get("Code") == "ConditionalCheckFailed",
         session=from_item(update["Item"]) if session_refused and "Item" in update else None,
@@ -93,10 +93,10 @@ def from_item(item: dict) -> Item:
 class ReviewRefused(Exception):
     """The review transaction was cancelled by its conditions; each says which."""
 
-    def __init__(self, existing: Optional[Item], session_missing: bool, word_missing: bool,
+    def __init__(self, existing: List[Item], session_missing: bool, word_missing: bool,
                  session: Optional[Item]):
         super().__init__("review refused")
-        self.existing = existing  # a review already stored under this id
+        self.existing = existing  # reviews already stored under these ids
         self.session_missing = session_missing
         self.word_missing = word_missing
         # The session, when it exists but refused the update: another group than the word's,
@@ -161,37 +161,41 @@ class DynamoStore:
         raise Unavailable(cause="DynamoDB left keys unprocessed")
 
     @_translate_errors
-    def record_review(self, review: Item, counter: str, set_end_time: bool,
-                      word_groups: Optional[Sequence[int]]) -> None:
-        """Store the review and count it on its session, in one transaction: both or neither.
-        ``word_groups``: the groups of the reviewed word, one of which must be the session's;
-        None when the word was not found, which the transaction then checks itself.
+    def record_reviews(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
+                       word_groups: Optional[Sequence[int]]) -> None:
+        """Store the reviews of one session and count them on it, in one transaction: all or
+        none. ``counters``: how much to add to each word counter; ``word_groups``: the groups
+        every reviewed word is in, one of which must be the session's; None for a single word
+        that was not found, which the transaction then checks itself.
         Raises ReviewRefused when a condition fails."""
         items = []
         check_word = word_groups is None
         if check_word:
             items.append({"ConditionCheck": {
-                "TableName": self._words, "Key": {"id": _to_attribute(review["word_id"])},
+                "TableName": self._words, "Key": {"id": _to_attribute(reviews[0]["word_id"])},
                 "ConditionExpression": "attribute_exists(id)"}})
-        items.append({"Put": {
+        items += [{"Put": {
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
-        update, conditions = "ADD review_items_count :one, #counter :one", ["attribute_exists(id)"]
-        values = {":one": {"N": "1"}}
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for review in reviews]
+        names = {f"#w{n}": counter for n, counter in enumerate(counters)}
+        values = {":count": {"N": str(len(reviews))},
+                  **{f":w{n}": {"N": str(added)} for n, added in enumerate(counters.values())}}
+        update = "ADD review_items_count :count, " + ", ".join(f"#w{n} :w{n}" for n in range(len(counters)))
+        conditions = ["attribute_exists(id)"]
         if word_groups is not None:
-            groups = sorted(word_groups) or [0]  # no group has id 0: a word of no group fits none
-            names = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
-            conditions.append(f"group_id IN ({', '.join(names)})")
-            values.update(names)
+            groups = sorted(word_groups) or [0]  # no group has id 0: words of no common group fit none
+            allowed = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
+            conditions.append(f"group_id IN ({', '.join(allowed)})")
+            values.update(allowed)
         if set_end_time:
             update = "SET end_time = :at " + update
             conditions.append("(attribute_not_exists(end_time) OR end_time <= :at) AND created_at <= :at")
-            values[":at"] = {"S": review["created_at"]}
+            values[":at"] = {"S": max(review["created_at"] for review in reviews)}
         items.append({"Update": {
-            "TableName": self._sessions, "Key": {"id": {"S": review["study_session_id"]}},
+            "TableName": self._sessions, "Key": {"id": {"S": reviews[0]["study_session_id"]}},
             "UpdateExpression": update, "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": {"#counter": counter}, "ExpressionAttributeValues": values,
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
         started = time.monotonic()
         for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
