@@ -99,6 +99,15 @@ def _review(request, session_id, word_id):
     return http.created(review, replayed)
 
 
+@route("/study_sessions/{session_id}/review", methods=["POST"])
+def review_round(session_id):
+    """The lang-portal's submitStudySessionReview: a round of answers at once."""
+    request = app.current_request
+    body, replayed = service().review_round(session_id, http.json_body(request),
+                                            request.headers.get("idempotency-key"))
+    return http.created(body, replayed)
+
+
 @route("/api/study-sessions")
 def list_study_sessions():
     return service().list_all(http.query(app.current_request))

@@ -278,3 +278,37 @@ def parse_sorted_paging(query: dict, sort_keys: Tuple[str, ...],
 def parse_listed_id(text: str) -> Optional[int]:
     """An id in a lang-portal path, or None when it cannot name anything (then: 404)."""
     return int(text) if _DIGITS.fullmatch(text) and is_id(int(text)) else None
+
+
+MAX_ROUND_REVIEWS = 99  # one transaction holds 100 items: the reviews and their session's update
+ROUND_FIELDS = ("word_id", "is_correct")
+
+
+def parse_review_round(body: Any) -> List[NewReview]:
+    """{"reviews": [{"word_id": int, "is_correct": bool}, ...]}: 1 to MAX_ROUND_REVIEWS of them;
+    a bad one is refused naming its index."""
+    if not isinstance(body, dict) or set(body) != {"reviews"} or not isinstance(body["reviews"], list):
+        raise ValidationFailed(
+            'The body must be a JSON object {"reviews": [{"word_id": …, "is_correct": …}, …]}.')
+    reviews = body["reviews"]
+    if not 1 <= len(reviews) <= MAX_ROUND_REVIEWS:
+        raise ValidationFailed(f"reviews must hold 1 to {MAX_ROUND_REVIEWS} reviews (got {len(reviews)}).")
+    problems = []
+    for index, review in enumerate(reviews):
+        where = f"reviews[{index}]"
+        if not isinstance(review, dict):
+            problems.append(f"{where} must be an object with word_id and is_correct.")
+            continue
+        unknown = sorted(set(review) - set(ROUND_FIELDS))
+        missing = [name for name in ROUND_FIELDS if name not in review]
+        if unknown:
+            problems.append(f"{where}: unknown field(s): {', '.join(unknown)}.")
+        if missing:
+            problems.append(f"{where}: missing field(s): {', '.join(missing)}.")
+        if "word_id" in review and not is_id(review["word_id"]):
+            problems.append(f"{where}.{_id_problem('word_id')}")
+        if "is_correct" in review and not isinstance(review["is_correct"], bool):
+            problems.append(f"{where}.is_correct must be true or false.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return [NewReview(review["word_id"], review["is_correct"]) for review in reviews]
