@@ -50,7 +50,20 @@ def ensure_tables(client, names: Mapping[str, str]) -> list:
         if table.ttl_attribute and names[logical] in created:
             client.update_time_to_live(TableName=names[logical], TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": table.ttl_attribute})
+        if table.stream and names[logical] not in created:
+            enable_stream(client, names[logical], table.stream)
     return created
+
+
+def enable_stream(client, table_name: str, view: str) -> bool:
+    """Turn on the stream of a table made before it had one (a `make run` data folder from an
+    older checkout); whether it was off. What was written before is not in the stream."""
+    spec = client.describe_table(TableName=table_name)["Table"].get("StreamSpecification", {})
+    if spec.get("StreamEnabled"):
+        return False
+    client.update_table(TableName=table_name,
+                        StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+    return True
 
 
 def _all_table_names(client):

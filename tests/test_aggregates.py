@@ -185,3 +185,22 @@ def test_the_audit_finds_a_broken_aggregate_and_the_rebuild_mends_it(api, histor
     assert written == 3
     assert differences(api.dynamodb, api.names) == []
     assert stored_aggregates(api) == expected_aggregates(api)
+
+
+def test_a_sessions_table_from_before_the_streams_gets_its_stream_and_the_audit_restores_the_rest(
+        api, writer):
+    from devtools.provision import provision
+
+    old = api.post({"group_id": 1, "study_activity_id": 1}).json_body  # in the stream already: drop it
+    api.dynamodb.update_table(TableName=api.names["study_sessions"],
+                              StreamSpecification={"StreamEnabled": False})
+
+    provision(api.dynamodb, api.names)  # what the next `make run` does
+    new = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+
+    spec = api.dynamodb.describe_table(TableName=api.names["study_sessions"])["Table"]["StreamSpecification"]
+    assert spec == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    records = [r for r in stream_records(api) if r["dynamodb"]["Keys"]["id"]["S"] == new["id"]]
+    assert len(records) == 1 and old["id"] != new["id"]
+    rebuild(api.dynamodb, api.names)
+    assert stored_aggregates(api)[("implicit", "totals")]["sessions"] == 2
