@@ -37,9 +37,9 @@ from devtools.stream_poller import StreamPoller, local_clients
 
 STAGE = "local"
 FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
-        "consumer": 100, "lag": 1000}
+        "consumer": 100, "lag": 1000, "reviews": 50_000}
 QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1,
-         "consumer": 10, "lag": 20}
+         "consumer": 10, "lag": 20, "reviews": 300}
 PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
 PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -241,33 +241,52 @@ def measure_capacity(environ: dict) -> dict:
             "read_units_session_page": page_units}
 
 
-def measure_page_reads(environ: dict, client, names, count: int) -> dict:
-    """Read units of numbered pages of one activity's sessions, from DynamoDB's own figures."""
-    progress(f"numbered pages: read units of page 1 and the last page over {count} sessions")
+def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -> dict:
+    """Read units of numbered pages of one activity's sessions, and of the portal's dashboard,
+    words and group pages, over ``count`` sessions and ``reviews`` reviews, from DynamoDB's own
+    figures."""
+    progress(f"page reads over {count} sessions and {reviews} reviews")
     client.put_item(TableName=names["study_activities"], Item=to_item(PAGED_ACTIVITY))
-    for start in range(0, count, 25):
-        client.batch_write_item(RequestItems={names["study_sessions"]: [
-            {"PutRequest": {"Item": to_item({
-                "id": str(uuid.uuid4()), "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
-                "created_at": f"2025-01-01T00:00:{n % 60:02d}Z", "feed": "all"})}}
-            for n in range(start, min(count, start + 25))]})
-    rebuild(client, names)  # what the consumer counts, without replaying 10,000 records here
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    write_all(client, names["study_sessions"], [{
+        "id": id_, "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
+        "created_at": f"2025-01-01T00:00:{n % 60:02d}Z", "feed": "all"} for n, id_ in enumerate(ids)])
+    write_all(client, names["word_reviews"], [{
+        "id": str(uuid.uuid4()), "study_session_id": ids[n % count], "word_id": 1 + n % 10,
+        "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z"} for n in range(reviews)])
+    rebuild(client, names)  # what the consumer counts, without replaying the records here
     app, app_client = fresh_app(environ)
-    resource = "/api/study-activities/{activity_id}/sessions"
     last_page = -(-count // PER_PAGE)
-    results = {"listed_sessions": count}
-    for name, page in (("page_1", 1), ("last_page", last_page)):
-        event = get_event(resource, {"activity_id": str(PAGED_ACTIVITY["id"])},
-                          {"page": str(page), "per_page": str(PER_PAGE)})
-        app.app(event, Context())  # warm: names cached, as for a user paging on
-        answer, units = consumed_units(app, app_client, event)
-        assert answer["statusCode"] == 200 and json.loads(answer["body"])["total"] == count, answer
-        results[f"read_units_{name}"] = units
-    dashboard = get_event("/dashboard/stats", {}, {})
-    app.app(dashboard, Context())  # the words' scan cached
-    answer, results["read_units_dashboard"] = consumed_units(app, app_client, dashboard)
-    assert json.loads(answer["body"])["total_sessions"] >= count, answer
+    results = {"listed_sessions": count, "listed_reviews": reviews}
+    numbered = "/api/study-activities/{activity_id}/sessions"
+    pages = {
+        "page_1": [(numbered, {"activity_id": str(PAGED_ACTIVITY["id"])}, {"page": "1", "per_page": "10"})],
+        "last_page": [(numbered, {"activity_id": str(PAGED_ACTIVITY["id"])},
+                       {"page": str(last_page), "per_page": "10"})],
+        "dashboard": [("/dashboard/stats", {}, {}), ("/dashboard/recent-session", {}, {})],
+        "words_page": [("/words", {}, {"page": "1", "sort_by": "correct_count", "order": "desc"})],
+        "group_page": [("/groups/{group_id}", {"group_id": "1"}, {}),
+                       ("/groups/{group_id}/words", {"group_id": "1"}, {"page": "1", "sort_by": "kanji"}),
+                       ("/groups/{group_id}/study_sessions", {"group_id": "1"},
+                        {"page": "1", "sort_by": "startTime", "order": "desc"})],
+    }
+    for name, calls in pages.items():
+        results[f"read_units_{name}"] = 0.0
+        for resource, path_parameters, query in calls:
+            event = get_event(resource, path_parameters, query)
+            app.app(event, Context())  # warm: names and words cached, as for a user paging on
+            answer, units = consumed_units(app, app_client, event)
+            assert answer["statusCode"] == 200, answer
+            if name in ("page_1", "last_page"):
+                assert json.loads(answer["body"])["total"] == count, answer
+            results[f"read_units_{name}"] += units
     return results
+
+
+def write_all(client, table: str, items: List[dict]) -> None:
+    for start in range(0, len(items), 25):
+        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": to_item(item)}}
+                                                      for item in items[start:start + 25]]})
 
 
 def measure_consumer_units(environ: dict, client, names, count: int) -> dict:
@@ -480,8 +499,11 @@ def markdown(results: dict) -> str:
          "{consumer_write_units_per_review} / {consumer_read_units_per_review}",
          "{consumer_items_per_review} transaction items a record: its marker and its share of the "
          "words' and totals' updates; what they change read first"),
-        ("Read units of the dashboard (GET /dashboard/stats), warm", "{read_units_dashboard}",
-         "over {listed_sessions} sessions: totals, groups, days; goal <= 3"),
+        ("Read units of the dashboard, both calls (stats, recent-session), warm", "{read_units_dashboard}",
+         "over {listed_sessions} sessions and {listed_reviews} reviews; goal <= 3 for stats"),
+        ("Read units of the words page sorted by correct_count / a group page (3 calls), warm",
+         "{read_units_words_page} / {read_units_group_page}", "the learner's word counts; the group's "
+         "words and its newest sessions"),
         ("Lag from a 201 to the sessions total (make run), p50 / p99",
          "{aggregate_lag_p50_ms} ms / {aggregate_lag_p99_ms} ms", "goal < 2 s"),
         ("Lambda zip", "{zip_bytes} bytes", "sources and bytecode; limit in tests: 262144"),
@@ -523,7 +545,7 @@ def run(counts: dict) -> dict:
             results.update(measure_lag(server, client, names, counts["lag"]))
         finally:
             stop_processes(api, poller)
-        results.update(measure_page_reads(environ, client, names, counts["listed"]))
+        results.update(measure_page_reads(environ, client, names, counts["listed"], counts["reviews"]))
     return results
 
 
