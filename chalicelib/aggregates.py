@@ -118,7 +118,9 @@ class AggregateWriter:
     def apply(self, chunk: List[Counted]) -> None:
         """Raises when the chunk could not be applied; nothing of it is then written."""
         for attempt in range(CONFLICT_ATTEMPTS):
-            stored = self._read({c.marker for c in chunk} | {k for c in chunk for k in c.aggregates()})
+            # what the writes depend on: markers, and the counts and days they rewrite
+            stored = self._read({c.marker for c in chunk} | {
+                key for c in chunk for key in c.aggregates() if key[1].startswith(("word#", "group#"))})
             fresh = [c for c in chunk if c.marker not in stored]
             if not fresh:
                 return
@@ -130,7 +132,7 @@ class AggregateWriter:
         raise RuntimeError(f"aggregates kept changing under {len(chunk)} records")
 
     def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:
-        """The items that exist among ``keys``, read consistently (markers, counts, days)."""
+        """The items that exist among ``keys``, read consistently."""
         found, pending = {}, [_key(key) for key in sorted(keys)]
         while pending:
             request = {self._table: {"Keys": pending[:BATCH_GET_MAX_KEYS], "ConsistentRead": True}}
