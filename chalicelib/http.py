@@ -88,10 +88,11 @@ def json_middleware(app, cors: CORSConfig) -> Callable:
             response = _error_response(app, request, request_id, error, cors)
         response.headers.setdefault("Content-Type", "application/json")
         response.headers["X-Request-Id"] = request_id
+        reviews = response.body.get("reviews") if isinstance(response.body, dict) else None
         metrics.emit(metrics.request_metrics(
             (request.context or {}).get("resourcePath", ""), response.status_code,
             "Idempotent-Replayed" in response.headers, error.code if error else None,
-            getattr(error, "throttled", False)))
+            getattr(error, "throttled", False), len(reviews) if isinstance(reviews, list) else 1))
         return response
 
     return json_responses

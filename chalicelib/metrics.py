@@ -13,12 +13,17 @@ SERVICE = "study-sessions"
 
 
 def request_metrics(resource_path: str, status: int, replayed: bool, error_code: Optional[str],
-                    throttled: bool) -> List[dict]:
-    """What one answered request counts: EMF documents, none for a plain read."""
+                    throttled: bool, recorded: int = 1) -> List[dict]:
+    """What one answered request counts: EMF documents, none for a plain read. ``recorded``:
+    how many reviews a 201 recorded (a round holds several)."""
     counts: Dict[str, int] = {}
     if status == 201:
-        counts["Replays" if replayed else
-               "ReviewsRecorded" if resource_path.endswith("/review") else "SessionsCreated"] = 1
+        if replayed:
+            counts["Replays"] = 1
+        elif resource_path.endswith("/review"):
+            counts["ReviewsRecorded"] = recorded
+        else:
+            counts["SessionsCreated"] = 1
     if status >= 500:
         counts["ServerErrors"] = 1
     if throttled:

@@ -31,7 +31,8 @@ def emf_lines(capsys):
         for dimensions in directive["Dimensions"]:
             assert all(isinstance(line[name], str) for name in dimensions)
         for metric in directive["Metrics"]:
-            assert metric["Unit"] == "Count" and line[metric["Name"]] == 1
+            value = line[metric["Name"]]
+            assert metric["Unit"] == "Count" and type(value) is int and value >= 1
     return lines
 
 
@@ -55,6 +56,26 @@ def test_a_review_counts_a_review(api, capsys):
     api.post({"word_id": 1, "correct": True}, path=f"/api/study-sessions/{session['id']}/review")
 
     assert counted(emf_lines(capsys)) == [("ReviewsRecorded", None)]
+
+
+def test_a_round_counts_each_of_its_reviews(api, capsys):
+    session = api.post(VALID).json_body
+    capsys.readouterr()
+
+    round_ = {"reviews": [{"word_id": 1, "is_correct": True}, {"word_id": 2, "is_correct": False},
+                          {"word_id": 3, "is_correct": True}]}
+    api.post(round_, path=f"/study_sessions/{session['id']}/review")
+
+    [line] = emf_lines(capsys)
+    assert (counted([line]), line["ReviewsRecorded"]) == ([("ReviewsRecorded", None)], 3)
+
+
+def test_a_single_review_and_a_create_count_one(api, capsys):
+    capsys.readouterr()
+    session = api.post(VALID).json_body
+    api.post({"word_id": 1, "correct": True}, path=f"/api/study-sessions/{session['id']}/review")
+
+    assert [line.get("SessionsCreated", line.get("ReviewsRecorded")) for line in emf_lines(capsys)] == [1, 1]
 
 
 @pytest.mark.parametrize("body, code", [({"group_id": 1}, "validation_error"),
