@@ -24,7 +24,8 @@ _dashboard = None
 _catalog = None
 _aggregate_writer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
-# the reviews table's stream (devtools/package.py); `make run` polls both (devtools/stream_poller.py).
+# the reviews table's stream (devtools/consumer_template.py); `make run` polls both
+# (devtools/stream_poller.py).
 SESSIONS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/sessions/stream/placeholder"
 
 
