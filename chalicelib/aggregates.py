@@ -33,6 +33,7 @@ from chalicelib.schema import (
     group_item,
     word_item,
 )
+from chalicelib.store import from_item
 
 MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6
@@ -52,16 +53,8 @@ class Changed(Exception):
     """Something the transaction was computed from changed meanwhile: read again."""
 
 
-def _image_value(attribute: dict):
-    if "N" in attribute:
-        return int(attribute["N"])
-    if "BOOL" in attribute:
-        return attribute["BOOL"]
-    return attribute.get("S")
-
-
 def _image(record: dict) -> dict:
-    return {name: _image_value(value) for name, value in record["dynamodb"].get("NewImage", {}).items()}
+    return from_item(record["dynamodb"].get("NewImage", {}))
 
 
 def _table_of(record: dict) -> str:
