@@ -39,6 +39,7 @@ MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 BATCH_GET_MAX_KEYS = 100
+BATCH_GET_ATTEMPTS = 4
 MASTERED_MIN_REVIEWS = 5
 MASTERED_MIN_SHARE = 0.8
 
@@ -127,13 +128,19 @@ class AggregateWriter:
     def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:
         """The items that exist among ``keys``, read consistently."""
         found, pending = {}, [_key(key) for key in sorted(keys)]
-        while pending:
-            request = {self._table: {"Keys": pending[:BATCH_GET_MAX_KEYS], "ConsistentRead": True}}
-            pending = pending[BATCH_GET_MAX_KEYS:]
-            answer = self._client.batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(self._table, []):
-                found[(item["learner"]["S"], item["item"]["S"])] = item
-            pending += answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        for start in range(0, len(pending), BATCH_GET_MAX_KEYS):
+            keys = pending[start:start + BATCH_GET_MAX_KEYS]
+            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                answer = self._client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    found[(item["learner"]["S"], item["item"]["S"])] = item
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(0.05 * 2 ** attempt)  # DynamoDB is short of capacity: back off
+            else:
+                raise RuntimeError("DynamoDB left aggregate keys unprocessed")  # the chunk fails
         return found
 
     def _writes(self, chunk: List[Counted], stored: Dict[Tuple[str, str], dict]) -> List[dict]:

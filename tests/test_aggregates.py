@@ -204,3 +204,21 @@ def test_a_sessions_table_from_before_the_streams_gets_its_stream_and_the_audit_
     assert len(records) == 1 and old["id"] != new["id"]
     rebuild(api.dynamodb, api.names)
     assert stored_aggregates(api)[("implicit", "totals")]["sessions"] == 2
+
+
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again_with_backoff_then_the_chunk_fails(api, history):
+    class Unprocessed:
+        """A client whose BatchGetItem never processes a key (DynamoDB short of capacity)."""
+        calls = 0
+
+        def batch_get_item(self, RequestItems):
+            self.calls += 1
+            return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+    client, pauses = Unprocessed(), []
+    writer = AggregateWriter(client, api.names["aggregates"], sleep=pauses.append)
+    session = [r for r in history if api.names["study_sessions"] in r["eventSourceARN"]][:1]
+
+    assert process(session, api.names, writer) == {
+        "batchItemFailures": [{"itemIdentifier": session[0]["dynamodb"]["SequenceNumber"]}]}
+    assert (client.calls, pauses) == (4, [0.05, 0.1, 0.2, 0.4])  # asked 4 times, then the record fails
