@@ -43,8 +43,11 @@ class Catalog:
         self._numbered_group_sessions = numbered_group_sessions
         self._group_sessions = group_sessions
 
-    def _words(self, words: List[dict]) -> List[dict]:
-        counts = {item["item"]: item for item in self._store.aggregates(IMPLICIT_LEARNER, "word#")}
+    def _all_counts(self) -> Dict[str, dict]:
+        """The learner's counts of every reviewed word, by aggregate item name."""
+        return {item["item"]: item for item in self._store.aggregates(IMPLICIT_LEARNER, "word#")}
+
+    def _words(self, words: List[dict], counts: Dict[str, dict]) -> List[dict]:
         names = {group["id"]: group["name"] for group in self._references.all_groups()}
         return [{
             "id": word["id"], "kanji": word["kanji"], "romaji": word["romaji"], "english": word["english"],
@@ -55,7 +58,7 @@ class Catalog:
 
     def words_page(self, query: dict) -> dict:
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
-        words = self._words(self._references.all_words())
+        words = self._words(self._references.all_words(), self._all_counts())
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page,
                 "total_words": len(words)}
@@ -65,7 +68,8 @@ class Catalog:
         found = self._references.lookup_words([id_]) if id_ else {}
         if id_ not in found:
             raise NotFound(f"Word {word_id} does not exist.")
-        return {"word": self._words([found[id_]])[0]}
+        counts = {word_item(id_): self._store.aggregate(IMPLICIT_LEARNER, word_item(id_))}  # one item
+        return {"word": self._words([found[id_]], counts)[0]}
 
     def _groups(self) -> Dict[int, dict]:
         words = self._references.all_words()
@@ -90,7 +94,8 @@ class Catalog:
     def group_words_page(self, group_id: str, query: dict) -> dict:
         id_ = self.group(group_id)["id"]
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
-        words = self._words([w for w in self._references.all_words() if id_ in w.get("group_ids", [])])
+        words = self._words([w for w in self._references.all_words() if id_ in w.get("group_ids", [])],
+                            self._all_counts())
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page}
 

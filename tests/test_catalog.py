@@ -116,3 +116,13 @@ def test_a_group_s_sessions_newest_first_as_the_page_asks_and_by_any_key(api):
     assert [s["id"] for page in by_id for s in page["study_sessions"]] == sorted(s["id"] for s in created)
     assert [s["id"] for s in oldest["study_sessions"]] == [s["id"] for s in created[:10]]
     assert_error(api.get("/groups/1/study_sessions?sort_by=startDate"), 400, "validation_error", "sort_by")
+
+
+def test_a_word_page_reads_that_word_s_counts_only(api, reviewed):
+    from tests.helpers import DynamoDBCalls
+
+    api.get("/words/1")  # the word and the groups cached
+    with DynamoDBCalls(api.dynamodb) as calls:
+        assert api.get("/words/1").json_body == {"word": expected_word(WORDS[0])}
+
+    assert calls.operations == ["GetItem"]
