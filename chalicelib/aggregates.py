@@ -31,6 +31,7 @@ from chalicelib.schema import (
     activity_item,
     days_item,
     group_item,
+    owner,
     word_item,
 )
 from chalicelib.store import from_item
@@ -66,22 +67,22 @@ def _table_of(record: dict) -> str:
 class Counted(NamedTuple):
     """A stream record as the consumer counts it."""
     record: dict
-    learner: str
+    owner: str  # "<learner>#<epoch>": whose aggregates it counts into
     kind: str  # "session" or "review"
     image: dict
 
     @property
     def marker(self) -> Tuple[str, str]:
-        return self.learner, f"seen#{self.record['eventID']}"
+        return self.owner, f"seen#{self.record['eventID']}"
 
     def aggregates(self) -> List[Tuple[str, str]]:
         """The aggregate items this record changes."""
         if self.kind == "review":
-            return [(self.learner, TOTALS), (self.learner, word_item(self.image["word_id"]))]
+            return [(self.owner, TOTALS), (self.owner, word_item(self.image["word_id"]))]
         day = self.image["created_at"][:10]
-        return [(self.learner, TOTALS), (self.learner, group_item(self.image["group_id"])),
-                (self.learner, activity_item(self.image["study_activity_id"])),
-                (self.learner, days_item(day[:4]))]
+        return [(self.owner, TOTALS), (self.owner, group_item(self.image["group_id"])),
+                (self.owner, activity_item(self.image["study_activity_id"])),
+                (self.owner, days_item(day[:4]))]
 
 
 def counted(record: dict, tables: Dict[str, str]) -> Optional[Counted]:
@@ -91,7 +92,12 @@ def counted(record: dict, tables: Dict[str, str]) -> Optional[Counted]:
     if kind is None:
         return None
     image = _image(record)
-    return Counted(record, image.get("learner_id") or IMPLICIT_LEARNER, kind, image)
+    return Counted(record, _owner(image), kind, image)
+
+
+def _owner(image: dict) -> str:
+    """Items written before histories had owners belong to the implicit learner's first."""
+    return image.get("owner") or owner(IMPLICIT_LEARNER, 0)
 
 
 def _key(key: Tuple[str, str]) -> dict:
@@ -288,30 +294,30 @@ def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWr
 
 def recount(sessions: Iterable[dict], reviews: Iterable[dict]) -> Dict[tuple, dict]:
     """Every aggregate item as the stored sessions and reviews say it should be:
-    (learner, item) -> attributes. The audit compares it with the aggregates table."""
+    (owner, item) -> attributes. The audit compares it with the aggregates table."""
     expected: Dict[tuple, dict] = {}
 
-    def item(learner: str, name: str) -> dict:
-        return expected.setdefault((learner, name), {})
+    def item(owner_: str, name: str) -> dict:
+        return expected.setdefault((owner_, name), {})
 
     for session in sessions:
-        learner, day = session.get("learner_id") or IMPLICIT_LEARNER, session["created_at"][:10]
-        totals = item(learner, TOTALS)
+        owner_, day = _owner(session), session["created_at"][:10]
+        totals = item(owner_, TOTALS)
         totals["sessions"] = totals.get("sessions", 0) + 1
-        group = item(learner, group_item(session["group_id"]))
+        group = item(owner_, group_item(session["group_id"]))
         group["sessions"] = group.get("sessions", 0) + 1
         group["last_day"] = max(group.get("last_day", day), day)
-        activity = item(learner, activity_item(session["study_activity_id"]))
+        activity = item(owner_, activity_item(session["study_activity_id"]))
         activity["sessions"] = activity.get("sessions", 0) + 1
-        item(learner, days_item(day[:4])).setdefault("days", set()).add(day)
+        item(owner_, days_item(day[:4])).setdefault("days", set()).add(day)
     for review in reviews:
-        learner = review.get("learner_id") or IMPLICIT_LEARNER
-        word = item(learner, word_item(review["word_id"]))
+        owner_ = _owner(review)
+        word = item(owner_, word_item(review["word_id"]))
         word["correct"] = word.get("correct", 0) + int(review["correct"])
         word["wrong"] = word.get("wrong", 0) + int(not review["correct"])
-    for (learner, name), word in list(expected.items()):
+    for (owner_, name), word in list(expected.items()):
         if name.startswith("word#"):
-            totals = item(learner, TOTALS)
+            totals = item(owner_, TOTALS)
             for figure, value in (("reviews", word["correct"] + word["wrong"]), ("correct", word["correct"]),
                                   ("words_studied", 1), ("mastered", int(is_mastered(word["correct"],
                                                                                        word["wrong"])))):

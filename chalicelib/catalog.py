@@ -5,7 +5,7 @@ from typing import Callable, Dict, List, Tuple
 
 from chalicelib.errors import NotFound
 from chalicelib.references import ReferenceCache
-from chalicelib.schema import IMPLICIT_LEARNER, word_item
+from chalicelib.schema import word_item
 from chalicelib.store import DynamoStore
 from chalicelib.validation import (
     DEFAULT_PER_PAGE,
@@ -33,19 +33,22 @@ def sorted_page(items: List[dict], paging: SortedPaging, sort_key: str) -> Tuple
 
 
 class Catalog:
-    def __init__(self, store: DynamoStore, references: ReferenceCache,
-                 numbered_group_sessions: Callable[[int, NumberedPaging], dict],
-                 group_sessions: Callable[[int], List[dict]]):
-        """``numbered_group_sessions(group, paging)``: a numbered page of a group's sessions,
-        newest first; ``group_sessions(group)``: all of them, for any other order."""
+    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
+                 numbered_group_sessions: Callable[[str, int, NumberedPaging], dict],
+                 group_sessions: Callable[[str, int], List[dict]]):
+        """``owner_of(learner)``: the owner of the learner's current history;
+        ``numbered_group_sessions(owner, group, paging)``: a numbered page of the owner's
+        sessions of a group, newest first; ``group_sessions(owner, group)``: all of them, for
+        any other order."""
         self._store = store
         self._references = references
+        self._owner_of = owner_of
         self._numbered_group_sessions = numbered_group_sessions
         self._group_sessions = group_sessions
 
-    def _all_counts(self) -> Dict[str, dict]:
+    def _all_counts(self, learner: str) -> Dict[str, dict]:
         """The learner's counts of every reviewed word, by aggregate item name."""
-        return {item["item"]: item for item in self._store.aggregates(IMPLICIT_LEARNER, "word#")}
+        return {item["item"]: item for item in self._store.aggregates(self._owner_of(learner), "word#")}
 
     def _words(self, words: List[dict], counts: Dict[str, dict]) -> List[dict]:
         names = {group["id"]: group["name"] for group in self._references.all_groups()}
@@ -56,19 +59,19 @@ class Catalog:
             "groups": [{"id": id_, "name": names[id_]} for id_ in word.get("group_ids", []) if id_ in names],
         } for word in words]
 
-    def words_page(self, query: dict) -> dict:
+    def words_page(self, learner: str, query: dict) -> dict:
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
-        words = self._words(self._references.all_words(), self._all_counts())
+        words = self._words(self._references.all_words(), self._all_counts(learner))
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page,
                 "total_words": len(words)}
 
-    def word(self, word_id: str) -> dict:
+    def word(self, learner: str, word_id: str) -> dict:
         id_ = parse_listed_id(word_id)
         found = self._references.lookup_words([id_]) if id_ else {}
         if id_ not in found:
             raise NotFound(f"Word {word_id} does not exist.")
-        counts = {word_item(id_): self._store.aggregate(IMPLICIT_LEARNER, word_item(id_))}  # one item
+        counts = {word_item(id_): self._store.aggregate(self._owner_of(learner), word_item(id_))}  # one item
         return {"word": self._words([found[id_]], counts)[0]}
 
     def _groups(self) -> Dict[int, dict]:
@@ -91,23 +94,25 @@ class Catalog:
             raise NotFound(f"Group {group_id} does not exist.")
         return group
 
-    def group_words_page(self, group_id: str, query: dict) -> dict:
+    def group_words_page(self, learner: str, group_id: str, query: dict) -> dict:
         id_ = self.group(group_id)["id"]
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
         words = self._words([w for w in self._references.all_words() if id_ in w.get("group_ids", [])],
-                            self._all_counts())
+                            self._all_counts(learner))
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page}
 
-    def group_sessions_page(self, group_id: str, query: dict) -> dict:
+    def group_sessions_page(self, learner: str, group_id: str, query: dict) -> dict:
         """Newest first (what the page asks) is a numbered page of the group's index, a few
         items whatever the history; any other order reads all of the group's sessions."""
         id_ = self.group(group_id)["id"]
         paging = parse_sorted_paging(query, SESSION_SORT_KEYS, SESSION_SORT_ALIASES)
+        owner = self._owner_of(learner)
         if paging.sort_by == "start_time" and paging.descending:
-            numbered = self._numbered_group_sessions(id_, NumberedPaging(paging.page, DEFAULT_PER_PAGE))
+            first = NumberedPaging(paging.page, DEFAULT_PER_PAGE)
+            numbered = self._numbered_group_sessions(owner, id_, first)
             return {"study_sessions": numbered["items"], "total_pages": numbered["total_pages"],
                     "current_page": paging.page}
-        page, total_pages = sorted_page(self._group_sessions(id_), paging, paging.sort_by)
+        page, total_pages = sorted_page(self._group_sessions(owner, id_), paging, paging.sort_by)
         return {"study_sessions": page, "total_pages": total_pages, "current_page": paging.page}
 

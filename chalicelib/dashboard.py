@@ -5,7 +5,7 @@ from typing import Callable, Iterable, Optional
 
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import word_counts
-from chalicelib.schema import FEED_ALL, IMPLICIT_LEARNER, SESSIONS_NEWEST, TOTALS
+from chalicelib.schema import SESSIONS_NEWEST, TOTALS, partition
 from chalicelib.store import DynamoStore
 
 ACTIVE_DAYS = 30  # a group is active with a session on one of the last 30 UTC days, today included
@@ -23,16 +23,19 @@ def current_streak(days: Iterable[str], today: date) -> int:
 
 
 class Dashboard:
-    def __init__(self, store: DynamoStore, references: ReferenceCache,
+    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        """``owner_of(learner)``: the owner of the learner's current history."""
         self._store = store
         self._references = references
+        self._owner_of = owner_of
         self._clock = clock
 
-    def stats(self) -> dict:
-        totals = self._store.aggregate(IMPLICIT_LEARNER, TOTALS)
-        groups = self._store.aggregates(IMPLICIT_LEARNER, "group#")
-        days = [day for item in self._store.aggregates(IMPLICIT_LEARNER, "days#") for day in item["days"]]
+    def stats(self, learner: str) -> dict:
+        owner = self._owner_of(learner)
+        totals = self._store.aggregate(owner, TOTALS)
+        groups = self._store.aggregates(owner, "group#")
+        days = [day for item in self._store.aggregates(owner, "days#") for day in item["days"]]
         today = self._clock().astimezone(UTC).date()
         since = (today - timedelta(days=ACTIVE_DAYS - 1)).isoformat()
         reviews = totals.get("reviews", 0)
@@ -46,9 +49,10 @@ class Dashboard:
             "current_streak": current_streak(days, today),
         }
 
-    def recent_session(self) -> Optional[dict]:
+    def recent_session(self, learner: str) -> Optional[dict]:
         """The newest session by created_at, with its review counts; None before the first."""
-        keys, _ = self._store.query_sessions(SESSIONS_NEWEST, FEED_ALL, 1, None)
+        newest = partition(SESSIONS_NEWEST, self._owner_of(learner))
+        keys, _ = self._store.query_sessions(SESSIONS_NEWEST, newest, 1, None)
         sessions = self._store.get_sessions([key["id"] for key in keys])
         if not sessions:
             return None

@@ -24,14 +24,33 @@ class Table(NamedTuple):
     ttl_attribute: Optional[str] = None
 
 
-SESSIONS_BY_GROUP = Index("by_group", ("group_id", "N"), ("created_at", "S"))
-SESSIONS_BY_ACTIVITY = Index("by_activity", ("study_activity_id", "N"), ("created_at", "S"))
-# Every session carries feed="all", so the newest-first list of all sessions is
-# one Query. That puts every create on one index partition: accepted, because
-# one partition takes ~1,000 writes/s, far above this portal's create rate. Past
-# that, shard the value ("all#0".."all#N") and merge N queries.
-SESSIONS_NEWEST = Index("newest", ("feed", "S"), ("created_at", "S"))
-FEED_ALL = "all"
+# Every session and review belongs to one learner's history, its *owner*: "<learner>#<epoch>".
+# The learner is the Cognito user's `sub` (or IMPLICIT_LEARNER on a stage without sign-in); the
+# epoch counts the learner's resets (chalicelib.histories). Every index partition is one
+# owner's, so no partition takes every create, and a reset leaves the old partitions behind.
+SESSIONS_BY_GROUP = Index("by_owner_group", ("owner_group", "S"), ("created_at", "S"))
+SESSIONS_BY_ACTIVITY = Index("by_owner_activity", ("owner_activity", "S"), ("created_at", "S"))
+SESSIONS_NEWEST = Index("by_owner", ("owner", "S"), ("created_at", "S"))
+IMPLICIT_LEARNER = "implicit"  # every session and review while a stage has no sign-in
+
+
+def owner(learner: str, epoch: int) -> str:
+    return f"{learner}#{epoch}"
+
+
+def partition(index: Index, owner_: str, id_: Optional[int] = None) -> str:
+    """The value of ``index``'s partition key that holds the owner's sessions (of group or
+    activity ``id_``)."""
+    if index is SESSIONS_NEWEST:
+        return owner_
+    return f"{owner_}#{'group' if index is SESSIONS_BY_GROUP else 'activity'}#{id_}"
+
+
+def index_keys(owner_: str, group_id: int, activity_id: int) -> dict:
+    """The index attributes of a session: its owner's lists of all, of a group, of an activity."""
+    return {"owner": owner_, "owner_group": partition(SESSIONS_BY_GROUP, owner_, group_id),
+            "owner_activity": partition(SESSIONS_BY_ACTIVITY, owner_, activity_id)}
+
 
 # Reviews: one transaction writes the review item and updates its session item (ADD
 # review_items_count and the word's correct_/wrong_ counter, SET end_time unless a later review
@@ -43,11 +62,16 @@ FEED_ALL = "all"
 # with one BatchGetItem per page.
 WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-word counts
 
-# Aggregates (chalicelib.aggregates) are items of one table, all of a learner in its partition:
-# sort key "totals", "group#<id>", "activity#<id>", "days#<yyyy>", "word#<id>", and "seen#..."
-# markers that expire (TTL) after the streams' 24 h retention, with margin.
+# Aggregates (chalicelib.aggregates) are items of one table, all of an owner in its partition
+# (the key attribute `learner` holds the owner, "<learner>#<epoch>"): sort key "totals",
+# "group#<id>", "activity#<id>", "days#<yyyy>", "word#<id>", and "seen#..." markers that expire
+# (TTL) after the streams' 24 h retention, with margin. A learner's own item (`learner` = the
+# bare learner, `item` = HISTORY) holds the epoch; the sparse index PURGES lists the learners
+# with a reset whose old history is not yet deleted.
 AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
-IMPLICIT_LEARNER = "implicit"  # every session and review while a stage has no sign-in
+HISTORY = "history"
+PURGES = Index("purges", ("purge_pending", "S"), ("learner", "S"))
+PURGE_PENDING = "pending"  # the one value of purge_pending: the index is one small partition
 TOTALS = "totals"
 
 
@@ -80,7 +104,7 @@ TABLES: Dict[str, Table] = {
         stream=STREAM_VIEW,
     ),
     "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), stream=STREAM_VIEW),
-    "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], sort_key=AGGREGATES_KEY[1],
+    "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], (PURGES,), sort_key=AGGREGATES_KEY[1],
                         ttl_attribute="expires_at"),
 }
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Callable, Dict, Optional, Tuple
 
 from chalicelib.errors import IdempotencyKeyReused, InternalError, NotFound, WordNotInGroup
+from chalicelib.histories import Histories
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import (
@@ -20,8 +21,6 @@ from chalicelib.representation import (
     word_json,
 )
 from chalicelib.schema import (
-    FEED_ALL,
-    IMPLICIT_LEARNER,
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
     SESSIONS_NEWEST,
@@ -30,6 +29,8 @@ from chalicelib.schema import (
     Index,
     activity_item,
     group_item,
+    index_keys,
+    partition,
 )
 from chalicelib.store import DynamoStore, ReviewRefused, SessionExists
 from chalicelib.validation import (
@@ -47,7 +48,9 @@ from chalicelib.validation import (
     parse_review_round,
 )
 
-# Session ids for requests with an Idempotency-Key are UUIDv5s of the key in this namespace.
+# Session ids for requests with an Idempotency-Key are UUIDv5s of the owner and the key in this
+# namespace: two learners (or one learner before and after a reset) sending one key get two sessions.
+SESSION_NOT_FOUND = "This study session does not exist."
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
 REVIEW_NAMESPACE = uuid.UUID("0d9b6c7e-52f1-4c3a-8e0b-7b5f3e2a9c14")  # likewise, review ids
 ROUND_NAMESPACE = uuid.UUID("5a1f0e43-9c2d-4b7a-8f36-2e9d41c07b58")  # a round's reviews, by key or content
@@ -95,13 +98,18 @@ class StudySessionService:
         self,
         store: DynamoStore,
         references: ReferenceCache,
+        histories: Histories,
         clock: Callable[[], datetime] = _utc_now,
     ):
         self._store = store
         self._references = references
+        self._histories = histories
         self._clock = clock
 
-    def create(self, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
+    def reset(self, learner: str) -> dict:
+        return self._histories.reset(learner)
+
+    def create(self, learner: str, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """The new session's JSON, and whether it was a replay of an earlier create."""
         key = parse_idempotency_key(idempotency_key)
         now = self._clock()
@@ -114,12 +122,13 @@ class StudySessionService:
             absent.append(f"Study activity {new.study_activity_id} does not exist.")
         if absent:
             raise NotFound(" ".join(absent))
+        owner = self._histories.owner(learner)
         session = {
-            "id": str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key) if key else uuid.uuid4()),
+            "id": str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{owner}:{key}") if key else uuid.uuid4()),
             "group_id": new.group_id,
             "study_activity_id": new.study_activity_id,
             "created_at": new.created_at or format_timestamp(now),
-            "feed": FEED_ALL,
+            **index_keys(owner, new.group_id, new.study_activity_id),
             # botocore resends a PutItem whose answer was lost; the resend then finds this
             # attempt's own item, which is a success, not a clash.
             "write_token": uuid.uuid4().hex,
@@ -134,32 +143,37 @@ class StudySessionService:
         group, activity = groups[new.group_id], activities[new.study_activity_id]
         return session_json(session, group, activity), replayed
 
-    def review(self, session_id: str, path_word_id: Optional[str], body,
+    def review(self, learner: str, session_id: str, path_word_id: Optional[str], body,
                idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """A word review recorded on its session; and whether it replays an earlier one."""
         key = parse_idempotency_key(idempotency_key)
         word_id = parse_path_id(path_word_id, "word id") if path_word_id is not None else None
         new = parse_review(body, word_id)
         if not is_plausible_session_id(session_id):
-            raise NotFound("This study session does not exist.")
-        review = self._new_review(session_id, new, key and str(uuid.uuid5(REVIEW_NAMESPACE, key)),
+            raise NotFound(SESSION_NOT_FOUND)
+        owner = self._histories.owner(learner)
+        review = self._new_review(owner, session_id, new,
+                                  key and str(uuid.uuid5(REVIEW_NAMESPACE, f"{owner}:{key}")),
                                   key and [session_id, new.word_id, new.correct])
         word = self._references.lookup_words([new.word_id]).get(new.word_id)
         stored, replayed = self._record([review], {0: word}, key, single=True)
         return review_json(stored[0]), replayed
 
-    def review_round(self, session_id: str, body, idempotency_key: Optional[str]) -> Tuple[dict, bool]:
+    def review_round(self, learner: str, session_id: str, body,
+                     idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """A round of answers (the frontend's submitStudySessionReview), recorded all or none;
         and whether it replays an earlier round. Without an Idempotency-Key the round's own
         content names it: the same round sent again to the same session is counted once."""
         key = parse_idempotency_key(idempotency_key)
         round_ = parse_review_round(body)
         if not is_plausible_session_id(session_id):
-            raise NotFound("This study session does not exist.")
+            raise NotFound(SESSION_NOT_FOUND)
         content = _fingerprint([session_id, [[new.word_id, new.correct] for new in round_]])
-        name = key or content
-        reviews = [self._new_review(session_id, new, str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
-                                    [content, index]) for index, new in enumerate(round_)]
+        owner = self._histories.owner(learner)
+        name = f"{owner}:{key or content}"
+        reviews = [self._new_review(
+            owner, session_id, new, str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
+            [content, index]) for index, new in enumerate(round_)]
         found = self._references.lookup_words({new.word_id for new in round_})
         absent = [f"reviews[{i}]: Word {new.word_id} does not exist." for i, new in enumerate(round_)
                   if new.word_id not in found]
@@ -169,10 +183,11 @@ class StudySessionService:
         stored, replayed = self._record(reviews, words, name)
         return {"study_session_id": session_id, "reviews": [review_json(r) for r in stored]}, replayed
 
-    def _new_review(self, session_id: str, new, review_id: Optional[str],
+    def _new_review(self, owner: str, session_id: str, new, review_id: Optional[str],
                     fingerprint: Optional[list]) -> dict:
         review = {
             "id": review_id or str(uuid.uuid4()),
+            "owner": owner,
             "study_session_id": session_id,
             "word_id": new.word_id,
             "correct": new.correct,
@@ -205,8 +220,9 @@ class StudySessionService:
                 if refused.existing:
                     return _resolve_round(refused.existing, reviews, name)
                 absent = []
-                if refused.session_missing:
-                    absent.append("This study session does not exist.")
+                theirs = refused.session is not None and refused.session.get("owner") != reviews[0]["owner"]
+                if refused.session_missing or theirs:  # another's session is as unknown as none
+                    absent.append(SESSION_NOT_FOUND)
                 if refused.word_missing:
                     absent.append(f"Word {reviews[0]['word_id']} does not exist.")
                 if absent:
@@ -225,14 +241,14 @@ class StudySessionService:
         here: a create's cold start loads only what a create uses)."""
         from chalicelib.dashboard import Dashboard
 
-        return Dashboard(self._store, self._references, self._clock)
+        return Dashboard(self._store, self._references, self._histories.owner, self._clock)
 
-    def get(self, session_id: str, query: dict) -> dict:
+    def get(self, learner: str, session_id: str, query: dict) -> dict:
         """The session page of the lang-portal: the session and its reviewed words, paged."""
         paging = parse_numbered_paging(query)
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
-        if session is None:
-            raise NotFound("This study session does not exist.")
+        if session is None or session.get("owner") != self._histories.owner(learner):
+            raise NotFound(SESSION_NOT_FOUND)
         counts = word_counts(session)
         page_ids = sorted(counts)[paging.offset:paging.offset + paging.per_page]
         words = self._references.lookup_words(page_ids) if page_ids else {}
@@ -256,34 +272,45 @@ class StudySessionService:
         """The indexes hold keys only: the sessions themselves, with their live counts."""
         return self._named(self._store.get_sessions([key["id"] for key in keys])) if keys else []
 
-    def list_all(self, query: dict) -> dict:
-        return self._session_page(SESSIONS_NEWEST, FEED_ALL, TOTALS, parse_paging(query))
+    def list_all(self, learner: str, query: dict) -> dict:
+        paging = parse_paging(query)
+        owner = self._histories.owner(learner)
+        return self._session_page(owner, SESSIONS_NEWEST, partition(SESSIONS_NEWEST, owner), TOTALS, paging)
 
-    def list_for_group(self, group_id: str, query: dict) -> dict:
+    def list_for_group(self, learner: str, group_id: str, query: dict) -> dict:
         group = self.get_group(group_id)
         paging = parse_paging(query)
-        return self._session_page(SESSIONS_BY_GROUP, group["id"], group_item(group["id"]), paging)
+        owner = self._histories.owner(learner)
+        return self._session_page(owner, SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group["id"]),
+                                  group_item(group["id"]), paging)
 
-    def list_for_activity(self, activity_id: str, query: dict, numbered_by_default: bool) -> dict:
+    def list_for_activity(self, learner: str, activity_id: str, query: dict,
+                          numbered_by_default: bool) -> dict:
         activity = self.get_activity(activity_id)
         paging = parse_paging(query, numbered_by_default)
-        return self._session_page(SESSIONS_BY_ACTIVITY, activity["id"], activity_item(activity["id"]), paging)
+        owner = self._histories.owner(learner)
+        return self._session_page(owner, SESSIONS_BY_ACTIVITY,
+                                  partition(SESSIONS_BY_ACTIVITY, owner, activity["id"]),
+                                  activity_item(activity["id"]), paging)
 
     def catalog(self):
         """The words and groups pages, on this service's store and reference cache."""
         from chalicelib.catalog import Catalog
 
-        return Catalog(self._store, self._references, self._numbered_group_sessions, self._group_sessions)
+        return Catalog(self._store, self._references, self._histories.owner,
+                       self._numbered_group_sessions, self._group_sessions)
 
-    def _numbered_group_sessions(self, group_id: int, paging: NumberedPaging) -> dict:
-        return self._numbered_page(SESSIONS_BY_GROUP, group_id, group_item(group_id), paging)
+    def _numbered_group_sessions(self, owner: str, group_id: int, paging: NumberedPaging) -> dict:
+        return self._numbered_page(owner, SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id),
+                                   group_item(group_id), paging)
 
-    def _group_sessions(self, group_id: int) -> list:
-        return self._live(self._store.partition_keys(SESSIONS_BY_GROUP, group_id))
+    def _group_sessions(self, owner: str, group_id: int) -> list:
+        keys = self._store.partition_keys(SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id))
+        return self._live(keys)
 
-    def _session_page(self, index: Index, partition_value, aggregate: str, paging) -> dict:
+    def _session_page(self, owner: str, index: Index, partition_value, aggregate: str, paging) -> dict:
         if isinstance(paging, NumberedPaging):
-            return self._numbered_page(index, partition_value, aggregate, paging)
+            return self._numbered_page(owner, index, partition_value, aggregate, paging)
         scope = f"{index.name}:{partition_value}"
         after = decode_cursor(paging.cursor, scope, (str, str))
         keys, more = self._store.query_sessions(index, partition_value, paging.limit, after)
@@ -293,11 +320,12 @@ class StudySessionService:
             encode_cursor(scope, [last["created_at"], last["id"]]) if more else None,
         )
 
-    def _numbered_page(self, index: Index, partition_value, aggregate: str, paging: NumberedPaging) -> dict:
+    def _numbered_page(self, owner: str, index: Index, partition_value: str, aggregate: str,
+                       paging: NumberedPaging) -> dict:
         """The total is the list's aggregate, kept by the stream consumer (it trails a write by
         about a second); the page is read from the nearer end of the index, so the first and
         the last pages read one page of keys whatever the list's length."""
-        total = self._store.aggregate(IMPLICIT_LEARNER, aggregate).get("sessions", 0)
+        total = self._store.aggregate(owner, aggregate).get("sessions", 0)
         keys = []
         if paging.offset < total:  # a page past the end reads nothing more
             count = min(paging.per_page, total - paging.offset)

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.deadline import Attempts
 from chalicelib.errors import InternalError, Unavailable
-from chalicelib.schema import Index
+from chalicelib.schema import HISTORY, PURGE_PENDING, Index
 
 Item = Dict[str, object]
 BATCH_GET_MAX_KEYS = 100
@@ -164,9 +164,10 @@ class DynamoStore:
     def record_reviews(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
                        word_groups: Optional[Sequence[int]]) -> None:
         """Store the reviews of one session and count them on it, in one transaction: all or
-        none. ``counters``: how much to add to each word counter; ``word_groups``: the groups
-        every reviewed word is in, one of which must be the session's; None for a single word
-        that was not found, which the transaction then checks itself.
+        none. The session must have the reviews' owner. ``counters``: how much to add to each
+        word counter; ``word_groups``: the groups every reviewed word is in, one of which must be
+        the session's; None for a single word that was not found, which the transaction then
+        checks itself.
         Raises ReviewRefused when a condition fails."""
         items = []
         check_word = word_groups is None
@@ -182,7 +183,8 @@ class DynamoStore:
         values = {":count": {"N": str(len(reviews))},
                   **{f":w{n}": {"N": str(added)} for n, added in enumerate(counters.values())}}
         update = "ADD review_items_count :count, " + ", ".join(f"#w{n} :w{n}" for n in range(len(counters)))
-        conditions = ["attribute_exists(id)"]
+        conditions = ["attribute_exists(id) AND #owner = :owner"]
+        names["#owner"], values[":owner"] = "owner", {"S": reviews[0]["owner"]}
         if word_groups is not None:
             groups = sorted(word_groups) or [0]  # no group has id 0: words of no common group fit none
             allowed = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
@@ -259,20 +261,36 @@ class DynamoStore:
         return items[:limit], len(items) > limit
 
     @_translate_errors
-    def aggregate(self, learner: str, item: str) -> Item:
-        """One aggregate item of a learner (chalicelib.aggregates); empty before its first count."""
+    def epoch(self, learner: str) -> int:
+        """How many times the learner's history was reset (chalicelib.histories)."""
+        answer = self._call("get_item", TableName=self._aggregates, ConsistentRead=True,
+                            Key={"learner": {"S": learner}, "item": {"S": HISTORY}})
+        return from_item(answer.get("Item", {})).get("epoch", 0)
+
+    @_translate_errors
+    def start_new_history(self, learner: str) -> None:
+        """Move the learner to the next epoch, and list the old one for deletion. Not
+        conditional: a resend after a lost answer moves one epoch further, which is as empty."""
+        self._call("update_item", write=True, TableName=self._aggregates,
+                   Key={"learner": {"S": learner}, "item": {"S": HISTORY}},
+                   UpdateExpression="ADD epoch :one SET purge_pending = :pending",
+                   ExpressionAttributeValues={":one": {"N": "1"}, ":pending": {"S": PURGE_PENDING}})
+
+    @_translate_errors
+    def aggregate(self, owner: str, item: str) -> Item:
+        """One aggregate item of an owner (chalicelib.aggregates); empty before its first count."""
         answer = self._call("get_item", TableName=self._aggregates,
-                            Key={"learner": {"S": learner}, "item": {"S": item}})
+                            Key={"learner": {"S": owner}, "item": {"S": item}})
         return from_item(answer.get("Item", {}))
 
     @_translate_errors
-    def aggregates(self, learner: str, prefix: str) -> List[Item]:
-        """A learner's aggregate items whose names start with ``prefix`` ("group#", "days#")."""
+    def aggregates(self, owner: str, prefix: str) -> List[Item]:
+        """An owner's aggregate items whose names start with ``prefix`` ("group#", "days#")."""
         return self._every_page("query", {
             "TableName": self._aggregates,
             "KeyConditionExpression": "learner = :learner AND begins_with(#item, :prefix)",
             "ExpressionAttributeNames": {"#item": "item"},
-            "ExpressionAttributeValues": {":learner": {"S": learner}, ":prefix": {"S": prefix}},
+            "ExpressionAttributeValues": {":learner": {"S": owner}, ":prefix": {"S": prefix}},
         })
 
     @_translate_errors

@@ -24,6 +24,8 @@ from chalice import Chalice
 
 from chalicelib.aggregates import AggregateWriter, process
 from chalicelib.audit import rebuild
+from chalicelib.purge import HistoryPurger
+from chalicelib.schema import IMPLICIT_LEARNER, SESSIONS_BY_GROUP, TOTALS, index_keys, owner, partition
 from chalicelib.store import to_item
 from devtools import dynamodb_local
 from devtools.cold_start import Context, proxy_event
@@ -34,6 +36,8 @@ from devtools.processes import stop_processes
 from devtools.provision import provision
 from devtools.stage import PROJECT_DIR, stage_environment, table_names
 from devtools.stream_poller import StreamPoller, local_clients
+
+IMPLICIT_OWNER = owner(IMPLICIT_LEARNER, 0)  # the local stage's one learner, never reset here
 
 STAGE = "local"
 FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
@@ -61,6 +65,7 @@ def fresh_app(environ: dict):
 
     client = dynamodb_client()
     app._service = build_service(environ, client)
+    app._dashboard = app._catalog = None  # built from the new service on first use
     return app, client
 
 
@@ -111,8 +116,8 @@ def measure_warm(environ: dict, count: int) -> dict:
         answer = app.app(event, Context())
         handler.append(time.perf_counter() - start)
         assert answer["statusCode"] == 201, answer
-        item = {"id": {"S": str(uuid.uuid4())}, "group_id": {"N": "1"}, "study_activity_id": {"N": "1"},
-                "created_at": {"S": created_at}, "feed": {"S": "all"}}
+        item = to_item({"id": str(uuid.uuid4()), "group_id": 1, "study_activity_id": 1,
+                        "created_at": created_at, **index_keys(IMPLICIT_OWNER, 1, 1)})
         start = time.perf_counter()
         client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(id)")
         floor.append(time.perf_counter() - start)
@@ -250,9 +255,11 @@ def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -
     ids = [str(uuid.uuid4()) for _ in range(count)]
     write_all(client, names["study_sessions"], [{
         "id": id_, "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
-        "created_at": f"2025-01-01T00:00:{n % 60:02d}Z", "feed": "all"} for n, id_ in enumerate(ids)])
+        "created_at": f"2025-01-01T00:00:{n % 60:02d}Z",
+        **index_keys(IMPLICIT_OWNER, 1, PAGED_ACTIVITY["id"])} for n, id_ in enumerate(ids)])
     write_all(client, names["word_reviews"], [{
-        "id": str(uuid.uuid4()), "study_session_id": ids[n % count], "word_id": 1 + n % 10,
+        "id": str(uuid.uuid4()), "owner": IMPLICIT_OWNER, "study_session_id": ids[n % count],
+        "word_id": 1 + n % 10,
         "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z"} for n in range(reviews)])
     rebuild(client, names)  # what the consumer counts, without replaying the records here
     app, app_client = fresh_app(environ)
@@ -281,6 +288,25 @@ def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -
                 assert json.loads(answer["body"])["total"] == count, answer
             results[f"read_units_{name}"] += units
     return results
+
+
+def measure_reset(environ: dict, client, names, count: int) -> dict:
+    """Settings' reset over the history measure_page_reads stored: its latency and units, what the
+    dashboard reads right after, and the purge of the old history that follows off the request path."""
+    progress(f"reset over {count} sessions, then the purge")
+    app, app_client = fresh_app(environ)
+    app.app(get_event("/dashboard/stats", {}, {}), Context())  # warm
+    event = proxy_event(None, path="/api/study-sessions/reset")
+    start = time.perf_counter()
+    answer, units = consumed_units(app, app_client, event)
+    elapsed = time.perf_counter() - start
+    assert answer["statusCode"] == 200, answer
+    stats, _ = consumed_units(app, app_client, get_event("/dashboard/stats", {}, {}))
+    assert json.loads(stats["body"])["total_sessions"] == 0, stats
+    start = time.perf_counter()
+    deleted = HistoryPurger(client, names).purge()
+    return {"reset_ms": round(elapsed * 1000, 1), "capacity_units_reset": units,
+            "purge_seconds": round(time.perf_counter() - start, 1), "purged_items": deleted}
 
 
 def write_all(client, table: str, items: List[dict]) -> None:
@@ -351,7 +377,7 @@ def measure_lag(server, client, names, count: int) -> dict:
     """From each create's 201 to the moment the sessions total counts it, through make run's
     server and stream poller: creates at a steady pace, the total watched every 10 ms."""
     progress(f"aggregate lag: {count} creates, total watched")
-    key = {"learner": {"S": "implicit"}, "item": {"S": "totals"}}
+    key = {"learner": {"S": IMPLICIT_OWNER}, "item": {"S": TOTALS}}
 
     def total():
         item = client.get_item(TableName=names["aggregates"], Key=key, ConsistentRead=True).get("Item")
@@ -395,8 +421,9 @@ def measure_load(server, client, names, count: int, threads: int) -> dict:
 
     def sessions():
         pages = client.get_paginator("query").paginate(
-            TableName=names["study_sessions"], IndexName="by_group", Select="COUNT",
-            KeyConditionExpression="group_id = :g", ExpressionAttributeValues={":g": {"N": "2"}})
+            TableName=names["study_sessions"], IndexName=SESSIONS_BY_GROUP.name, Select="COUNT",
+            KeyConditionExpression="owner_group = :g",
+            ExpressionAttributeValues={":g": {"S": partition(SESSIONS_BY_GROUP, IMPLICIT_OWNER, 2)}})
         return sum(page["Count"] for page in pages)
 
     results = {}
@@ -458,7 +485,11 @@ def markdown(results: dict) -> str:
     rows = [
         ("DynamoDB calls per create: warm / cold / with key / replay / unknown group",
          "{ddb_calls_warm} / {ddb_calls_cold} / {ddb_calls_idempotent} / {ddb_calls_replay} / "
-         "{ddb_calls_unknown_group}", "design: 1 warm, 2 cold"),
+         "{ddb_calls_unknown_group}", "design: 1 warm, 2 cold; resets off, as on prod"),
+        ("The same where resets are on (local, dev)",
+         "{ddb_calls_warm_with_resets} / {ddb_calls_cold_with_resets} / {ddb_calls_idempotent_with_resets} / "
+         "{ddb_calls_replay_with_resets} / {ddb_calls_unknown_group_with_resets}",
+         "+1 GetItem of the learner's epoch once the input is valid"),
         ("Warm create through app.app, p50 / p99", "{warm_p50_ms} ms / {warm_p99_ms} ms", ""),
         ("Raw PutItem (floor), p50 / p99", "{floor_p50_ms} ms / {floor_p99_ms} ms", ""),
         ("Warm p50 ratio to the floor", "{warm_p50_ratio}",
@@ -506,6 +537,11 @@ def markdown(results: dict) -> str:
          "words and its newest sessions"),
         ("Lag from a 201 to the sessions total (make run), p50 / p99",
          "{aggregate_lag_p50_ms} ms / {aggregate_lag_p99_ms} ms", "goal < 2 s"),
+        ("Reset (Settings' Reset History), warm: latency / capacity units", "{reset_ms} ms / "
+         "{capacity_units_reset}", "over {listed_sessions} sessions and {listed_reviews} reviews: the "
+         "epoch read and one UpdateItem; goal < 1 s"),
+        ("Purge of the old history afterwards (off the request path)", "{purged_items} items in "
+         "{purge_seconds} s", "sessions, reviews (a Scan of the reviews table) and aggregates"),
         ("Lambda zip", "{zip_bytes} bytes", "sources and bytecode; limit in tests: 262144"),
     ]
     lines = ["| measure | result | note |", "|---|---|---|"]
@@ -522,11 +558,15 @@ def run(counts: dict) -> dict:
         names = table_names(STAGE)
         client = dynamodb_local.client(database.endpoint)
         provision(client, names)
+        # Resets off, as on prod: the figures of the deployed service; with resets on (local,
+        # dev) each request first reads the learner's epoch, measured beside them.
         environ = {**stage_environment(STAGE), **dynamodb_local.LOCAL_CREDENTIALS,
-                   "AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
+                   "AWS_ENDPOINT_URL_DYNAMODB": database.endpoint, "RESET_HISTORY": "disabled"}
+        with_resets = {**environ, "RESET_HISTORY": "enabled"}
         os.environ.update(environ)
         results = machine(database.jar_dir)
         results.update(measure_calls(environ))
+        results.update({f"{name}_with_resets": value for name, value in measure_calls(with_resets).items()})
         results.update(measure_capacity(environ))
         results.update(median_round(lambda: measure_warm(environ, counts["warm"]), "warm_p50_ratio",
                                     counts["rounds"]))
@@ -546,6 +586,7 @@ def run(counts: dict) -> dict:
         finally:
             stop_processes(api, poller)
         results.update(measure_page_reads(environ, client, names, counts["listed"], counts["reviews"]))
+        results.update(measure_reset(with_resets, client, names, counts["listed"]))
     return results
 
 

@@ -1,10 +1,12 @@
 """Create the service's tables from the one definition and load the reference data.
 
-Both steps are idempotent: an existing table or item is left as it is."""
+Idempotent: an existing table or item is left as it is, but for the migration of tables an
+older checkout made (`make run` data folders)."""
+import time
 from typing import Mapping
 
-from chalicelib.schema import TABLES, create_table_input
-from chalicelib.store import to_item
+from chalicelib.schema import IMPLICIT_LEARNER, TABLES, create_table_input, index_keys, owner
+from chalicelib.store import from_item, to_item
 
 GROUPS = [
     {"id": 1, "name": "Core Verbs"},
@@ -55,6 +57,64 @@ def ensure_tables(client, names: Mapping[str, str]) -> list:
     return created
 
 
+def migrate(client, names: Mapping[str, str], created: list) -> int:
+    """Bring tables made by an older checkout to the definition; the number of sessions and
+    reviews that were given an owner (then their aggregates are counted again)."""
+    changed = [logical for logical, table in TABLES.items() if names[logical] not in created
+               and match_indexes(client, names[logical], create_table_input(table, names[logical]))]
+    if "study_sessions" not in changed:
+        return 0
+    from chalicelib.audit import rebuild
+
+    given = adopt_unowned(client, names)
+    rebuild(client, names)
+    return given
+
+
+def match_indexes(client, table_name: str, wanted: dict) -> bool:
+    """Give a table made by an older checkout the indexes of the definition, one change at a
+    time as DynamoDB requires: create the missing, delete the others. Whether any changed."""
+    defined = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}
+    description = client.describe_table(TableName=table_name)["Table"]
+    present = {index["IndexName"] for index in description.get("GlobalSecondaryIndexes", [])}
+    changes = [{"Delete": {"IndexName": name}} for name in sorted(present - set(defined))]
+    changes += [{"Create": defined[name]} for name in sorted(set(defined) - present)]
+    for change in changes:
+        client.update_table(TableName=table_name, AttributeDefinitions=wanted["AttributeDefinitions"],
+                            GlobalSecondaryIndexUpdates=[change])
+        _wait_for_indexes(client, table_name)
+    return bool(changes)
+
+
+def _wait_for_indexes(client, table_name: str) -> None:
+    for _ in range(120):
+        indexes = client.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+        if all(index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the indexes of {table_name} did not become active")
+
+
+def adopt_unowned(client, names: Mapping[str, str]) -> int:
+    """Sessions and reviews stored before learners had histories belong to the implicit
+    learner's first one: give them its owner and index keys. The number of items given."""
+    given = 0
+    implicit = owner(IMPLICIT_LEARNER, 0)
+    for logical in ("study_sessions", "word_reviews"):
+        pages = client.get_paginator("scan").paginate(
+            TableName=names[logical], FilterExpression="attribute_not_exists(#owner)",
+            ExpressionAttributeNames={"#owner": "owner"})
+        for item in (from_item(raw) for page in pages for raw in page["Items"]):
+            keys = (index_keys(implicit, item["group_id"], item["study_activity_id"])
+                    if logical == "study_sessions" else {"owner": implicit})
+            client.update_item(TableName=names[logical], Key={"id": {"S": item["id"]}},
+                               UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in keys),
+                               ExpressionAttributeNames={f"#{k}": k for k in keys},
+                               ExpressionAttributeValues={f":{k}": {"S": v} for k, v in keys.items()})
+            given += 1
+    return given
+
+
 def enable_stream(client, table_name: str, view: str) -> bool:
     """Turn on the stream of a table made before it had one (a `make run` data folder from an
     older checkout); whether it was off. What was written before is not in the stream."""
@@ -85,8 +145,13 @@ def seed_reference_data(client, names: Mapping[str, str]) -> None:
 
 
 def provision(client, names: Mapping[str, str]) -> list:
-    """Missing tables created, reference data loaded; returns the tables created now."""
+    """Missing tables created, older ones migrated, reference data loaded; returns the tables
+    created now."""
     created = ensure_tables(client, names)
+    adopted = migrate(client, names, created)
+    if adopted:
+        print(f"{adopted} sessions and reviews from before learners now belong to the implicit learner; "
+              "their aggregates were counted again.", flush=True)
     seed_reference_data(client, names)
     return created
 

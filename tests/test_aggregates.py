@@ -64,11 +64,11 @@ def test_every_figure_equals_a_recount_of_the_stored_items(api, history, writer)
 
     stored = stored_aggregates(api)
     assert stored == expected_aggregates(api)
-    assert stored[("implicit", "totals")] == {"sessions": 4, "reviews": 10, "correct": 8,
+    assert stored[("implicit#0", "totals")] == {"sessions": 4, "reviews": 10, "correct": 8,
                                               "words_studied": 3, "mastered": 1}
-    assert stored[("implicit", "group#1")] == {"sessions": 3, "last_day": "2026-11-22"}
-    assert stored[("implicit", "days#2026")] == {"days": {"2026-11-20", "2026-11-21", "2026-11-22"}}
-    assert stored[("implicit", "word#2")] == {"correct": 4, "wrong": 0}
+    assert stored[("implicit#0", "group#1")] == {"sessions": 3, "last_day": "2026-11-22"}
+    assert stored[("implicit#0", "days#2026")] == {"days": {"2026-11-20", "2026-11-21", "2026-11-22"}}
+    assert stored[("implicit#0", "word#2")] == {"correct": 4, "wrong": 0}
 
 
 def test_the_same_batch_twice_counts_once(api, history, writer):
@@ -151,7 +151,7 @@ def test_mastered_words_at_the_5_review_and_80_percent_edges(api, writer, answer
 
     process(stream_records(api), api.names, writer)
 
-    totals = stored_aggregates(api)[("implicit", "totals")]
+    totals = stored_aggregates(api)[("implicit#0", "totals")]
     assert (totals["mastered"], totals["words_studied"], totals["reviews"]) == (mastered, 1, len(answers))
 
 
@@ -168,18 +168,19 @@ def test_every_call_the_consumer_makes_is_granted_to_its_role(api, history, writ
 def test_the_audit_finds_a_broken_aggregate_and_the_rebuild_mends_it(api, history, writer):
     process(history, api.names, writer)
     table = api.names["aggregates"]
-    api.dynamodb.update_item(TableName=table, Key={"learner": {"S": "implicit"}, "item": {"S": "totals"}},
+    api.dynamodb.update_item(TableName=table, Key={"learner": {"S": "implicit#0"}, "item": {"S": "totals"}},
                              UpdateExpression="SET sessions = :n",
                              ExpressionAttributeValues={":n": {"N": "99"}})
-    api.dynamodb.delete_item(TableName=table, Key={"learner": {"S": "implicit"}, "item": {"S": "word#3"}})
-    api.dynamodb.put_item(TableName=table, Item={"learner": {"S": "implicit"}, "item": {"S": "group#7"},
+    api.dynamodb.delete_item(TableName=table, Key={"learner": {"S": "implicit#0"}, "item": {"S": "word#3"}})
+    api.dynamodb.put_item(TableName=table, Item={"learner": {"S": "implicit#0"}, "item": {"S": "group#7"},
                                                  "sessions": {"N": "1"}})
 
     found = differences(api.dynamodb, api.names)
     written = rebuild(api.dynamodb, api.names)
 
     assert [(key, want.get("sessions"), have.get("sessions")) for key, want, have in found
-            if key[1] != "word#3"] == [(("implicit", "group#7"), None, 1), (("implicit", "totals"), 4, 99)]
+            if key[1] != "word#3"] == [(("implicit#0", "group#7"), None, 1),
+                                       (("implicit#0", "totals"), 4, 99)]
     assert [(want, have) for key, want, have in found if key[1] == "word#3"] == [
         ({"correct": 0, "wrong": 1}, {})]
     assert written == 3
@@ -203,7 +204,7 @@ def test_a_sessions_table_from_before_the_streams_gets_its_stream_and_the_audit_
     records = [r for r in stream_records(api) if r["dynamodb"]["Keys"]["id"]["S"] == new["id"]]
     assert len(records) == 1 and old["id"] != new["id"]
     rebuild(api.dynamodb, api.names)
-    assert stored_aggregates(api)[("implicit", "totals")]["sessions"] == 2
+    assert stored_aggregates(api)[("implicit#0", "totals")]["sessions"] == 2
 
 
 def test_keys_dynamodb_leaves_unprocessed_are_asked_again_with_backoff_then_the_chunk_fails(api, history):

@@ -1,0 +1,138 @@
+"""Settings' Reset History (POST /api/study-sessions/reset): one small write starts the learner's
+next history; nothing from before is listed, counted or readable, and the purge deletes it later."""
+import pytest
+
+from chalicelib.audit import differences
+from chalicelib.purge import HistoryPurger
+from chalicelib.store import from_item
+from tests.helpers import DynamoDBCalls, assert_error
+
+RESET = "/api/study-sessions/reset"
+
+
+@pytest.fixture(autouse=True)
+def resets(api):
+    api.restart(resets=True)  # as on the local and dev stages
+
+
+def create(api, group_id=1, headers=None):
+    response = api.post({"group_id": group_id, "study_activity_id": 1}, headers=headers)
+    assert response.status_code == 201, response.body
+    return response.json_body
+
+
+def review(api, session, word_id=1, correct=True):
+    return api.post({"word_id": word_id, "correct": correct},
+                    path=f"/api/study-sessions/{session['id']}/review")
+
+
+def reset(api):
+    """As the frontend's Settings page sends it: JSON content type, no body."""
+    return api.http.post(RESET, headers={"Content-Type": "application/json"}, body="")
+
+
+def scan(api, logical):
+    pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
+    return [from_item(item) for page in pages for item in page["Items"]]
+
+
+@pytest.fixture
+def history(api):
+    """Two sessions with reviews, counted by the consumer."""
+    sessions = [create(api, group_id=1), create(api, group_id=2)]
+    for word, correct in ((1, True), (2, False), (1, True)):
+        assert review(api, sessions[0], word, correct).status_code == 201
+    assert review(api, sessions[1], 11, True).status_code == 201
+    api.count_history()
+    assert api.get("/dashboard/stats").json_body["total_sessions"] == 2
+    return sessions
+
+
+def test_after_a_reset_nothing_from_before_is_listed_counted_or_readable(api, history):
+    response = reset(api)
+
+    assert (response.status_code, response.json_body) == (200, {"message": "Study history has been reset."})
+    assert api.get("/dashboard/stats").json_body == {
+        "total_vocabulary": 20, "total_words_studied": 0, "mastered_words": 0, "success_rate": 0,
+        "total_sessions": 0, "active_groups": 0, "current_streak": 0}
+    assert api.get("/dashboard/recent-session").body == b"null"
+    assert api.get("/api/study-sessions").json_body == {"items": [], "next_cursor": None}
+    assert api.get("/api/study-sessions?page=1&per_page=10").json_body["total"] == 0
+    assert api.get("/api/groups/1/study-sessions").json_body["items"] == []
+    assert api.get("/groups/1/study_sessions?page=1&sort_by=startTime&order=desc").json_body[
+        "study_sessions"] == []
+    assert api.get("/groups/1/study_sessions?page=1&sort_by=end_time&order=asc").json_body[
+        "study_sessions"] == []
+    assert api.get("/api/study-activities/1/sessions").json_body["items"] == []
+    assert {(w["correct_count"], w["wrong_count"]) for w in api.get("/words?page=1").json_body["words"]} == {
+        (0, 0)}
+    assert api.get("/words/1").json_body["word"]["correct_count"] == 0
+    for session in history:
+        assert_error(api.get(f"/api/study-sessions/{session['id']}"), 404, "not_found")
+        assert_error(review(api, session), 404, "not_found", "study session does not exist")
+    assert len(scan(api, "study_sessions")) == 2  # still stored, until the purge
+
+
+def test_the_new_history_counts_from_zero(api, history):
+    reset(api)
+    session = create(api, group_id=2)
+    assert review(api, session, 11, False).status_code == 201
+    api.count_history()
+
+    figures = api.get("/dashboard/stats").json_body
+    assert (figures["total_sessions"], figures["total_words_studied"], figures["success_rate"]) == (1, 1, 0)
+    assert [s["id"] for s in api.get("/api/study-sessions").json_body["items"]] == [session["id"]]
+    assert api.get("/words/11").json_body["word"]["wrong_count"] == 1
+    assert api.get(f"/api/study-sessions/{session['id']}").status_code == 200
+    assert differences(api.dynamodb, api.names) == []  # the audit agrees; the epoch item is not an aggregate
+
+
+def test_an_idempotency_key_sent_again_after_a_reset_starts_a_new_session(api):
+    before = create(api, headers={"Idempotency-Key": "k-1"})
+    reset(api)
+
+    response = api.post({"group_id": 1, "study_activity_id": 1}, headers={"Idempotency-Key": "k-1"})
+
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+    assert response.json_body["id"] != before["id"]
+
+
+def test_the_reset_is_one_small_write_whatever_the_history(api, history):
+    with DynamoDBCalls(api.dynamodb) as calls:
+        assert reset(api).status_code == 200
+
+    assert calls.operations == ["UpdateItem"]
+    assert [name for _, named in calls.tables for name in named] == [api.names["aggregates"]]
+
+
+def test_a_stage_with_resets_disabled_answers_403_and_keeps_everything(api, history):
+    api.restart(resets=False)  # as on prod
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        response = reset(api)
+
+    assert_error(response, 403, "forbidden", "turned off")
+    assert calls.operations == []
+    assert api.get("/dashboard/stats").json_body["total_sessions"] == 2
+    assert api.get(f"/api/study-sessions/{history[0]['id']}").status_code == 200
+
+
+def test_the_purge_deletes_every_old_history_and_only_them(api, history):
+    reset(api)
+    middle = create(api)  # in the second history, reset again below
+    review(api, middle)
+    reset(api)
+    kept = create(api, group_id=2)
+    assert review(api, kept, 12, True).status_code == 201
+    api.count_history()
+    old_aggregates = [i for i in scan(api, "aggregates") if i["learner"] in ("implicit#0", "implicit#1")]
+
+    deleted = HistoryPurger(api.dynamodb, api.names).purge()
+
+    assert [s["id"] for s in scan(api, "study_sessions")] == [kept["id"]]
+    assert [(r["study_session_id"], r["word_id"]) for r in scan(api, "word_reviews")] == [(kept["id"], 12)]
+    owners = {item["learner"] for item in scan(api, "aggregates")}
+    assert owners == {"implicit#2", "implicit"}  # the new history's aggregates, and the epoch item
+    assert old_aggregates and deleted == 3 + 5 + len(old_aggregates)  # sessions, reviews, aggregates
+    assert HistoryPurger(api.dynamodb, api.names).purge() == 0  # nothing is pending any more
+    assert api.get("/dashboard/stats").json_body["total_sessions"] == 1
