@@ -10,6 +10,7 @@ from chalice import CORSConfig
 
 from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
 from chalicelib.errors import InternalError
+from chalicelib.histories import Histories
 from chalicelib.references import ReferenceCache
 from chalicelib.schema import TABLES
 from chalicelib.service import StudySessionService
@@ -30,6 +31,10 @@ LIMIT_VARIABLES = {
     "max_connections": "DYNAMODB_MAX_CONNECTIONS",
 }
 REQUEST_DEADLINE = RequestDeadline()
+# A stage signs its learners in with Cognito unless it says otherwise; `none` serves one implicit
+# learner (make run, the stock lang-portal frontend). Resetting a history is off unless enabled.
+AUTH_MODES = ("cognito", "none")
+RESET_SETTINGS = {"enabled": True, "disabled": False}
 EXPOSED_HEADERS = ["Location", "Idempotent-Replayed", "Retry-After", "X-Request-Id"]
 
 
@@ -40,6 +45,22 @@ def table_names(environ: Optional[Mapping[str, str]] = None) -> dict:
     if missing:
         raise InternalError(cause=f"environment variables not set: {', '.join(missing)}")
     return {name: environ[table.env_var] for name, table in TABLES.items()}
+
+
+def _choice(environ: Mapping[str, str], variable: str, choices, default: str) -> str:
+    value = environ.get(variable, default)
+    if value not in choices:
+        raise InternalError(cause=f"{variable} must be one of {', '.join(choices)}: {value!r}")
+    return value
+
+
+def auth_mode(environ: Optional[Mapping[str, str]] = None) -> str:
+    return _choice(os.environ if environ is None else environ, "AUTH_MODE", AUTH_MODES, "cognito")
+
+
+def resets_enabled(environ: Optional[Mapping[str, str]] = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return RESET_SETTINGS[_choice(environ, "RESET_HISTORY", RESET_SETTINGS, "disabled")]
 
 
 def dynamodb_limits(environ: Optional[Mapping[str, str]] = None) -> DynamoDBLimits:
@@ -70,17 +91,27 @@ def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> S
     names, limits = table_names(environ), dynamodb_limits(environ)
     client = client or dynamodb_client(limits)
     store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
-    return StudySessionService(store, ReferenceCache(store))
+    return StudySessionService(store, ReferenceCache(store), Histories(store, resets_enabled(environ)))
+
+
+def background_client():
+    """The consumer and the purge have no client waiting: botocore's own retries (standard
+    mode) serve them, and what still fails is retried by Lambda (the consumer's markers, the
+    purge's idempotent deletes make any resend exact)."""
+    return boto3.client("dynamodb", config=Config(
+        connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
 
 
 def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
-    """The consumer has no client waiting: botocore's own retries (standard mode) serve it, and
-    a record that still fails is retried by Lambda; its marker makes any resend exact."""
     from chalicelib.aggregates import AggregateWriter  # not on the API's cold path
 
-    client = boto3.client("dynamodb", config=Config(
-        connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
-    return AggregateWriter(client, table_names(environ)["aggregates"])
+    return AggregateWriter(background_client(), table_names(environ)["aggregates"])
+
+
+def build_purger(environ: Optional[Mapping[str, str]] = None):
+    from chalicelib.purge import HistoryPurger  # not on the API's cold path
+
+    return HistoryPurger(background_client(), table_names(environ))
 
 
 def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:

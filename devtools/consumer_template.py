@@ -6,7 +6,7 @@ range's metadata to an SQS queue that has an alarm; invoked only for INSERTs; it
 stream reads on the two streams and writes on the aggregates table only."""
 from typing import Dict
 
-from devtools.monitoring import alarm, log_group, metric
+from devtools.monitoring import alarm, log_group, logs_and_traces, metric
 
 FUNCTION = "Aggregates"  # chalice package's logical ids for the decorated function and its role
 ROLE = "AggregatesRole"
@@ -56,11 +56,7 @@ def _policy(aggregates_table: str) -> dict:
          "Resource": [{"Fn::GetAtt": [aggregates_table, "Arn"]}]},
         {"Sid": "ReportFailures", "Effect": "Allow", "Action": ["sqs:SendMessage"],
          "Resource": [{"Fn::GetAtt": [QUEUE, "Arn"]}]},
-        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}]},
-        # X-Ray's write actions have no resource-level permissions.
-        {"Sid": "WriteTraces", "Effect": "Allow",
-         "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"]},
+        *logs_and_traces(LOG_GROUP),
     ]
     return {"Type": "AWS::IAM::Policy", "Properties": {
         "PolicyName": "AggregatesConsumer", "Roles": [{"Ref": ROLE}],

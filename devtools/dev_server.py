@@ -15,7 +15,10 @@ expose:
   X-Request-Id header and on the access log line;
 - an unknown path is 404 in the service's JSON shape with the CORS header, as the deployed
   gateway answers it (chalice local says 403 without CORS, which a browser shows as a CORS error);
-- interactive docs of openapi.yaml at /docs (devtools.api_docs).
+- interactive docs of openapi.yaml at /docs (devtools.api_docs);
+- with AUTH_MODE=cognito in its environment (`AUTH=cognito make run`), the token check of API
+  Gateway's Cognito authorizer on every route that has one (devtools.local_auth), where chalice
+  local would only decode the token: 401 in the service's shape, with CORS, when it fails.
 """
 import argparse
 import json
@@ -25,6 +28,9 @@ import signal
 import sys
 import threading
 import uuid
+import warnings
+from pathlib import Path
+from typing import Optional
 
 from chalice import local
 from chalice.cli import factory
@@ -33,6 +39,7 @@ from chalice.deploy.validate import validate_routes
 from chalicelib.config import dynamodb_limits
 from chalicelib.errors import RETRY_AFTER_SECONDS
 from devtools.api_docs import ApiDocs, is_docs_path
+from devtools.local_auth import InvalidToken, TokenVerifier
 from devtools.package import GATEWAY_ERRORS
 
 LISTEN_QUEUE = 128
@@ -58,6 +65,8 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
     slots: threading.BoundedSemaphore
     slot_wait_seconds: float
     docs: ApiDocs
+    app_routes: dict  # path -> method -> Chalice's route entry
+    verifier: Optional[TokenVerifier]  # None: no sign-in on this stage
 
     def __init__(self, *args, **kwargs):
         self.request_id = "-"
@@ -71,11 +80,18 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
         if is_docs_path(self.path) and self.command == "GET":
             return self._send_docs()
         try:
-            self.routes.match_route(self.path)
+            matched = self.routes.match_route(self.path)
         except ValueError:
             self._parse_payload()  # read the body off the connection before answering
             status, code, message = GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"]
             return self._send_json(status, {"error": json.loads(message), "code": code})
+        entry = self.app_routes.get(matched.route, {}).get(self.command)
+        if self.verifier is not None and entry is not None and entry.authorizer is not None:
+            try:
+                self.verifier.claims(self.headers.get("Authorization"))
+            except InvalidToken as refused:
+                self._parse_payload()
+                return self._send_json(401, {"error": str(refused), "code": "unauthorized"})
         if not self.slots.acquire(timeout=self.slot_wait_seconds):
             self._parse_payload()
             return self._send_json(503, {"error": "The local server is busy; retry shortly.",
@@ -108,7 +124,7 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
         self.log_message('"%s" %s request_id=%s', self.requestline, code, self.request_id)
 
 
-def handler_class(app, environ) -> type:
+def handler_class(app, environ, verifier: Optional[TokenVerifier] = None) -> type:
     limits = dynamodb_limits(environ)
     return type("StageRequestHandler", (GatewayLikeRequestHandler,), {
         "routes": local.RouteMatcher(list(app.routes)),
@@ -117,20 +133,37 @@ def handler_class(app, environ) -> type:
         "slots": threading.BoundedSemaphore(limits.max_connections),
         "slot_wait_seconds": limits.budget_seconds,
         "docs": ApiDocs.install(),
+        "app_routes": app.routes,
+        "verifier": verifier,
     })
+
+
+def local_verifier(environ) -> Optional[TokenVerifier]:
+    """The local pool's token check when the stage signs learners in; its settings are the file
+    `AUTH=cognito make run` wrote (LOCAL_COGNITO_FILE)."""
+    if environ.get("AUTH_MODE") != "cognito":
+        return None
+    settings = json.loads(Path(environ["LOCAL_COGNITO_FILE"]).read_text())
+    # chalice local admits a request whose token it cannot decode, with a warning each time;
+    # here every token was verified before it gets that far.
+    warnings.filterwarnings("ignore", message="CognitoUserPoolAuthorizer is not a supported in local mode")
+    return TokenVerifier.for_local_pool(settings)
 
 
 def create_server(project_dir: str, stage: str, host: str, port: int) -> local.LocalDevServer:
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as the chalice CLI sets it
+    # AUTH=cognito make run signs learners in on the local stage: that setting outlives the stage's.
+    overrides = {name: os.environ[name] for name in ("AUTH_MODE",) if name in os.environ}
     config = factory.CLIFactory(project_dir, environ=os.environ).create_config_obj(
         chalice_stage_name=stage
     )
     app = config.chalice_app  # loading it put the stage's variables into os.environ
+    os.environ.update(overrides)
     validate_routes(app.routes)
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice  # per-thread current_request, as chalice local does
-    return local.LocalDevServer(app, config, host, port, handler_cls=handler_class(app, os.environ),
-                                server_cls=TunedHTTPServer)
+    handler = handler_class(app, os.environ, local_verifier(os.environ))
+    return local.LocalDevServer(app, config, host, port, handler_cls=handler, server_cls=TunedHTTPServer)
 
 
 def main() -> int:

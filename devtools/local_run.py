@@ -1,8 +1,9 @@
 """`make run`: DynamoDB Local (persistent, seeded), `chalice local` and the stream poller that
-feeds the aggregates consumer, stopped together.
+feeds the aggregates consumer, stopped together; with AUTH=cognito, also a local Cognito whose
+tokens the API verifies (devtools.local_auth).
 
-    python -m devtools.local_run [--data-dir DIR]    (PORT, DYNAMODB_PORT and DATA_DIR override
-                                                      the ports and the data folder)
+    python -m devtools.local_run [--data-dir DIR]    (PORT, DYNAMODB_PORT, COGNITO_PORT and
+                                                      DATA_DIR override the ports and the data folder)
 
 Ctrl-C or TERM stops both in order; a second Ctrl-C kills them at once. When its parent (make)
 dies, the kernel sends it TERM; if this process is killed outright, the kernel kills both
@@ -35,20 +36,41 @@ from devtools.stage import PROJECT_DIR, table_names
 STAGE = "local"
 DEFAULT_API_PORT = 8000
 DEFAULT_DYNAMODB_PORT = 8001
+DEFAULT_COGNITO_PORT = 8002
 DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "dynamodb"
+AUTH_MODES = ("none", "cognito")
 
 
-def chalice_environment(dynamodb_endpoint: str) -> dict:
+def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = None) -> dict:
+    """With ``cognito_file`` (what start_local_cognito wrote) the API signs learners in."""
+    signed_in = {"AUTH_MODE": "cognito", "LOCAL_COGNITO_FILE": str(cognito_file)} if cognito_file else {}
     return {
         **os.environ,
         **dynamodb_local.LOCAL_CREDENTIALS,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "PYTHONUNBUFFERED": "1",
+        **signed_in,
     }
 
 
+def start_local_cognito(port: int, settings_file: Path, log_path: Optional[Path] = None) -> subprocess.Popen:
+    """moto's Cognito with a pool, an app client and the demo learners; returns once
+    ``settings_file`` holds what a client needs to sign in."""
+    if not port_is_free(port):
+        raise SetupError(f"Port {port} is busy: stop what uses it or set COGNITO_PORT.")
+    settings_file.unlink(missing_ok=True)
+    output = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    process = spawn([sys.executable, "-m", "devtools.local_auth", "--port", str(port),
+                     "--out", str(settings_file)], cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT)
+    if log_path:
+        output.close()
+    wait_until_answering(process, settings_file.exists, "local Cognito", f"on port {port}")
+    return process
+
+
 def start_chalice_local(
-    port: int, dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR, log_path: Optional[Path] = None
+    port: int, dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR, log_path: Optional[Path] = None,
+    cognito_file: Optional[Path] = None,
 ) -> subprocess.Popen:
     if not port_is_free(port):
         raise SetupError(f"Port {port} is busy: stop what uses it or set PORT.")
@@ -56,7 +78,7 @@ def start_chalice_local(
     process = spawn(
         [sys.executable, "-m", "devtools.dev_server", "--project-dir", str(project_dir),
          "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_DIR, env=chalice_environment(dynamodb_endpoint),
+        cwd=PROJECT_DIR, env=chalice_environment(dynamodb_endpoint, cognito_file),
         stdout=output, stderr=subprocess.STDOUT if output else None,
     )
     if output:
@@ -92,12 +114,18 @@ def ready_line(api_port: int) -> str:
     )
 
 
-def run(data_dir: Path) -> None:
+def run(data_dir: Path, auth: str) -> None:
     api_port = int(os.environ.get("PORT", DEFAULT_API_PORT))
     dynamodb_port = int(os.environ.get("DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
     database = DynamoDBLocal(dynamodb_port, db_path=data_dir, log_path=data_dir.parent / "dynamodb.log")
-    api = poller = None
+    api = poller = cognito = cognito_file = None
     try:
+        if auth == "cognito":
+            data_dir.parent.mkdir(parents=True, exist_ok=True)
+            cognito_file = data_dir.parent / "local-cognito.json"
+            cognito = start_local_cognito(int(os.environ.get("COGNITO_PORT", DEFAULT_COGNITO_PORT)),
+                                          cognito_file, data_dir.parent / "cognito.log")
+            print(f"Local Cognito: sign-in settings and demo learners in {cognito_file}", flush=True)
         database.start()
         names = table_names(STAGE)
         client = dynamodb_local.client(database.endpoint)
@@ -105,13 +133,14 @@ def run(data_dir: Path) -> None:
         print(f"DynamoDB Local on {database.endpoint}, data in {data_dir}; "
               f"tables created now: {len(created)} of {len(names)}", flush=True)
         poller = start_stream_poller(database.endpoint)
-        api = start_chalice_local(api_port, database.endpoint)
+        api = start_chalice_local(api_port, database.endpoint, cognito_file=cognito_file)
         print(ready_line(api_port), flush=True)
-        while all(child.poll() is None for child in (api, poller, database.process)):
+        children = [child for child in (api, poller, database.process, cognito) if child]
+        while all(child.poll() is None for child in children):
             time.sleep(0.3)
-        raise SetupError("chalice local, the stream poller or DynamoDB Local stopped unexpectedly.")
+        raise SetupError("chalice local, the stream poller, DynamoDB Local or Cognito stopped unexpectedly.")
     finally:
-        stop_in_order(api, poller, database.process)
+        stop_in_order(api, poller, database.process, cognito)
 
 
 _stopping = False
@@ -146,13 +175,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", DEFAULT_DATA_DIR)))
     args = parser.parse_args()
+    auth = os.environ.get("AUTH", "none")
+    if auth not in AUTH_MODES:
+        print(f"make run: AUTH must be one of {', '.join(AUTH_MODES)}, not {auth!r}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_once)
     # Killed make (or a closed IDE) leaves no orphan: its death is a TERM, the orderly stop.
     if not on_parent_death(signal.SIGTERM, os.getppid()):
         return 1
     try:
-        run(args.data_dir.resolve())
+        run(args.data_dir.resolve(), auth)
     except SetupError as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1

@@ -131,3 +131,14 @@ def alarm_topic() -> dict:
             "Description": "SNS topic ARN the alarms notify (state changes to ALARM and OK); empty: none."}},
         "Conditions": {HAS_ALARM_TOPIC: {"Fn::Not": [{"Fn::Equals": [{"Ref": ALARM_TOPIC}, ""]}]}},
     }
+
+
+def logs_and_traces(log_group: str) -> list:
+    """A function's own log streams and X-Ray writes: policy statements for its role."""
+    return [
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [{"Fn::GetAtt": [log_group, "Arn"]}]},
+        # X-Ray's write actions have no resource-level permissions.
+        {"Sid": "WriteTraces", "Effect": "Allow",
+         "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"]},
+    ]

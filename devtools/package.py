@@ -14,8 +14,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from chalicelib.learners import SIGN_IN_FIRST
 from chalicelib.schema import TABLES, create_table_input
-from devtools import consumer_template, monitoring
+from devtools import consumer_template, learner_pool, monitoring, purge_template
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 # Amazon Linux 2023 (python3.11 runs on Amazon Linux 2, whose support ended 2026-06-30), and
@@ -51,11 +52,15 @@ ACTIONS = {
     "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
                        "dynamodb:UpdateItem"],
     "word_reviews": ["dynamodb:PutItem"],
-    "aggregates": ["dynamodb:GetItem"],  # a list's total for its numbered pages
+    # a list's total, the dashboard's figures, a learner's epoch (GetItem) and its reset (UpdateItem)
+    "aggregates": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
 }
+INDEX_QUERIES = ("study_sessions",)  # the tables whose indexes the API queries
 # API Gateway answers these itself, before the function runs: in the service's error shape too.
 GATEWAY_ERRORS = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", '"No route matches this method and path."'),
+    "UNAUTHORIZED": (401, "unauthorized", json.dumps(SIGN_IN_FIRST)),
+    "ACCESS_DENIED": (403, "forbidden", "$context.error.messageString"),
     "THROTTLED": (429, "throttled", "$context.error.messageString"),
     "DEFAULT_4XX": (None, "request_refused", "$context.error.messageString"),
     "DEFAULT_5XX": (None, "gateway_error", "$context.error.messageString"),
@@ -92,7 +97,7 @@ def dynamodb_policy() -> dict:
     for name, actions in ACTIONS.items():
         arn = {"Fn::GetAtt": [logical_id(name), "Arn"]}
         resources = [arn]
-        if TABLES[name].indexes:
+        if name in INDEX_QUERIES:
             resources.append({"Fn::Sub": f"${{{logical_id(name)}.Arn}}/index/*"})
         statements.append({
             "Sid": logical_id(name), "Effect": "Allow", "Action": actions, "Resource": resources,
@@ -190,8 +195,8 @@ def merge_template(stage: str) -> dict:
                                                    ("Write", set(actions) - READS)) if used]
         for name, actions in {**ACTIONS, "aggregates": consumer_template.AGGREGATE_ACTIONS}.items()
     }, {
-        # A write to the table writes each index; the function reads indexes only with Query.
-        (logical_id(name), index.name): ["Read", "Write"] if "dynamodb:Query" in ACTIONS[name] else ["Write"]
+        # The API queries the sessions' indexes, the purge them and the purges index.
+        (logical_id(name), index.name): ["Read", "Write"]
         for name, table in TABLES.items() for index in table.indexes
     }))
     # The role's only permissions are the policies above (they name resources of this
@@ -203,7 +208,8 @@ def merge_template(stage: str) -> dict:
         "Runtime": RUNTIME,
         "Architectures": [ARCHITECTURE],
         "Environment": {
-            "Variables": {table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()}
+            "Variables": {**{table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()},
+                          "LEARNER_CLIENT_IDS": {"Ref": learner_pool.CLIENT}}
         },
     }
     resources[FUNCTION] = {
@@ -214,14 +220,26 @@ def merge_template(stage: str) -> dict:
     }
     resources.update(consumer_template.resources(
         function_properties, logical_id("aggregates"), operations(stage)["log_retention_days"], protected))
+    resources.update(purge_template.resources(
+        function_properties, operations(stage)["log_retention_days"], protected))
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
     resources[API] = {"Metadata": checkov_skips(SKIPS[API]),
                       "Properties": {**api_properties(stage, allowed_origin), "Name": monitoring.API_NAME,
-                                     "DefinitionBody": {"info": {"title": monitoring.API_NAME}}}}
-    return {**monitoring.alarm_topic(), "Resources": resources}
+                                     "DefinitionBody": {
+                                         "info": {"title": monitoring.API_NAME},
+                                         "securityDefinitions": learner_pool.security_definitions()}}}
+    topic, pool = monitoring.alarm_topic(), learner_pool.template(protected)
+    resources.update(pool["Resources"])
+    return {"Parameters": {**topic["Parameters"], **pool["Parameters"]},
+            "Conditions": {**topic["Conditions"], **pool["Conditions"]},
+            "Resources": resources, "Outputs": pool["Outputs"]}
 
 
 def package(stage: str, out: Path) -> Path:
+    mode = stage_environment(stage).get("AUTH_MODE", "cognito")
+    if mode != "cognito":
+        raise SystemExit(f"make package: stage {stage} has AUTH_MODE={mode}; a deployed API signs its "
+                         "learners in (AUTH_MODE=cognito).")
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out.parent / f"merge-template-{stage}.json"
     merge_file.write_text(json.dumps(merge_template(stage), indent=2))

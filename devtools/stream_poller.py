@@ -6,8 +6,9 @@ It reads the streams of the sessions and reviews tables and hands each batch of 
 the consumer, shaped as Lambda shapes them (`eventSourceARN` added, which DynamoDB Local's
 records lack; timestamps as epoch seconds); a batch whose answer lists `batchItemFailures` is
 handed again from the first failed record, up to MAX_RETRIES times, as the deployed mapping is
-configured. Only INSERT records are handed on (the mapping's filter). `make run` starts it with
-the servers, and it stops with them.
+configured. Only INSERT records are handed on (the mapping's filter). It also invokes the
+scheduled purge of reset histories (chalicelib.purge) every PURGE_SECONDS, with an event shaped
+as EventBridge's. `make run` starts it with the servers, and it stops with them.
 """
 import argparse
 import json
@@ -16,6 +17,8 @@ import os
 import signal
 import sys
 import threading
+import uuid
+from datetime import UTC, datetime
 from typing import Callable, Dict, List, Optional
 
 import boto3
@@ -26,6 +29,7 @@ from devtools.stage import stage_environment
 BATCH_SIZE = 100
 MAX_RETRIES = 10
 IDLE_SECONDS = 0.2
+PURGE_SECONDS = 5  # deployed every 15 minutes; locally sooner, so that a reset's leftovers go soon
 
 log = logging.getLogger("stream_poller")
 
@@ -141,17 +145,34 @@ def local_clients():
 
 def lambda_handler(app_module) -> Callable[[dict], dict]:
     """The consumer as Lambda invokes it: the decorated function of the app, with a context."""
+    return lambda event: app_module.count_new_sessions_and_reviews(event, _Context())
 
-    class Context:
-        aws_request_id = "stream-poller"
-        function_name = "study-sessions-local-aggregates"
-        memory_limit_in_mb = 512
 
-        @staticmethod
-        def get_remaining_time_in_millis():
-            return 60_000
+class _Context:
+    aws_request_id = "stream-poller"
+    function_name = "study-sessions-local"
+    memory_limit_in_mb = 512
 
-    return lambda event: app_module.count_new_sessions_and_reviews(event, Context())
+    @staticmethod
+    def get_remaining_time_in_millis():
+        return 60_000
+
+
+def scheduled_event() -> dict:
+    """What EventBridge hands a scheduled function."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "000000000000",
+            "region": os.environ.get("AWS_REGION", "local"),
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [], "detail": {}}
+
+
+def run_schedule(app_module, stop: threading.Event) -> None:
+    """The scheduled purge, every PURGE_SECONDS until ``stop``."""
+    while not stop.wait(PURGE_SECONDS):
+        try:
+            app_module.purge_reset_histories(scheduled_event(), _Context())
+        except Exception as error:  # DynamoDB Local restarting: the next run purges it
+            log.warning(json.dumps({"event": "purge_failed", "cause": f"{type(error).__name__}: {error}"}))
 
 
 def main() -> int:
@@ -170,7 +191,10 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    schedule = threading.Thread(target=run_schedule, args=(app, stop), name="schedule")
+    schedule.start()
     poller.run(stop)
+    schedule.join()
     return 0
 
 

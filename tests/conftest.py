@@ -97,9 +97,12 @@ class Api:
 
         rebuild(self.dynamodb, self.names)
 
-    def restart(self):
-        """A new service, as in a fresh Lambda container: its reference cache is empty."""
-        environ = {table.env_var: self.names[logical] for logical, table in TABLES.items()}
+    def restart(self, resets: bool = False):
+        """A new service, as in a fresh Lambda container: its reference cache is empty. Resets
+        are off unless asked for, as on prod, whose calls and units the tests pin; with them
+        each request first reads the learner's epoch (tests/test_reset.py)."""
+        environ = {**stage_environment("local"), "RESET_HISTORY": "enabled" if resets else "disabled",
+                   **{table.env_var: self.names[logical] for logical, table in TABLES.items()}}
         app_module._service = build_service(environ, client=self.dynamodb)
         app_module._dashboard = None
         app_module._catalog = None
@@ -186,3 +189,52 @@ def silent_dynamodb():
     for connection in held:
         connection.close()
     server.close()
+
+
+class SignedInServer:
+    """`AUTH=cognito make run`: the API verifying the local Cognito's tokens."""
+
+    def __init__(self, base_url, settings, dynamodb, names):
+        self.base_url, self.settings, self.dynamodb, self.names = base_url, settings, dynamodb, names
+
+    def token(self, name):
+        """A fresh ID token of a learner of the local pool, signed in as a frontend would."""
+        from devtools.local_auth import cognito_client, sign_in
+
+        password = {u["username"]: u["password"] for u in self.settings["learners"]}[name]
+        return sign_in(cognito_client(self.settings["endpoint"]), self.settings["client_id"], name, password)
+
+
+@pytest.fixture(scope="session")
+def signed_in_server(tmp_path_factory):
+    """Its own DynamoDB Local, the local Cognito with the demo learners and "fuzz" (schemathesis
+    signs in as that one, so that its resets touch nobody else's history), the API and the poller."""
+    from devtools.local_auth import cognito_client
+    from devtools.local_run import start_chalice_local, start_local_cognito, start_stream_poller
+    from devtools.processes import stop_processes
+    from devtools.stage import table_names
+
+    folder = tmp_path_factory.mktemp("signed-in")
+    settings_file = folder / "local-cognito.json"
+    with dynamodb_local.DynamoDBLocal(dynamodb_local.free_port()) as database:
+        client = dynamodb_local.client(database.endpoint)
+        names = table_names("local")
+        provision(client, names)
+        cognito = start_local_cognito(dynamodb_local.free_port(), settings_file, folder / "cognito.log")
+        api = poller = None
+        try:
+            settings = json.loads(settings_file.read_text())
+            fuzz = {"username": "fuzz", "password": "Fuzz-local-2026!"}
+            pool = cognito_client(settings["endpoint"])
+            pool.admin_create_user(UserPoolId=settings["user_pool_id"], Username="fuzz",
+                                   MessageAction="SUPPRESS")
+            pool.admin_set_user_password(UserPoolId=settings["user_pool_id"], Username="fuzz",
+                                         Password=fuzz["password"], Permanent=True)
+            settings["learners"].append(fuzz)
+            port = dynamodb_local.free_port()
+            api = start_chalice_local(port, database.endpoint, log_path=folder / "api.log",
+                                      cognito_file=settings_file)
+            poller = start_stream_poller(database.endpoint, log_path=folder / "poller.log")
+            yield SignedInServer(f"http://127.0.0.1:{port}", settings, client, names)
+        finally:
+            stop_processes(api, poller, cognito)

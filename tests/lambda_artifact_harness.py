@@ -35,7 +35,9 @@ for _ in range(int(sys.argv[2])):
         "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,
         "requestContext": {"resourcePath": "/api/study-sessions", "httpMethod": "POST",
                            "path": "/dev/api/study-sessions", "requestId": str(uuid.uuid4()),
-                           "stage": "dev"},
+                           "stage": "dev",
+                           # what API Gateway's Cognito authorizer passes on
+                           "authorizer": {"claims": {"sub": "artifact-learner", "token_use": "id"}}},
         "body": json.dumps({"group_id": 1, "study_activity_id": 1}),
     }
     started = time.monotonic()

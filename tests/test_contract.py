@@ -1,5 +1,7 @@
 """openapi.yaml is a valid OpenAPI 3.1 document, matches the app's routes, and holds
-against the real `chalice local` + DynamoDB Local under schemathesis."""
+against the real `chalice local` + DynamoDB Local under schemathesis, signed in with a token
+of the local Cognito (`AUTH=cognito make run`)."""
+import functools
 from pathlib import Path
 
 import schemathesis
@@ -7,6 +9,7 @@ import yaml
 from hypothesis import HealthCheck, seed, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -50,24 +53,35 @@ def test_the_document_describes_every_route_and_method_of_the_app():
     assert documented == served
 
 
-def call_and_validate(case, local_server):
+@functools.lru_cache(maxsize=1)
+def fuzz_token(server) -> str:
+    """One sign-in for the run (an ID token lasts an hour), as the learner "fuzz", whose resets
+    reset only its own history."""
+    return server.token("fuzz")
+
+
+def call_and_validate(case, server):
+    """Signed in, unless schemathesis made the headers invalid on purpose (the Authorization
+    header, which the document declares, left out or mangled: then 401 is the answer)."""
     requests_sent.append(case.operation.label)
-    case.call_and_validate(base_url=local_server.base_url, checks=CHECKS, timeout=10)
+    if not (case.meta and case.meta.is_negative_at(ParameterLocation.HEADER)):
+        case.headers = {**(case.headers or {}), "Authorization": fuzz_token(server)}
+    case.call_and_validate(base_url=server.base_url, checks=CHECKS, timeout=10)
 
 
 # Two seeds, so that one seed's blind spot (seed 777 found `?cursor=` refused) hides less.
 @schema.parametrize()
 @seed(20261126)
 @settings(max_examples=110, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_server_keeps_the_contract(case, local_server):
-    call_and_validate(case, local_server)
+def test_the_server_keeps_the_contract(case, signed_in_server):
+    call_and_validate(case, signed_in_server)
 
 
 @schema.parametrize()
 @seed(777)
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_server_keeps_the_contract_with_another_seed(case, local_server):
-    call_and_validate(case, local_server)
+def test_the_server_keeps_the_contract_with_another_seed(case, signed_in_server):
+    call_and_validate(case, signed_in_server)
 
 
 def test_the_fuzzing_sent_at_least_1000_requests():

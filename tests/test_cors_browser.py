@@ -5,10 +5,12 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from chalicelib.schema import HISTORY, IMPLICIT_LEARNER
 from devtools.dynamodb_local import free_port
 from devtools.local_run import start_chalice_local
 from devtools.processes import stop_processes
@@ -189,3 +191,57 @@ def test_the_lang_portal_pages_work_from_a_browser_on_another_origin(browser, pa
         "group": "Core Adjectives: 10 words, its sessions listed",
     }
     assert '"OPTIONS /study_sessions HTTP/1.1" 200' in log.read_text()
+
+
+# Settings' Reset History, as the page sends it: JSON content type, no body (so preflighted).
+RESET_FLOW = """
+(async () => {
+  const api = %s;
+  const get = async (path) => (await fetch(api + path)).json();
+  try {
+    const posted = await fetch(api + "/study_sessions", {method: "POST", headers: {"Content-Type":
+      "application/json"}, body: JSON.stringify({group_id: 1, study_activity_id: 1})});
+    const created = await posted.json();
+    let before = 0;
+    for (let tries = 0; tries < 300 && before < 1; tries++) {
+      before = (await get("/dashboard/stats")).total_sessions;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const reset = await fetch(api + "/api/study-sessions/reset", {method: "POST",
+      headers: {"Content-Type": "application/json"}});
+    const message = (await reset.json()).message;
+    const [recent, stats] = await Promise.all([get("/dashboard/recent-session"), get("/dashboard/stats")]);
+    const old = await fetch(api + "/api/study-sessions/" + created.session_id);
+    const words = await get("/words?page=1&sort_by=correct_count&order=desc");
+    return JSON.stringify({id: created.session_id, before: before > 0, reset: reset.status, message,
+      recent, sessions: stats.total_sessions, streak: stats.current_streak, old: old.status,
+      counted: words.words.filter((w) => w.correct_count + w.wrong_count > 0).length});
+  } catch (error) {
+    return JSON.stringify({error: String(error)});
+  }
+})()
+"""
+
+
+def test_the_settings_page_resets_the_history_from_another_origin(browser, page_port, api_for_origin,
+                                                                   local_server):
+    """Last in this module: it resets the implicit learner's history on the shared local server,
+    and waits for the purge, so that no later test sees it half done."""
+    api, log = api_for_origin
+    browser.open(f"http://127.0.0.1:{page_port}/index.html")
+
+    result = json.loads(browser.evaluate(RESET_FLOW % json.dumps(api)))
+
+    assert "error" not in result, result
+    assert {k: v for k, v in result.items() if k != "id"} == {
+        "before": True, "reset": 200, "message": "Study history has been reset.", "recent": None,
+        "sessions": 0, "streak": 0, "old": 404, "counted": 0}
+    assert '"OPTIONS /api/study-sessions/reset HTTP/1.1" 200' in log.read_text()
+    deadline = time.monotonic() + 60  # the poller runs the purge every few seconds
+    history = {"learner": {"S": IMPLICIT_LEARNER}, "item": {"S": HISTORY}}
+    while "purge_pending" in local_server.dynamodb.get_item(
+            TableName=local_server.names["aggregates"], Key=history, ConsistentRead=True)["Item"]:
+        assert time.monotonic() < deadline, "the purge did not delete the old history"
+        time.sleep(0.5)
+    assert "Item" not in local_server.dynamodb.get_item(TableName=local_server.names["study_sessions"],
+                                                        Key={"id": {"S": result["id"]}})

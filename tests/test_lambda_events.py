@@ -21,6 +21,12 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def signed_in_stage(monkeypatch):
+    """The events carry the claims API Gateway's Cognito authorizer passes on, as on dev and prod."""
+    monkeypatch.setenv("AUTH_MODE", "cognito")
+
+
 def replay(name):
     return app_module.app(json.loads((EVENTS / name).read_text()), Context())
 

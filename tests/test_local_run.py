@@ -1,5 +1,6 @@
 """`make run`'s script: persistent data, a clean stop on Ctrl-C and TERM, no orphans however it
 dies, a clear word on a busy port, and parallel clients on new connections."""
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from chalicelib.audit import differences, stored
 from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port, port_is_free
 from devtools.load import post_in_parallel
+from devtools.local_auth import cognito_client, sign_in
 from devtools.stage import PROJECT_DIR, table_names
 from tests.helpers import session_page, without_session_id
 
@@ -39,10 +41,10 @@ class Output:
         return [line.rstrip("\n") for line in self._lines]
 
 
-def start(data_dir, api_port, dynamodb_port, command=None):
+def start(data_dir, api_port, dynamodb_port, command=None, extra_env=None):
     """The launcher (or ``make run``) in a process group of its own, as a terminal starts it."""
     env = {**os.environ, "PORT": str(api_port), "DYNAMODB_PORT": str(dynamodb_port),
-           "DATA_DIR": str(data_dir)}
+           "DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     process = subprocess.Popen(
         command or [sys.executable, "-m", "devtools.local_run"],
@@ -256,10 +258,32 @@ def test_after_parallel_creates_and_reviews_the_aggregates_equal_a_recount_and_m
             found = differences(client, table_names("local"))
         audit = subprocess.run([sys.executable, "-m", "devtools.audit"], cwd=PROJECT_DIR, capture_output=True,
                                text=True, env={**os.environ, "DYNAMODB_PORT": str(dynamodb_port)})
-        totals = stored(client, table_names("local"))[("implicit", "totals")]
+        totals = stored(client, table_names("local"))[("implicit#0", "totals")]
     finally:
         assert interrupt(process) == 0
 
     assert found == []
     assert (totals["sessions"], totals["reviews"], totals["correct"]) == (200, 500, 300)
     assert (audit.returncode, audit.stdout.startswith("All ")) == (0, True), audit.stdout + audit.stderr
+
+
+def test_auth_cognito_make_run_signs_learners_in_and_stops_with_everything(tmp_path):
+    api_port, dynamodb_port, cognito_port = free_port(), free_port(), free_port()
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port,
+                       extra_env={"AUTH": "cognito", "COGNITO_PORT": str(cognito_port)})
+    settings_file = tmp_path / "local-cognito.json"
+    try:
+        settings = json.loads(settings_file.read_text())
+        ana = next(learner for learner in settings["learners"] if learner["username"] == "ana")
+        token = sign_in(cognito_client(settings["endpoint"]), settings["client_id"], ana["username"],
+                        ana["password"])
+        url = f"http://127.0.0.1:{api_port}/api/study-sessions"
+        anonymous = requests.post(url, json={"group_id": 1, "study_activity_id": 1}, timeout=10)
+        signed_in = requests.post(url, json={"group_id": 1, "study_activity_id": 1}, timeout=10,
+                                  headers={"Authorization": token})
+    finally:
+        assert interrupt(process) == 0
+    assert (anonymous.status_code, signed_in.status_code) == (401, 201)
+    assert settings["endpoint"] == f"http://127.0.0.1:{cognito_port}"
+    assert ports_free_within(5, api_port, dynamodb_port, cognito_port)
+    assert not settings_file.exists()  # what a client needs exists only while it runs

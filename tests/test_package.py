@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chalicelib.http import ROUTABLE_METHODS
 from chalicelib.schema import TABLES, create_table_input
@@ -324,7 +325,7 @@ def test_alarms_notify_the_optional_sns_topic(packaged):
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
-    assert len(alarms) == 7
+    assert len(alarms) == 8
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == {
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
@@ -389,3 +390,71 @@ def test_the_consumer_s_failures_and_lag_have_alarms(packaged):
                                      "Value": {"Fn::GetAtt": ["AggregatesFailuresQueue", "QueueName"]}}]
     assert (age["Namespace"], age["MetricName"]) == ("AWS/Lambda", "IteratorAge")
     assert age["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Aggregates"}}]
+
+
+def test_the_purge_runs_on_a_schedule_with_only_the_deletes_it_makes(packaged):
+    _, _, template = packaged
+    purge = template["Resources"]["Purge"]
+
+    granted = {(action, json.dumps(resource)) for statement in policy_statements(template, "PurgeRole")
+               for action in statement["Action"] for resource in statement["Resource"]}
+
+    def table(name, *actions, index=False):
+        arn = [json.dumps({"Fn::GetAtt": [logical_id(name), "Arn"]})]
+        arn += [json.dumps({"Fn::Sub": f"${{{logical_id(name)}.Arn}}/index/*"})] if index else []
+        return {(action, resource) for action in actions for resource in arn}
+
+    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == (
+        table("aggregates", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+              "dynamodb:BatchWriteItem", index=True)
+        | table("study_sessions", "dynamodb:Query", "dynamodb:BatchWriteItem", index=True)
+        | table("word_reviews", "dynamodb:Scan", "dynamodb:BatchWriteItem"))
+    assert purge["Properties"]["Handler"] == "app.purge_reset_histories"
+    assert purge["Properties"]["Events"]["PurgeEvent"] == {"Type": "Schedule",
+                                                           "Properties": {"Schedule": "rate(15 minutes)"}}
+    assert purge["Properties"]["ReservedConcurrentExecutions"] == 1  # two runs would delete the same items
+    assert template["Resources"]["PurgeRole"]["Properties"]["Policies"] == []
+    _, [errors] = alarm_metrics(template, "PurgeErrorsAlarm")
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Purge"}}]
+
+
+
+def test_learner_routes_need_the_stage_s_user_pool_and_reference_data_is_public(packaged):
+    _, _, template = packaged
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"]["learners"]["x-amazon-apigateway-authorizer"]
+    document = yaml.safe_load((PROJECT_DIR / "openapi.yaml").read_text())
+
+    assert authorizer["providerARNs"] == [
+        {"Fn::If": ["CreateLearnerPool", {"Fn::GetAtt": ["LearnerPool", "Arn"]}, {"Ref": "LearnerPoolArn"}]}]
+    for path, methods in document["paths"].items():  # the document says which routes are public
+        for method, operation in methods.items():
+            expected = None if operation.get("security") == [] else [{"learners": []}]
+            assert body["paths"][path][method].get("security") == expected, (path, method)
+    client = template["Resources"]["LearnerPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert template["Resources"]["LearnerPool"]["Condition"] == "CreateLearnerPool"
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["LEARNER_CLIENT_IDS"] == {"Ref": "LearnerPoolClient"}
+    assert variables["AUTH_MODE"] == "cognito"
+
+
+def test_a_gateway_401_or_403_has_the_json_error_shape_with_cors(packaged):
+    stage, _, template = packaged
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    origin = stage_environment(stage)["CORS_ALLOW_ORIGIN"]
+
+    for kind, status, code in (("UNAUTHORIZED", "401", "unauthorized"),
+                               ("ACCESS_DENIED", "403", "forbidden")):
+        response = responses[kind]
+        assert response["StatusCode"] == status
+        assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == f"'{origin}'"
+        assert f'"code": "{code}"' in response["ResponseTemplates"]["application/json"]
+
+
+def test_a_stage_without_sign_in_is_not_packaged(tmp_path):
+    from devtools.package import package
+
+    with pytest.raises(SystemExit, match="AUTH_MODE=none"):
+        package("local", tmp_path)

@@ -1,0 +1,70 @@
+"""Sign-in in the packaged template: the stage's Cognito user pool and the app client learners
+sign in with (or an existing pool, given as the LearnerPoolArn parameter), the Cognito authorizer
+of the API pointed at that pool, and the app client's id for the function's own check
+(chalicelib.learners)."""
+from typing import Dict
+
+from chalicelib.learners import AUTHORIZER_NAME
+
+POOL = "LearnerPool"
+CLIENT = "LearnerPoolClient"
+POOL_ARN = "LearnerPoolArn"  # the parameter: an existing pool's ARN, or empty to create one
+CREATE_POOL = "CreateLearnerPool"
+ID_TOKEN_MINUTES = 60
+
+
+def _pool_arn() -> dict:
+    return {"Fn::If": [CREATE_POOL, {"Fn::GetAtt": [POOL, "Arn"]}, {"Ref": POOL_ARN}]}
+
+
+def template(protected: bool) -> Dict[str, dict]:
+    """Parameters, Conditions, Resources and Outputs to merge into the template."""
+    policy = "Retain" if protected else "Delete"
+    pool = {
+        "Type": "AWS::Cognito::UserPool", "Condition": CREATE_POOL,
+        "DeletionPolicy": policy, "UpdateReplacePolicy": policy,
+        "Properties": {
+            "UserPoolName": {"Fn::Sub": "${AWS::StackName}-learners"},
+            "UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"],
+            "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": True,
+                                            "RequireUppercase": True, "RequireNumbers": True,
+                                            "RequireSymbols": True}},
+            "MfaConfiguration": "OPTIONAL", "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+            "DeletionProtection": "ACTIVE" if protected else "INACTIVE",
+            "UserPoolTier": "LITE",  # passwords and TOTP MFA are all it uses; Essentials costs ~3x per user
+        },
+    }
+    client = {
+        "Type": "AWS::Cognito::UserPoolClient",
+        "Properties": {
+            "ClientName": {"Fn::Sub": "${AWS::StackName}-portal"},
+            "UserPoolId": {"Fn::If": [CREATE_POOL, {"Ref": POOL},
+                                      {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": POOL_ARN}]}]}]},
+            # A browser app: no secret; SRP keeps the password off the wire.
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+            "IdTokenValidity": ID_TOKEN_MINUTES, "AccessTokenValidity": ID_TOKEN_MINUTES,
+            "RefreshTokenValidity": 30,
+            "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
+        },
+    }
+    return {
+        "Parameters": {POOL_ARN: {
+            "Type": "String", "Default": "",
+            "AllowedPattern": "^$|^arn:aws[a-z-]*:cognito-idp:.+:userpool/.+$",
+            "Description": "An existing user pool's ARN for the learners; empty: the stack makes one."}},
+        "Conditions": {CREATE_POOL: {"Fn::Equals": [{"Ref": POOL_ARN}, ""]}},
+        "Resources": {POOL: pool, CLIENT: client},
+        "Outputs": {
+            "LearnerPoolArn": {"Value": _pool_arn()},
+            "LearnerPoolClientId": {"Value": {"Ref": CLIENT}},
+        },
+    }
+
+
+def security_definitions() -> dict:
+    """The API's authorizer, as `chalice package` writes it, on this stack's pool."""
+    return {AUTHORIZER_NAME: {"x-amazon-apigateway-authorizer": {"providerARNs": [_pool_arn()]}}}

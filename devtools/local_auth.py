@@ -1,0 +1,137 @@
+"""Sign-in on `AUTH=cognito make run`: a local Cognito (moto's server) with a user pool, an app
+client and two demo learners, and the token check API Gateway's Cognito authorizer makes, which
+`chalice local` skips (it only base64-decodes tokens).
+
+    python -m devtools.local_auth --port 8002 --out .data/local-cognito.json   (started by make run)
+
+The pool's tokens are real RS256 JWTs; the local server (devtools.dev_server) checks each one's
+signature against the pool's JWKS, its expiry, issuer, audience (this app client) and use (an ID
+token), and answers 401 in the service's error shape otherwise, as the deployed gateway does.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional
+
+import boto3
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": REGION}
+POOL_NAME = "lang-portal-local-learners"
+CLIENT_NAME = "lang-portal-local"
+DEMO_LEARNERS = [("ana", "Ana-local-2026!"), ("ben", "Ben-local-2026!")]
+
+
+class InvalidToken(Exception):
+    """Why a request's token does not sign a learner in; the message is safe to show."""
+
+
+def issuer(region: str, pool_id: str) -> str:
+    return f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+
+
+class TokenVerifier:
+    """What API Gateway's Cognito authorizer checks, and the app client besides."""
+
+    def __init__(self, jwks: dict, issuer_: str, client_ids: Iterable[str],
+                 clock: Callable[[], float] = time.time):
+        self._keys = KeySet.import_key_set(jwks)
+        self._issuer = issuer_
+        self._clients = set(client_ids)
+        self._clock = clock
+
+    def claims(self, authorization: Optional[str]) -> dict:
+        if not authorization:
+            raise InvalidToken("No token: send a Cognito ID token in the Authorization header.")
+        scheme, _, rest = authorization.partition(" ")
+        token = rest if scheme.lower() == "bearer" else authorization
+        try:
+            claims = jwt.decode(token.strip(), self._keys, algorithms=["RS256"]).claims
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise InvalidToken("The token is malformed or its signature is not the pool's.") from None
+        now = self._clock()
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= now:
+            raise InvalidToken("The token has expired: sign in again.")
+        if claims.get("iss") != self._issuer:
+            raise InvalidToken("The token was issued by another user pool.")
+        if claims.get("token_use") != "id":
+            raise InvalidToken("Send the ID token, not the access token.")
+        if claims.get("aud") not in self._clients:
+            raise InvalidToken("The token was issued to another app client.")
+        if not claims.get("sub"):
+            raise InvalidToken("The token names no user.")
+        return claims
+
+    @classmethod
+    def for_local_pool(cls, settings: dict) -> "TokenVerifier":
+        """From the settings make run wrote (.data/local-cognito.json): the pool's JWKS fetched once."""
+        import urllib.request
+
+        url = f"{settings['endpoint']}/{settings['user_pool_id']}/.well-known/jwks.json"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            jwks = json.load(answer)
+        return cls(jwks, issuer(settings["region"], settings["user_pool_id"]), [settings["client_id"]])
+
+
+def cognito_client(endpoint: str):
+    return boto3.client("cognito-idp", endpoint_url=endpoint, **CREDENTIALS)
+
+
+def create_pool(client, learners: List[tuple] = DEMO_LEARNERS) -> Dict[str, object]:
+    """A user pool, an app client that signs in with USER_PASSWORD_AUTH, and the learners with
+    permanent passwords; what a client needs to sign them in."""
+    pool = client.create_user_pool(PoolName=POOL_NAME, Policies={"PasswordPolicy": {
+        "MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True,
+        "RequireNumbers": True, "RequireSymbols": True}})["UserPool"]
+    app_client = client.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName=CLIENT_NAME, GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
+    for username, password in learners:
+        client.admin_create_user(UserPoolId=pool["Id"], Username=username, MessageAction="SUPPRESS")
+        client.admin_set_user_password(UserPoolId=pool["Id"], Username=username, Password=password,
+                                       Permanent=True)
+    return {"user_pool_id": pool["Id"], "client_id": app_client["ClientId"],
+            "learners": [{"username": u, "password": p} for u, p in learners]}
+
+
+def sign_in(client, client_id: str, username: str, password: str) -> str:
+    """The ID token, as a frontend gets it with the Cognito API."""
+    answer = client.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": username, "PASSWORD": password})
+    return answer["AuthenticationResult"]["IdToken"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{args.port}"
+    settings = {"endpoint": endpoint, "region": REGION, **create_pool(cognito_client(endpoint))}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.out.with_suffix(".tmp")
+    temporary.write_text(json.dumps(settings, indent=2) + "\n")
+    os.replace(temporary, args.out)  # complete or absent: make run waits for it
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    args.out.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

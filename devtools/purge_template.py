@@ -1,0 +1,58 @@
+"""The purge of reset histories (chalicelib.purge) in the packaged template: Chalice's scheduled
+function, given the API's runtime and tables, its own log group, an alarm on its errors, and its
+own role: reads of the pending resets and deletes of the old histories, nothing else."""
+from typing import Dict
+
+from devtools.monitoring import alarm, log_group, logs_and_traces, metric
+
+FUNCTION = "Purge"  # chalice package's logical ids for the scheduled function and its role
+ROLE = "PurgeRole"
+LOG_GROUP = "PurgeLogGroup"
+POLICY = "PurgePolicy"
+FUNCTION_NAME = {"Fn::Sub": "${AWS::StackName}-purge"}
+# What chalicelib.purge calls, per table (logical id); indexes: the tables whose indexes it queries.
+ACTIONS = {
+    "AggregatesTable": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+                        "dynamodb:BatchWriteItem"],
+    "StudySessionsTable": ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+    "WordReviewsTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
+}
+INDEXES = ("AggregatesTable", "StudySessionsTable")
+SKIPS = [
+    ("CKV_AWS_116", "No DLQ: a failed run leaves its learners marked, and the next run purges them"),
+    ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),
+    ("CKV_AWS_173", "Environment holds table names, an origin and a log level: no secrets"),
+]
+
+
+def _policy() -> dict:
+    statements = [{
+        "Sid": f"Purge{table}", "Effect": "Allow", "Action": actions,
+        "Resource": [{"Fn::GetAtt": [table, "Arn"]}] + (
+            [{"Fn::Sub": f"${{{table}.Arn}}/index/*"}] if table in INDEXES else []),
+    } for table, actions in ACTIONS.items()]
+    statements += logs_and_traces(LOG_GROUP)
+    return {"Type": "AWS::IAM::Policy", "Properties": {
+        "PolicyName": "PurgeResetHistories", "Roles": [{"Ref": ROLE}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}}
+
+
+def resources(function_properties: dict, retention_days: int, protected: bool) -> Dict[str, dict]:
+    """``function_properties``: what the API function gets too (runtime, architecture, the
+    tables' names)."""
+    return {
+        FUNCTION: {
+            "DependsOn": [POLICY],
+            "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in SKIPS]}},
+            "Properties": {**function_properties, "FunctionName": FUNCTION_NAME,
+                           "Timeout": 900, "ReservedConcurrentExecutions": 1},
+        },
+        ROLE: {"Properties": {"Policies": []}},
+        POLICY: _policy(),
+        LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-purge"}, retention_days, protected),
+        "PurgeErrorsAlarm": alarm(
+            "The purge of reset histories failed: old sessions and reviews stay stored (unlisted) "
+            "until a run succeeds.",
+            1, [metric("errors", "AWS/Lambda", "Errors", {"FunctionName": {"Ref": FUNCTION}}, "Sum", True)],
+            "GreaterThanOrEqualToThreshold"),
+    }
