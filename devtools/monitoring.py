@@ -116,7 +116,7 @@ def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
             _throttle_metrics("t", table_uses, lambda table: {"TableName": {"Ref": table}})),
         "DynamoDBIndexThrottlesAlarm": _sum_alarm(
             "A global secondary index throttled reads or writes in the last 5 minutes (a create writes "
-            "every index; the `newest` index has one partition for all sessions).",
+            "every index of the sessions table; each learner's history is one partition of each).",
             "Throttle events, all indexes",
             _throttle_metrics("i", index_uses, lambda key: {"TableName": {"Ref": key[0]},
                                                            "GlobalSecondaryIndexName": key[1]})),
