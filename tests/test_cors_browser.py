@@ -199,11 +199,12 @@ RESET_FLOW = """
   const api = %s;
   const get = async (path) => (await fetch(api + path)).json();
   try {
+    const start = (await get("/dashboard/stats")).total_sessions;
     const posted = await fetch(api + "/study_sessions", {method: "POST", headers: {"Content-Type":
       "application/json"}, body: JSON.stringify({group_id: 1, study_activity_id: 1})});
     const created = await posted.json();
-    let before = 0;
-    for (let tries = 0; tries < 300 && before < 1; tries++) {
+    let before = start;  // until the stream consumer has counted the new session
+    for (let tries = 0; tries < 300 && before <= start; tries++) {
       before = (await get("/dashboard/stats")).total_sessions;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -213,7 +214,7 @@ RESET_FLOW = """
     const [recent, stats] = await Promise.all([get("/dashboard/recent-session"), get("/dashboard/stats")]);
     const old = await fetch(api + "/api/study-sessions/" + created.session_id);
     const words = await get("/words?page=1&sort_by=correct_count&order=desc");
-    return JSON.stringify({id: created.session_id, before: before > 0, reset: reset.status, message,
+    return JSON.stringify({id: created.session_id, before: before > start, reset: reset.status, message,
       recent, sessions: stats.total_sessions, streak: stats.current_streak, old: old.status,
       counted: words.words.filter((w) => w.correct_count + w.wrong_count > 0).length});
   } catch (error) {
