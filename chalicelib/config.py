@@ -109,9 +109,16 @@ def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
 
 
 def build_purger(environ: Optional[Mapping[str, str]] = None):
-    from chalicelib.purge import HistoryPurger  # not on the API's cold path
+    """PURGE_GRACE_SECONDS: how old a reset must be before its history is deleted."""
+    from chalicelib.purge import DEFAULT_GRACE_SECONDS, HistoryPurger  # not on the API's cold path
 
-    return HistoryPurger(background_client(), table_names(environ))
+    environ = os.environ if environ is None else environ
+    grace = environ.get("PURGE_GRACE_SECONDS", str(DEFAULT_GRACE_SECONDS))
+    try:
+        grace_seconds = float(grace)
+    except ValueError:
+        raise InternalError(cause=f"PURGE_GRACE_SECONDS is not a number: {grace!r}") from None
+    return HistoryPurger(background_client(), table_names(environ), grace_seconds)
 
 
 def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:

@@ -9,30 +9,43 @@ they are found with a Scan of the reviews table, which is why resets are off whe
 large (prod). Deleting is idempotent, so a purge interrupted half-way is simply run again; the
 marker is cleared only if no reset happened meanwhile. The deletions reach the streams as
 REMOVE records, which the aggregates consumer ignores.
+
+A reset is purged only once it is `grace_seconds` old: a create that read the old epoch just
+before the reset may still be writing into it (for up to its request budget), and the stream
+consumer may still be counting the old epoch's last records (its iterator age alarm fires at a
+minute). Purged earlier, those would stay behind, unlisted: a session no purge comes back for,
+an aggregate the audit reports.
 """
 import logging
 import time
-from typing import Iterable, List, Mapping
+from typing import Callable, Iterable, List, Mapping
 
 from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, SESSIONS_NEWEST, owner
 from chalicelib.store import from_item
 
 BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
 BATCH_WRITE_ATTEMPTS = 8
+DEFAULT_GRACE_SECONDS = 600
 
 log = logging.getLogger("study-sessions.purge")
 
 
 class HistoryPurger:
-    def __init__(self, client, tables: Mapping[str, str]):
+    def __init__(self, client, tables: Mapping[str, str], grace_seconds: float = DEFAULT_GRACE_SECONDS,
+                 clock: Callable[[], float] = time.time):
         self._client = client
         self._tables = tables
+        self._grace_seconds = grace_seconds
+        self._clock = clock
 
     def purge(self) -> int:
-        """Delete every old history whose learner was reset; the number of items deleted."""
+        """Delete every old history whose learner was reset at least the grace period ago; the
+        number of items deleted."""
         deleted = 0
         for learner in self._pending():
             state = self._state(learner)
+            if self._clock() - state.get("reset_at", 0) < self._grace_seconds:
+                continue  # the next run
             epoch, purged = state.get("epoch", 0), state.get("purged", 0)
             for old in range(purged, epoch):
                 deleted += self._delete_history(owner(learner, old))

@@ -269,12 +269,14 @@ class DynamoStore:
 
     @_translate_errors
     def start_new_history(self, learner: str) -> None:
-        """Move the learner to the next epoch, and list the old one for deletion. Not
-        conditional: a resend after a lost answer moves one epoch further, which is as empty."""
+        """Move the learner to the next epoch, and list the old one for deletion from now on
+        (chalicelib.purge). Not conditional: a resend after a lost answer moves one epoch
+        further, which is as empty."""
         self._call("update_item", write=True, TableName=self._aggregates,
                    Key={"learner": {"S": learner}, "item": {"S": HISTORY}},
-                   UpdateExpression="ADD epoch :one SET purge_pending = :pending",
-                   ExpressionAttributeValues={":one": {"N": "1"}, ":pending": {"S": PURGE_PENDING}})
+                   UpdateExpression="ADD epoch :one SET purge_pending = :pending, reset_at = :now",
+                   ExpressionAttributeValues={":one": {"N": "1"}, ":pending": {"S": PURGE_PENDING},
+                                              ":now": {"N": str(int(time.time()))}})
 
     @_translate_errors
     def aggregate(self, owner: str, item: str) -> Item:

@@ -304,7 +304,7 @@ def measure_reset(environ: dict, client, names, count: int) -> dict:
     stats, _ = consumed_units(app, app_client, get_event("/dashboard/stats", {}, {}))
     assert json.loads(stats["body"])["total_sessions"] == 0, stats
     start = time.perf_counter()
-    deleted = HistoryPurger(client, names).purge()
+    deleted = HistoryPurger(client, names, grace_seconds=0).purge()
     return {"reset_ms": round(elapsed * 1000, 1), "capacity_units_reset": units,
             "purge_seconds": round(time.perf_counter() - start, 1), "purged_items": deleted}
 

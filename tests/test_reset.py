@@ -127,12 +127,30 @@ def test_the_purge_deletes_every_old_history_and_only_them(api, history):
     api.count_history()
     old_aggregates = [i for i in scan(api, "aggregates") if i["learner"] in ("implicit#0", "implicit#1")]
 
-    deleted = HistoryPurger(api.dynamodb, api.names).purge()
+    deleted = HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
 
     assert [s["id"] for s in scan(api, "study_sessions")] == [kept["id"]]
     assert [(r["study_session_id"], r["word_id"]) for r in scan(api, "word_reviews")] == [(kept["id"], 12)]
     owners = {item["learner"] for item in scan(api, "aggregates")}
     assert owners == {"implicit#2", "implicit"}  # the new history's aggregates, and the epoch item
     assert old_aggregates and deleted == 3 + 5 + len(old_aggregates)  # sessions, reviews, aggregates
-    assert HistoryPurger(api.dynamodb, api.names).purge() == 0  # nothing is pending any more
+    assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() == 0  # nothing pending any more
     assert api.get("/dashboard/stats").json_body["total_sessions"] == 1
+
+
+def test_a_reset_is_purged_only_once_its_grace_period_is_over(api, history):
+    """A create that read the old epoch just before the reset may still be writing into it."""
+    reset(api)
+    reset_at = from_item(api.dynamodb.get_item(TableName=api.names["aggregates"], Key={
+        "learner": {"S": "implicit"}, "item": {"S": "history"}}, ConsistentRead=True)["Item"])["reset_at"]
+
+    early = HistoryPurger(api.dynamodb, api.names, grace_seconds=600, clock=lambda: reset_at + 599).purge()
+    assert early == 0 and len(scan(api, "study_sessions")) == 2
+    late_writer = create(api)  # stands for a create that read epoch 0 before the reset
+    api.dynamodb.update_item(TableName=api.names["study_sessions"], Key={"id": {"S": late_writer["id"]}},
+                             UpdateExpression="SET #o = :old", ExpressionAttributeNames={"#o": "owner"},
+                             ExpressionAttributeValues={":old": {"S": "implicit#0"}})
+
+    later = HistoryPurger(api.dynamodb, api.names, grace_seconds=600, clock=lambda: reset_at + 600).purge()
+
+    assert later > 0 and scan(api, "study_sessions") == []
