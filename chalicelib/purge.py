@@ -18,7 +18,7 @@ an aggregate the audit reports.
 """
 import logging
 import time
-from typing import Callable, Iterable, List, Mapping
+from typing import Callable, List, Mapping
 
 from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, SESSIONS_NEWEST, owner
 from chalicelib.store import from_item
@@ -105,11 +105,6 @@ class HistoryPurger:
             else:
                 raise RuntimeError(f"DynamoDB left deletes of {table} unprocessed")
 
-    def _every_page(self, operation: str, params: dict) -> Iterable[dict]:
-        send, items = getattr(self._client, operation), []
-        while True:
-            answer = send(**params)
-            items.extend(from_item(item) for item in answer["Items"])
-            if "LastEvaluatedKey" not in answer:
-                return items
-            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    def _every_page(self, operation: str, params: dict) -> List[dict]:
+        pages = self._client.get_paginator(operation).paginate(**params)
+        return [from_item(item) for page in pages for item in page["Items"]]
