@@ -63,16 +63,18 @@ def resets_enabled(environ: Optional[Mapping[str, str]] = None) -> bool:
     return RESET_SETTINGS[_choice(environ, "RESET_HISTORY", RESET_SETTINGS, "disabled")]
 
 
+def _number(environ: Mapping[str, str], variable: str, default):
+    """The variable as a number of the default's type, or the default when it is unset."""
+    try:
+        return type(default)(environ.get(variable, default))
+    except ValueError:
+        raise InternalError(cause=f"{variable} is not a number: {environ[variable]!r}") from None
+
+
 def dynamodb_limits(environ: Optional[Mapping[str, str]] = None) -> DynamoDBLimits:
     environ = os.environ if environ is None else environ
-    values = {}
-    for field, variable in LIMIT_VARIABLES.items():
-        default = getattr(DEPLOYED_LIMITS, field)
-        try:
-            values[field] = type(default)(environ.get(variable, default))
-        except ValueError:
-            raise InternalError(cause=f"{variable} is not a number: {environ[variable]!r}") from None
-    return DynamoDBLimits(**values)
+    return DynamoDBLimits(**{field: _number(environ, variable, getattr(DEPLOYED_LIMITS, field))
+                             for field, variable in LIMIT_VARIABLES.items()})
 
 
 def dynamodb_client(limits: DynamoDBLimits = DEPLOYED_LIMITS):
@@ -113,11 +115,7 @@ def build_purger(environ: Optional[Mapping[str, str]] = None):
     from chalicelib.purge import DEFAULT_GRACE_SECONDS, HistoryPurger  # not on the API's cold path
 
     environ = os.environ if environ is None else environ
-    grace = environ.get("PURGE_GRACE_SECONDS", str(DEFAULT_GRACE_SECONDS))
-    try:
-        grace_seconds = float(grace)
-    except ValueError:
-        raise InternalError(cause=f"PURGE_GRACE_SECONDS is not a number: {grace!r}") from None
+    grace_seconds = _number(environ, "PURGE_GRACE_SECONDS", float(DEFAULT_GRACE_SECONDS))
     return HistoryPurger(background_client(), table_names(environ), grace_seconds)
 
 
