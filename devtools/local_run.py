@@ -59,11 +59,8 @@ def start_local_cognito(port: int, settings_file: Path, log_path: Optional[Path]
     if not port_is_free(port):
         raise SetupError(f"Port {port} is busy: stop what uses it or set COGNITO_PORT.")
     settings_file.unlink(missing_ok=True)
-    output = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = spawn([sys.executable, "-m", "devtools.local_auth", "--port", str(port),
-                     "--out", str(settings_file)], cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT)
-    if log_path:
-        output.close()
+    process = _spawn_logged([sys.executable, "-m", "devtools.local_auth", "--port", str(port),
+                             "--out", str(settings_file)], log_path, quiet=True, cwd=PROJECT_DIR)
     wait_until_answering(process, settings_file.exists, "local Cognito", f"on port {port}")
     return process
 
@@ -74,15 +71,11 @@ def start_chalice_local(
 ) -> subprocess.Popen:
     if not port_is_free(port):
         raise SetupError(f"Port {port} is busy: stop what uses it or set PORT.")
-    output = open(log_path, "ab") if log_path else None
-    process = spawn(
+    process = _spawn_logged(
         [sys.executable, "-m", "devtools.dev_server", "--project-dir", str(project_dir),
          "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_DIR, env=chalice_environment(dynamodb_endpoint, cognito_file),
-        stdout=output, stderr=subprocess.STDOUT if output else None,
+        log_path, cwd=PROJECT_DIR, env=chalice_environment(dynamodb_endpoint, cognito_file),
     )
-    if output:
-        output.close()
     url = f"http://127.0.0.1:{port}/api/groups"
     wait_until_answering(process, lambda: _serves(url), "chalice local", f"at {url}")
     return process
@@ -91,13 +84,18 @@ def start_chalice_local(
 def start_stream_poller(dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR,
                         log_path: Optional[Path] = None) -> subprocess.Popen:
     """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it."""
-    output = open(log_path, "ab") if log_path else None
-    process = spawn([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE],
-                    cwd=project_dir, env=chalice_environment(dynamodb_endpoint),
-                    stdout=output, stderr=subprocess.STDOUT if output else None)
-    if output:
-        output.close()
-    return process
+    return _spawn_logged([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE], log_path,
+                         cwd=project_dir, env=chalice_environment(dynamodb_endpoint))
+
+
+def _spawn_logged(args, log_path: Optional[Path], quiet: bool = False, **popen_kwargs) -> subprocess.Popen:
+    """``spawn`` with stdout and stderr appended to ``log_path``; without one, this terminal's
+    (or nowhere, if ``quiet``)."""
+    if log_path is None:
+        output = subprocess.DEVNULL if quiet else None
+        return spawn(args, stdout=output, stderr=output, **popen_kwargs)
+    with open(log_path, "ab") as output:
+        return spawn(args, stdout=output, stderr=subprocess.STDOUT, **popen_kwargs)
 
 
 def _serves(url: str) -> bool:
