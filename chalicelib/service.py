@@ -53,7 +53,7 @@ from chalicelib.validation import (
 SESSION_NOT_FOUND = "This study session does not exist."
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7a52-1c55-4f7e-9a53-3d3b8f0c2a41")
 REVIEW_NAMESPACE = uuid.UUID("0d9b6c7e-52f1-4c3a-8e0b-7b5f3e2a9c14")  # likewise, review ids
-ROUND_NAMESPACE = uuid.UUID("5a1f0e43-9c2d-4b7a-8f36-2e9d41c07b58")  # a round's reviews, by key or content
+ROUND_NAMESPACE = uuid.UUID("5a1f0e43-9c2d-4b7a-8f36-2e9d41c07b58")  # a keyed round's reviews
 
 
 def _utc_now() -> datetime:
@@ -162,18 +162,19 @@ class StudySessionService:
     def review_round(self, learner: str, session_id: str, body,
                      idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """A round of answers (the frontend's submitStudySessionReview), recorded all or none;
-        and whether it replays an earlier round. Without an Idempotency-Key the round's own
-        content names it: the same round sent again to the same session is counted once."""
+        and whether it replays an earlier round. Only an Idempotency-Key names a repeat: without
+        one every round is new (a learner may answer the same words the same way twice), and
+        the API's own resends are recognised by their write tokens."""
         key = parse_idempotency_key(idempotency_key)
         round_ = parse_review_round(body)
         if not is_plausible_session_id(session_id):
             raise NotFound(SESSION_NOT_FOUND)
         content = _fingerprint([session_id, [[new.word_id, new.correct] for new in round_]])
         owner = self._histories.owner(learner)
-        name = f"{owner}:{key or content}"
+        name = key and f"{owner}:{key}"
         reviews = [self._new_review(
-            owner, session_id, new, str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
-            [content, index]) for index, new in enumerate(round_)]
+            owner, session_id, new, name and str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
+            name and [content, index]) for index, new in enumerate(round_)]
         found = self._references.lookup_words({new.word_id for new in round_})
         absent = [f"reviews[{i}]: Word {new.word_id} does not exist." for i, new in enumerate(round_)
                   if new.word_id not in found]

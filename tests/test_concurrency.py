@@ -51,3 +51,25 @@ def test_50_parallel_reviews_of_one_session_are_all_counted(local_server):
                              sum(not a["correct"] for a in answers if a["word_id"] == word))
                       for word in range(1, 11)}
     assert page["session"]["end_time"] == max(reply.json()["created_at"] for reply in replies)
+
+
+def test_12_parallel_rounds_without_keys_all_count_identical_ones_included(local_server):
+    """The lang-portal sends no Idempotency-Key: a drill repeated in one session counts again."""
+    session = requests.post(local_server.url("/api/study-sessions"), json=BODY, timeout=10).json()
+    rounds = [{"reviews": [{"word_id": 1 + (n + i) % 10, "is_correct": (n + i) % 2 == 0} for i in range(5)]}
+              for n in range(10)]
+    rounds += [rounds[0], rounds[3]]  # two rounds identical to others
+
+    def send(body):
+        return requests.post(local_server.url(f"/study_sessions/{session['id']}/review"), json=body,
+                             timeout=30)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(send, rounds))
+
+    assert [reply.status_code for reply in replies] == [201] * 12
+    assert [reply.headers.get("Idempotent-Replayed") for reply in replies] == [None] * 12
+    page = requests.get(local_server.url(f"/api/study-sessions/{session['id']}?per_page=100"),
+                        timeout=10).json()
+    assert page["session"]["review_items_count"] == 70
+    assert sum(w["correct_count"] + w["wrong_count"] for w in page["words"]) == 70

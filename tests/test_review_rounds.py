@@ -41,15 +41,27 @@ def test_a_round_is_one_transaction_and_counted_exactly(api, session):
     assert len(stored_reviews(api)) == 3
 
 
-@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "round-1"}])
-def test_the_same_round_sent_again_counts_once(api, session, headers):
-    first = send(api, session, ROUND, headers)
+def test_the_same_round_sent_again_with_its_key_counts_once(api, session):
+    first = send(api, session, ROUND, {"Idempotency-Key": "round-1"})
 
-    again = send(api, session, ROUND, headers)
+    again = send(api, session, ROUND, {"Idempotency-Key": "round-1"})
 
     assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
     assert again.json_body == first.json_body
     assert counts(api, session) == (3, {1: (2, 0), 2: (0, 1)})
+
+
+def test_an_identical_round_without_a_key_is_a_new_round_and_counts(api, session):
+    """A learner who drills the same words twice answers the same round twice: both count."""
+    first = send(api, session, ROUND)
+
+    again = send(api, session, ROUND)
+
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, None)
+    first_ids = {r["id"] for r in first.json_body["reviews"]}
+    assert first_ids.isdisjoint(r["id"] for r in again.json_body["reviews"])
+    assert counts(api, session) == (6, {1: (4, 0), 2: (0, 2)})
+    assert len(stored_reviews(api)) == 6
 
 
 def test_a_key_reused_for_another_round_is_422_and_counts_nothing(api, session):

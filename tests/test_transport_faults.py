@@ -223,6 +223,24 @@ def test_a_review_whose_answer_was_lost_is_counted_once(api, headers):
     assert len(api.dynamodb.scan(TableName=api.names["word_reviews"])["Items"]) == 1
 
 
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "lost-round"}])
+def test_a_round_whose_answer_was_lost_is_counted_once(api, headers):
+    """Without a key a round's ids are new, so only its write tokens tell the resend its own."""
+    session = api.post(VALID).json_body
+    attempts = []
+    on_send(api.dynamodb, "TransactWriteItems", lose_first_answer(attempts))
+    body = {"reviews": [{"word_id": 3, "is_correct": False}, {"word_id": 4, "is_correct": True}]}
+
+    response = api.post(body, headers=headers, path=f"/study_sessions/{session['id']}/review")
+
+    assert len(attempts) == 2 and attempts[0] == attempts[1]
+    assert response.status_code == 201, response.body
+    assert "Idempotent-Replayed" not in response.headers
+    page = api.get(f"/api/study-sessions/{session['id']}").json_body
+    assert page["session"]["review_items_count"] == 2
+    assert len(api.dynamodb.scan(TableName=api.names["word_reviews"])["Items"]) == 2
+
+
 @pytest.mark.parametrize("order", [LATE, OVERTAKEN])
 @pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "delayed-write"}])
 def test_a_create_delayed_past_its_timeout_is_one_201_and_one_item(api, monkeypatch, order, headers):
