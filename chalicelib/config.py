@@ -110,13 +110,28 @@ def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
     return AggregateWriter(background_client(), table_names(environ)["aggregates"])
 
 
+DEFAULT_GRACE_SECONDS = 600
+
+
+def purge_grace_seconds(environ: Optional[Mapping[str, str]] = None) -> float:
+    """PURGE_GRACE_SECONDS: how old a reset must be before its history is deleted. It must
+    exceed the request budget: a create that read the old epoch just before the reset may
+    write into it for that long, and the purge must come after it."""
+    environ = os.environ if environ is None else environ
+    grace = _number(environ, "PURGE_GRACE_SECONDS", float(DEFAULT_GRACE_SECONDS))
+    budget = dynamodb_limits(environ).budget_seconds
+    if grace <= budget:
+        raise InternalError(cause=(
+            f"PURGE_GRACE_SECONDS ({grace:g} s) must exceed DYNAMODB_REQUEST_BUDGET ({budget:g} s): "
+            "a create of the old history may still land that long after a reset."))
+    return grace
+
+
 def build_purger(environ: Optional[Mapping[str, str]] = None):
-    """PURGE_GRACE_SECONDS: how old a reset must be before its history is deleted."""
-    from chalicelib.purge import DEFAULT_GRACE_SECONDS, HistoryPurger  # not on the API's cold path
+    from chalicelib.purge import HistoryPurger  # not on the API's cold path
 
     environ = os.environ if environ is None else environ
-    grace_seconds = _number(environ, "PURGE_GRACE_SECONDS", float(DEFAULT_GRACE_SECONDS))
-    return HistoryPurger(background_client(), table_names(environ), grace_seconds)
+    return HistoryPurger(background_client(), table_names(environ), purge_grace_seconds(environ))
 
 
 def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:

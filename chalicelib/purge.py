@@ -1,37 +1,40 @@
 """Deletes the histories that resets left behind (chalicelib.histories), off the request path:
 a scheduled function deployed, the local run's poller on `make run`.
 
-A reset marks the learner's epoch item `purge_pending`; the sparse index PURGES lists those
-items, so finding the work reads only them. For each old owner this deletes its sessions (found
-through its own index partition), its aggregate items (its partition of the aggregates table)
-and its reviews. Reviews have no index by owner, to keep a review's write units as they are:
-they are found with a Scan of the reviews table, which is why resets are off where tables are
-large (prod). Deleting is idempotent, so a purge interrupted half-way is simply run again; the
-marker is cleared only if no reset happened meanwhile. The deletions reach the streams as
-REMOVE records, which the aggregates consumer ignores.
+A reset marks the learner's history item `purge_pending`; the sparse index PURGES lists those
+items, so finding the work reads only them. A run then reads each table once, whatever the
+number of learners or resets waiting: one Scan of the sessions, the reviews and the aggregates
+(keys and owners only), keeping the items whose owner is an old epoch of a waiting learner.
+Reviews have no index by owner, to keep a review's write units as they are, and an index per
+old epoch would make the cost grow with the resets; a Scan costs the tables' size, which is why
+resets are off where tables are large (prod). Each learner's items are deleted and its progress
+saved on its own: one learner's failure leaves the others purged, and its own purge is run
+again next time (deleting is idempotent). The mark is cleared only if no reset happened
+meanwhile. The deletions reach the streams as REMOVE records, which the consumer ignores.
 
-A reset is purged only once it is `grace_seconds` old: a create that read the old epoch just
-before the reset may still be writing into it (for up to its request budget), and the stream
-consumer may still be counting the old epoch's last records (its iterator age alarm fires at a
-minute). Purged earlier, those would stay behind, unlisted: a session no purge comes back for,
-an aggregate the audit reports.
+A reset is purged only once it is `grace_seconds` old (chalicelib.config.purge_grace_seconds):
+a create that read the old epoch just before the reset may still be writing into it, and the
+stream consumer may still be counting the old epoch's last records (its iterator age alarm
+fires at a minute). Records of an old epoch delivered after that are dropped by the consumer.
 """
 import logging
 import time
-from typing import Callable, List, Mapping
+from typing import Callable, Dict, List, Mapping, Tuple
 
-from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, SESSIONS_NEWEST, owner
+from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, split_owner
 from chalicelib.store import from_item
 
 BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
 BATCH_WRITE_ATTEMPTS = 8
-DEFAULT_GRACE_SECONDS = 600
+# What each table's Scan keeps of an item: its key, and the attribute that names its owner.
+SCANNED = {"study_sessions": ("owner", ("id",)), "word_reviews": ("owner", ("id",)),
+           "aggregates": ("learner", ("learner", "item"))}
 
 log = logging.getLogger("study-sessions.purge")
 
 
 class HistoryPurger:
-    def __init__(self, client, tables: Mapping[str, str], grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    def __init__(self, client, tables: Mapping[str, str], grace_seconds: float,
                  clock: Callable[[], float] = time.time):
         self._client = client
         self._tables = tables
@@ -41,23 +44,49 @@ class HistoryPurger:
     def purge(self) -> int:
         """Delete every old history whose learner was reset at least the grace period ago; the
         number of items deleted."""
-        deleted = 0
+        due: Dict[str, Tuple[int, int]] = {}  # learner -> its old epochs, [purged, epoch)
         for learner in self._pending():
             state = self._state(learner)
-            if self._clock() - state.get("reset_at", 0) < self._grace_seconds:
-                continue  # the next run
-            epoch, purged = state.get("epoch", 0), state.get("purged", 0)
-            for old in range(purged, epoch):
-                deleted += self._delete_history(owner(learner, old))
-            self._finish(learner, epoch)
+            if self._clock() - state.get("reset_at", 0) >= self._grace_seconds:
+                due[learner] = (state.get("purged", 0), state.get("epoch", 0))
+        if not due:
+            return 0
+        keys = self._old_items(due)
+        deleted = 0
+        for learner, (purged, epoch) in due.items():
+            try:
+                for table, table_keys in keys.get(learner, {}).items():
+                    self._delete(table, table_keys)
+                    deleted += len(table_keys)
+                self._finish(learner, epoch)
+            except Exception as error:  # noqa: BLE001 - the others are purged; this one next run
+                log.error("purge_failed learner=%s cause=%s: %s", learner, type(error).__name__, error)
+                continue
             log.info("purged learner=%s epochs=%d..%d", learner, purged, epoch - 1)
         return deleted
 
+    def _old_items(self, due: Dict[str, Tuple[int, int]]) -> Dict[str, Dict[str, List[dict]]]:
+        """learner -> table -> keys of the items of its old epochs, from one Scan of each table."""
+        found: Dict[str, Dict[str, List[dict]]] = {}
+        for table, (owner_attribute, key) in SCANNED.items():
+            names = {f"#a{n}": name for n, name in enumerate(dict.fromkeys((owner_attribute, *key)))}
+            pages = self._client.get_paginator("scan").paginate(
+                TableName=self._tables[table], ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names)
+            for item in (item for page in pages for item in page["Items"]):
+                owner_ = item.get(owner_attribute, {}).get("S")
+                learner, epoch = split_owner(owner_) if owner_ else (None, None)
+                if learner in due and epoch is not None and due[learner][0] <= epoch < due[learner][1]:
+                    found.setdefault(learner, {}).setdefault(table, []).append(
+                        {name: item[name] for name in key})
+        return found
+
     def _pending(self) -> List[str]:
-        return [item["learner"] for item in self._every_page("query", {
-            "TableName": self._tables["aggregates"], "IndexName": PURGES.name,
-            "KeyConditionExpression": "purge_pending = :pending",
-            "ExpressionAttributeValues": {":pending": {"S": PURGE_PENDING}}})]
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._tables["aggregates"], IndexName=PURGES.name,
+            KeyConditionExpression="purge_pending = :pending",
+            ExpressionAttributeValues={":pending": {"S": PURGE_PENDING}})
+        return [item["learner"]["S"] for page in pages for item in page["Items"]]
 
     def _state(self, learner: str) -> dict:
         answer = self._client.get_item(TableName=self._tables["aggregates"], ConsistentRead=True,
@@ -75,24 +104,6 @@ class HistoryPurger:
         except self._client.exceptions.ConditionalCheckFailedException:
             pass  # reset again meanwhile: the next run purges that epoch too
 
-    def _delete_history(self, old_owner: str) -> int:
-        sessions = self._every_page("query", {
-            "TableName": self._tables["study_sessions"], "IndexName": SESSIONS_NEWEST.name,
-            "KeyConditionExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"},
-            "ExpressionAttributeValues": {":owner": {"S": old_owner}}})
-        aggregates = self._every_page("query", {
-            "TableName": self._tables["aggregates"], "KeyConditionExpression": "learner = :owner",
-            "ExpressionAttributeValues": {":owner": {"S": old_owner}}})
-        reviews = self._every_page("scan", {
-            "TableName": self._tables["word_reviews"], "ProjectionExpression": "id",
-            "FilterExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"},
-            "ExpressionAttributeValues": {":owner": {"S": old_owner}}})
-        self._delete("study_sessions", [{"id": {"S": item["id"]}} for item in sessions])
-        self._delete("word_reviews", [{"id": {"S": item["id"]}} for item in reviews])
-        self._delete("aggregates", [{"learner": {"S": item["learner"]}, "item": {"S": item["item"]}}
-                                    for item in aggregates])
-        return len(sessions) + len(reviews) + len(aggregates)
-
     def _delete(self, table: str, keys: List[dict]) -> None:
         name = self._tables[table]
         for start in range(0, len(keys), BATCH_WRITE_MAX):
@@ -104,7 +115,3 @@ class HistoryPurger:
                 time.sleep(0.05 * 2**attempt)
             else:
                 raise RuntimeError(f"DynamoDB left deletes of {table} unprocessed")
-
-    def _every_page(self, operation: str, params: dict) -> List[dict]:
-        pages = self._client.get_paginator(operation).paginate(**params)
-        return [from_item(item) for page in pages for item in page["Items"]]

@@ -38,6 +38,12 @@ def owner(learner: str, epoch: int) -> str:
     return f"{learner}#{epoch}"
 
 
+def split_owner(owner_: str) -> Tuple[str, Optional[int]]:
+    """"<learner>#<epoch>" -> (learner, epoch); a bare learner (its own history item) has none."""
+    learner, _, epoch = owner_.rpartition("#")
+    return (learner, int(epoch)) if learner and epoch.isdigit() else (owner_, None)
+
+
 def partition(index: Index, owner_: str, id_: Optional[int] = None) -> str:
     """The value of ``index``'s partition key that holds the owner's sessions (of group or
     activity ``id_``)."""

@@ -10,15 +10,28 @@ def load_config() -> dict:
     return json.loads(CONFIG_FILE.read_text())
 
 
+class StageConfigError(ValueError):
+    """A stage's settings contradict each other; the message says which and why."""
+
+
 def stage_environment(stage: str) -> dict:
-    """The environment variables Chalice gives the function in this stage."""
+    """The environment variables Chalice gives the function in this stage, refused if they
+    contradict each other."""
+    from chalicelib.config import purge_grace_seconds
+    from chalicelib.errors import InternalError
+
     config = load_config()
     if stage not in config["stages"]:
         raise KeyError(f"no stage {stage!r} in {CONFIG_FILE}")
-    return {
+    environment = {
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
+    try:
+        purge_grace_seconds(environment)
+    except InternalError as error:
+        raise StageConfigError(f"Stage {stage!r} in {CONFIG_FILE}: {error.cause}") from None
+    return environment
 
 
 def table_names(stage: str) -> dict:

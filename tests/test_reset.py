@@ -154,3 +154,99 @@ def test_a_reset_is_purged_only_once_its_grace_period_is_over(api, history):
     later = HistoryPurger(api.dynamodb, api.names, grace_seconds=600, clock=lambda: reset_at + 600).purge()
 
     assert later > 0 and scan(api, "study_sessions") == []
+
+
+def purge_calls(api, purger=None):
+    with DynamoDBCalls(api.dynamodb) as calls:
+        deleted = (purger or HistoryPurger(api.dynamodb, api.names, grace_seconds=0)).purge()
+    return deleted, sorted(op for op in calls.operations if op != "BatchWriteItem")
+
+
+@pytest.mark.parametrize("times", [1, 40])
+def test_a_purge_reads_each_table_once_however_many_resets_wait(api, history, times):
+    for _ in range(times):
+        reset(api)
+
+    deleted, reads = purge_calls(api)
+
+    assert deleted > 0 and scan(api, "study_sessions") == []
+    # the purges index, the learner's history item, one Scan of each table, the learner finished
+    assert reads == ["GetItem", "Query", "Scan", "Scan", "Scan", "UpdateItem"]
+    assert purge_calls(api) == (0, ["Query"])  # nothing waits any more
+
+
+class FailingDeletes:
+    """A client whose BatchWriteItem fails for the keys of chosen sessions."""
+
+    def __init__(self, client, session_ids):
+        self._client, self._failing = client, set(session_ids)
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def batch_write_item(self, RequestItems):
+        ids = {request["DeleteRequest"]["Key"].get("id", {}).get("S")
+               for requests in RequestItems.values() for request in requests}
+        if ids & self._failing:
+            raise ConnectionError("injected")
+        return self._client.batch_write_item(RequestItems=RequestItems)
+
+
+def test_one_learners_failed_purge_leaves_the_others_purged_and_finishes_next_run(api, history):
+    """A second learner's old history, written as the API would have for them."""
+    from chalicelib.store import to_item
+
+    theirs = {"id": "7b1c3a52-0d9e-4f36-8a41-2c5e9f0b7d13", "group_id": 1, "study_activity_id": 1,
+              "created_at": "2026-11-30T10:00:00Z", "owner": "ben#0", "owner_group": "ben#0#group#1",
+              "owner_activity": "ben#0#activity#1"}
+    api.dynamodb.put_item(TableName=api.names["study_sessions"], Item=to_item(theirs))
+    api.dynamodb.put_item(TableName=api.names["aggregates"], Item=to_item(
+        {"learner": "ben", "item": "history", "epoch": 1, "purge_pending": "pending", "reset_at": 0}))
+    reset(api)
+    failing = FailingDeletes(api.dynamodb, [history[0]["id"]])  # the implicit learner's deletes fail
+
+    HistoryPurger(failing, api.names, grace_seconds=0).purge()
+
+    assert {s["id"] for s in scan(api, "study_sessions")} == {s["id"] for s in history}  # ben's is gone
+    pending = {i["learner"] for i in scan(api, "aggregates") if i.get("purge_pending")}
+    assert pending == {"implicit"}
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+    assert scan(api, "study_sessions") == []
+    assert {i["learner"] for i in scan(api, "aggregates")} == {"implicit", "ben"}
+
+
+def test_every_call_the_purge_makes_is_granted_to_its_role(api, history):
+    from devtools.package import logical_id
+    from devtools.purge_template import ACTIONS
+
+    reset(api)
+    with DynamoDBCalls(api.dynamodb) as calls:
+        HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+
+    logical = {api.names[name]: logical_id(name) for name in ("aggregates", "study_sessions", "word_reviews")}
+    used = {(logical[table], f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
+    assert used == {(table, action) for table, actions in ACTIONS.items() for action in actions}
+
+
+@pytest.mark.parametrize("stage", ["local", "dev", "prod"])
+def test_each_stage_s_purge_grace_exceeds_its_request_budget(stage):
+    from chalicelib.config import dynamodb_limits, purge_grace_seconds
+    from devtools.stage import stage_environment
+
+    environment = stage_environment(stage)
+
+    assert purge_grace_seconds(environment) > dynamodb_limits(environment).budget_seconds
+
+
+def test_a_purge_grace_within_the_request_budget_is_refused_naming_both(monkeypatch):
+    from devtools import stage
+
+    config = stage.load_config()
+    config["stages"]["local"]["environment_variables"]["PURGE_GRACE_SECONDS"] = "3"
+    monkeypatch.setattr(stage, "load_config", lambda: config)
+
+    with pytest.raises(stage.StageConfigError) as refused:
+        stage.stage_environment("local")
+
+    assert "PURGE_GRACE_SECONDS (3 s) must exceed DYNAMODB_REQUEST_BUDGET (12 s)" in str(refused.value)
