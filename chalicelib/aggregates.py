@@ -26,12 +26,14 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from botocore.exceptions import ClientError
 
 from chalicelib.schema import (
+    HISTORY,
     IMPLICIT_LEARNER,
     TOTALS,
     activity_item,
     days_item,
     group_item,
     owner,
+    split_owner,
     word_item,
 )
 from chalicelib.store import from_item
@@ -130,6 +132,23 @@ class AggregateWriter:
             except Changed:  # another shard's transaction got there first: read again
                 self._sleep(random.uniform(0.01, 0.05 * 2 ** attempt))
         raise RuntimeError(f"aggregates kept changing under {len(chunk)} records")
+
+    def current(self, records: List[Counted]) -> List[Counted]:
+        """The records of their learner's current history: a reset history's records count
+        nowhere, also when they come after its purge (a redelivery, a stream read again from
+        its start). One read of the learners' history items for the whole batch."""
+        learners = {split_owner(c.owner)[0] for c in records}
+        stored = self._read({(learner, HISTORY) for learner in learners}) if learners else {}
+        epochs = {key[0]: int(item["epoch"]["N"]) for key, item in stored.items() if "epoch" in item}
+        kept = []
+        for c in records:
+            learner, epoch = split_owner(c.owner)
+            if epoch >= epochs.get(learner, 0):
+                kept.append(c)
+        if len(kept) < len(records):
+            log.info(json.dumps({"event": "reset_history_records_dropped",
+                                 "records": len(records) - len(kept)}))
+        return kept
 
     def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:
         """The items that exist among ``keys``, read consistently."""
@@ -272,12 +291,22 @@ def _applied(writer: AggregateWriter, chunk: List[Counted]) -> bool:
         return False
 
 
+def _failure(c: Counted) -> dict:
+    return {"itemIdentifier": c.record["dynamodb"]["SequenceNumber"]}
+
+
 def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWriter) -> dict:
     """The batch's records in as few transactions as fit (each record exactly once); a chunk
     that fails is applied again record by record, so that only a record that fails alone is
     reported, by its sequence number: Lambda retries from the first one reported."""
     records = list(records)
     mine = [c for c in (counted(record, tables) for record in records) if c is not None]
+    try:
+        mine = writer.current(mine)
+    except Exception as error:  # noqa: BLE001 - whose history is current is unknown: all are retried
+        log.error(json.dumps({"event": "epochs_unread", "records": len(mine),
+                              "cause": f"{type(error).__name__}: {error}"}))
+        return {"batchItemFailures": [_failure(c) for c in mine]}
     failures = []
     for chunk in chunks(mine):
         if len(chunk) > 1 and _applied(writer, chunk):
@@ -288,7 +317,7 @@ def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWr
             except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
                 log.error(json.dumps({"event": "aggregate_failed", "event_id": c.record.get("eventID"),
                                       "cause": f"{type(error).__name__}: {error}"}))
-                failures.append({"itemIdentifier": c.record["dynamodb"]["SequenceNumber"]})
+                failures.append(_failure(c))
     return {"batchItemFailures": failures}
 
 

@@ -39,6 +39,7 @@ DEFAULT_DYNAMODB_PORT = 8001
 DEFAULT_COGNITO_PORT = 8002
 DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "dynamodb"
 AUTH_MODES = ("none", "cognito")
+STREAM_POSITIONS = "stream-positions.json"  # in the data folder: `make reset-data` forgets both
 
 
 def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = None) -> dict:
@@ -82,9 +83,12 @@ def start_chalice_local(
 
 
 def start_stream_poller(dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR,
-                        log_path: Optional[Path] = None) -> subprocess.Popen:
-    """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it."""
-    return _spawn_logged([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE], log_path,
+                        log_path: Optional[Path] = None,
+                        positions: Optional[Path] = None) -> subprocess.Popen:
+    """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it;
+    ``positions``: the file where it keeps its place in the streams across runs."""
+    where = ["--positions", str(positions)] if positions else []
+    return _spawn_logged([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE, *where], log_path,
                          cwd=project_dir, env=chalice_environment(dynamodb_endpoint))
 
 
@@ -130,7 +134,7 @@ def run(data_dir: Path, auth: str) -> None:
         created = provision(client, names)
         print(f"DynamoDB Local on {database.endpoint}, data in {data_dir}; "
               f"tables created now: {len(created)} of {len(names)}", flush=True)
-        poller = start_stream_poller(database.endpoint)
+        poller = start_stream_poller(database.endpoint, positions=data_dir / STREAM_POSITIONS)
         api = start_chalice_local(api_port, database.endpoint, cognito_file=cognito_file)
         print(ready_line(api_port), flush=True)
         children = [child for child in (api, poller, database.process, cognito) if child]

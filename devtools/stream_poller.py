@@ -4,7 +4,8 @@
 
 It reads the streams of the sessions and reviews tables and hands each batch of new records to
 the consumer, shaped as Lambda shapes them (`eventSourceARN` added, which DynamoDB Local's
-records lack; timestamps as epoch seconds); a batch whose answer lists `batchItemFailures` is
+records lack; timestamps as epoch seconds), from where the last run stopped (--positions); a
+batch whose answer lists `batchItemFailures` is
 handed again from the first failed record, up to MAX_RETRIES times, as the deployed mapping is
 configured. Only INSERT records are handed on (the mapping's filter). It also invokes the
 scheduled purge of reset histories (chalicelib.purge) every PURGE_SECONDS, with an event shaped
@@ -19,6 +20,7 @@ import sys
 import threading
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import boto3
@@ -57,14 +59,41 @@ class Shard:
         self.last_sequence: Optional[str] = None
 
 
+class Positions:
+    """Where each shard's acknowledged records end, kept in a file across restarts, as an event
+    source mapping keeps its position: a restarted poller does not hand the streams' old records
+    over again (the consumer's markers of a purged history are gone with it)."""
+
+    def __init__(self, path: Optional[Path]):
+        self._path = path
+        self._sequences: Dict[str, str] = {}
+        if path is not None and path.exists():
+            try:
+                self._sequences = json.loads(path.read_text())
+            except ValueError:
+                log.warning(json.dumps({"event": "positions_unreadable", "file": str(path)}))
+
+    def get(self, shard_id: str) -> Optional[str]:
+        return self._sequences.get(shard_id)
+
+    def save(self, shard_id: str, sequence: str) -> None:
+        self._sequences[shard_id] = sequence
+        if self._path is not None:
+            partial = self._path.with_suffix(".partial")
+            partial.write_text(json.dumps(self._sequences))
+            partial.replace(self._path)
+
+
 class StreamPoller:
-    def __init__(self, dynamodb, streams, table_names: List[str], handle: Callable[[dict], dict]):
+    def __init__(self, dynamodb, streams, table_names: List[str], handle: Callable[[dict], dict],
+                 positions: Optional[Positions] = None):
         """``handle(event) -> answer``: the consumer, called with a Lambda DynamoDB event."""
         self._dynamodb = dynamodb
         self._streams = streams
         self._tables = table_names
         self._handle = handle
         self._shards: Dict[str, Shard] = {}
+        self._positions = positions or Positions(None)
 
     def _discover(self) -> None:
         for table in self._tables:
@@ -75,9 +104,23 @@ class StreamPoller:
             for shard in description["Shards"]:
                 if shard["ShardId"] in self._shards:
                     continue
-                iterator = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-                self._shards[shard["ShardId"]] = Shard(arn, shard["ShardId"], iterator["ShardIterator"])
+                found = Shard(arn, shard["ShardId"], None)
+                found.last_sequence = self._positions.get(shard["ShardId"])
+                found.iterator = self._iterator(found)
+                self._shards[shard["ShardId"]] = found
+
+    def _iterator(self, shard: Shard) -> str:
+        """After the last record read, or from the start of the shard."""
+        where = {"StreamArn": shard.stream_arn, "ShardId": shard.shard_id}
+        if shard.last_sequence:
+            try:
+                return self._streams.get_shard_iterator(
+                    **where, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=shard.last_sequence)["ShardIterator"]
+            except (self._streams.exceptions.TrimmedDataAccessException,
+                    self._streams.exceptions.ResourceNotFoundException):
+                pass  # that record is gone from the stream: everything left is newer
+        return self._streams.get_shard_iterator(**where, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
 
     def poll_once(self) -> int:
         """Hand every shard's next batch to the consumer; the number of records handed."""
@@ -91,6 +134,8 @@ class StreamPoller:
                     shard.last_sequence = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
                 shard.pending = [_lambda_record(r, shard.stream_arn) for r in answer["Records"]
                                  if r.get("eventName") == "INSERT"]
+                if answer["Records"] and not shard.pending:  # only REMOVEs (a purge): nothing to hand
+                    self._positions.save(shard.shard_id, shard.last_sequence)
             if shard.pending:
                 handed += len(shard.pending)
                 self._deliver(shard)
@@ -104,10 +149,7 @@ class StreamPoller:
             return self._streams.get_records(ShardIterator=shard.iterator, Limit=BATCH_SIZE)
         except (self._streams.exceptions.TrimmedDataAccessException,
                 self._streams.exceptions.ExpiredIteratorException):
-            where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.last_sequence}
-                     if shard.last_sequence else {"ShardIteratorType": "TRIM_HORIZON"})
-            shard.iterator = self._streams.get_shard_iterator(
-                StreamArn=shard.stream_arn, ShardId=shard.shard_id, **where)["ShardIterator"]
+            shard.iterator = self._iterator(shard)
             return self._streams.get_records(ShardIterator=shard.iterator, Limit=BATCH_SIZE)
 
     def _deliver(self, shard: Shard) -> None:
@@ -115,6 +157,7 @@ class StreamPoller:
         failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
         if not failed:
             shard.pending, shard.retries = [], 0
+            self._positions.save(shard.shard_id, shard.last_sequence)
             return
         first = min(i for i, r in enumerate(shard.pending) if r["dynamodb"]["SequenceNumber"] in failed)
         shard.retries += 1
@@ -122,6 +165,7 @@ class StreamPoller:
             log.error(json.dumps({"event": "records_dropped", "shard": shard.shard_id,
                                   "count": len(shard.pending) - first}))
             shard.pending, shard.retries = [], 0
+            self._positions.save(shard.shard_id, shard.last_sequence)  # as the mapping's on-failure queue
             return
         shard.pending = shard.pending[first:]
 
@@ -178,6 +222,7 @@ def run_schedule(app_module, stop: threading.Event) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local")
+    parser.add_argument("--positions", type=Path, help="file that keeps the streams' positions across runs")
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     os.environ.update(stage_environment(args.stage))
@@ -187,7 +232,7 @@ def main() -> int:
     names = table_names()
     dynamodb, streams = local_clients()
     poller = StreamPoller(dynamodb, streams, [names["study_sessions"], names["word_reviews"]],
-                          lambda_handler(app))
+                          lambda_handler(app), Positions(args.positions))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

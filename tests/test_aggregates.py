@@ -89,6 +89,9 @@ class FailingRecords:
     def mended(self):
         self._failing = set()
 
+    def current(self, records):
+        return self._writer.current(records)
+
     def apply(self, chunk):
         if self._failing & {c.record["eventID"] for c in chunk}:
             raise ConnectionError("injected")
@@ -223,3 +226,30 @@ def test_keys_dynamodb_leaves_unprocessed_are_asked_again_with_backoff_then_the_
     assert process(session, api.names, writer) == {
         "batchItemFailures": [{"itemIdentifier": session[0]["dynamodb"]["SequenceNumber"]}]}
     assert (client.calls, pauses) == (4, [0.05, 0.1, 0.2, 0.4])  # asked 4 times, then the record fails
+
+
+def test_records_of_a_reset_history_count_nowhere_even_after_its_purge(api, history, writer):
+    """Redelivered after the purge deleted the old epoch's markers, the old records write nothing;
+    a record of the current history still counts exactly once."""
+    from chalicelib.purge import HistoryPurger
+
+    api.restart(resets=True)
+    process(history, api.names, writer)
+    assert api.http.post("/api/study-sessions/reset", headers={"Content-Type": "application/json"},
+                         body="").status_code == 200
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+    assert [key for key in stored_aggregates(api) if key[0] == "implicit#0"] == []
+    new = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+    records = stream_records(api)
+    current = [r for r in records if r["dynamodb"]["Keys"]["id"]["S"] == new["id"]]
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        assert process(history, api.names, writer) == {"batchItemFailures": []}  # the old epoch again
+    assert calls.operations == ["BatchGetItem"]  # the learner's epoch, once for the batch
+    process(history + current, api.names, writer)
+    process(current, api.names, writer)
+
+    aggregates = stored_aggregates(api)
+    assert [key for key in aggregates if key[0] == "implicit#0"] == []
+    assert aggregates[("implicit#1", "totals")]["sessions"] == 1
+    assert differences(api.dynamodb, api.names) == []
