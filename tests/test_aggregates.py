@@ -253,3 +253,29 @@ def test_records_of_a_reset_history_count_nowhere_even_after_its_purge(api, hist
     assert [key for key in aggregates if key[0] == "implicit#0"] == []
     assert aggregates[("implicit#1", "totals")]["sessions"] == 1
     assert differences(api.dynamodb, api.names) == []
+
+
+def test_a_poller_restarted_with_its_positions_hands_over_only_newer_records(api, tmp_path):
+    from devtools.stream_poller import Positions
+
+    positions = tmp_path / "stream-positions.json"
+    tables = [api.names["study_sessions"], api.names["word_reviews"]]
+    first = [api.post({"group_id": 1, "study_activity_id": 1}).json_body for _ in range(2)]
+    handed = []
+
+    def poller():
+        return StreamPoller(*local_clients(), tables, lambda event: handed.extend(event["Records"]) or {},
+                            Positions(positions))
+
+    before = poller()
+    while before.poll_once():
+        pass
+    assert sorted(r["dynamodb"]["Keys"]["id"]["S"] for r in handed) == sorted(s["id"] for s in first)
+    handed.clear()
+    later = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+
+    restarted = poller()
+    while restarted.poll_once():
+        pass
+
+    assert [r["dynamodb"]["Keys"]["id"]["S"] for r in handed] == [later["id"]]

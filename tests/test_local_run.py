@@ -267,6 +267,46 @@ def test_after_parallel_creates_and_reviews_the_aggregates_equal_a_recount_and_m
     assert (audit.returncode, audit.stdout.startswith("All ")) == (0, True), audit.stdout + audit.stderr
 
 
+def test_a_purged_history_stays_gone_after_make_run_restarts(tmp_path):
+    """Reset, purge, restart: the poller does not hand the old records over again, and what
+    it would hand is dropped, so the audit stays clean."""
+    api_port, dynamodb_port = free_port(), free_port()
+    base_url = f"http://127.0.0.1:{api_port}"
+    client = dynamodb_local.client(f"http://127.0.0.1:{dynamodb_port}")
+    names = table_names("local")
+
+    def counted(owner, sessions):
+        deadline = time.monotonic() + 60  # the purge's grace (15 s) and the poller's rounds
+        while stored(client, names).get((owner, "totals"), {}).get("sessions") != sessions:
+            assert time.monotonic() < deadline, stored(client, names)
+            time.sleep(0.3)
+
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
+    try:
+        requests.post(f"{base_url}/api/study-sessions", json={"group_id": 1, "study_activity_id": 1},
+                      timeout=10)
+        counted("implicit#0", 1)
+        assert requests.post(f"{base_url}/api/study-sessions/reset", timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while any(key[0] == "implicit#0" for key in stored(client, names)):
+            assert time.monotonic() < deadline, "the purge did not delete the old history"
+            time.sleep(0.5)
+    finally:
+        assert interrupt(process) == 0
+
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
+    try:
+        requests.post(f"{base_url}/api/study-sessions", json={"group_id": 2, "study_activity_id": 1},
+                      timeout=10)
+        counted("implicit#1", 1)
+        found = differences(client, names)
+        leftovers = [key for key in stored(client, names) if key[0] == "implicit#0"]
+    finally:
+        assert interrupt(process) == 0
+
+    assert (found, leftovers) == ([], [])
+
+
 def test_auth_cognito_make_run_signs_learners_in_and_stops_with_everything(tmp_path):
     api_port, dynamodb_port, cognito_port = free_port(), free_port(), free_port()
     process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port,
