@@ -19,6 +19,9 @@ WORD_SORT_KEYS = ("kanji", "romaji", "english", "correct_count", "wrong_count")
 GROUP_SORT_KEYS = ("name", "word_count")
 SESSION_SORT_KEYS = ("start_time", "id", "activity_name", "group_name", "end_time", "review_items_count")
 SESSION_SORT_ALIASES = {"startTime": "start_time"}  # what the frontend's group page sends first
+# A group's sessions in another order than by start time are the newest this many, sorted: a
+# page reads this many sessions at most, whatever the history (there is no index by those).
+SORTED_SESSIONS_WINDOW = 100
 
 
 def _sortable(value) -> Tuple[bool, object]:
@@ -34,17 +37,17 @@ def sorted_page(items: List[dict], paging: SortedPaging, sort_key: str) -> Tuple
 
 class Catalog:
     def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
-                 numbered_group_sessions: Callable[[str, int, NumberedPaging], dict],
-                 group_sessions: Callable[[str, int], List[dict]]):
+                 numbered_group_sessions: Callable[[str, int, NumberedPaging, bool], dict],
+                 recent_group_sessions: Callable[[str, int, int], List[dict]]):
         """``owner_of(learner)``: the owner of the learner's current history;
-        ``numbered_group_sessions(owner, group, paging)``: a numbered page of the owner's
-        sessions of a group, newest first; ``group_sessions(owner, group)``: all of them, for
-        any other order."""
+        ``numbered_group_sessions(owner, group, paging, newest_first)``: a numbered page of the
+        owner's sessions of a group by start time; ``recent_group_sessions(owner, group, n)``:
+        the newest ``n`` of them."""
         self._store = store
         self._references = references
         self._owner_of = owner_of
         self._numbered_group_sessions = numbered_group_sessions
-        self._group_sessions = group_sessions
+        self._recent_group_sessions = recent_group_sessions
 
     def _all_counts(self, learner: str) -> Dict[str, dict]:
         """The learner's counts of every reviewed word, by aggregate item name."""
@@ -103,16 +106,18 @@ class Catalog:
         return {"words": page, "total_pages": total_pages, "current_page": paging.page}
 
     def group_sessions_page(self, learner: str, group_id: str, query: dict) -> dict:
-        """Newest first (what the page asks) is a numbered page of the group's index, a few
-        items whatever the history; any other order reads all of the group's sessions."""
+        """By start time, either way, a numbered page of the group's index: one page of items
+        whatever the history. Any other order sorts the group's newest SORTED_SESSIONS_WINDOW
+        sessions (ten pages; later pages are empty)."""
         id_ = self.group(group_id)["id"]
         paging = parse_sorted_paging(query, SESSION_SORT_KEYS, SESSION_SORT_ALIASES)
         owner = self._owner_of(learner)
-        if paging.sort_by == "start_time" and paging.descending:
-            first = NumberedPaging(paging.page, DEFAULT_PER_PAGE)
-            numbered = self._numbered_group_sessions(owner, id_, first)
+        if paging.sort_by == "start_time":
+            page = NumberedPaging(paging.page, DEFAULT_PER_PAGE)
+            numbered = self._numbered_group_sessions(owner, id_, page, paging.descending)
             return {"study_sessions": numbered["items"], "total_pages": numbered["total_pages"],
                     "current_page": paging.page}
-        page, total_pages = sorted_page(self._group_sessions(owner, id_), paging, paging.sort_by)
+        recent = self._recent_group_sessions(owner, id_, SORTED_SESSIONS_WINDOW)
+        page, total_pages = sorted_page(recent, paging, paging.sort_by)
         return {"study_sessions": page, "total_pages": total_pages, "current_page": paging.page}
 

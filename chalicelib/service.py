@@ -299,14 +299,16 @@ class StudySessionService:
         from chalicelib.catalog import Catalog
 
         return Catalog(self._store, self._references, self._histories.owner,
-                       self._numbered_group_sessions, self._group_sessions)
+                       self._numbered_group_sessions, self._recent_group_sessions)
 
-    def _numbered_group_sessions(self, owner: str, group_id: int, paging: NumberedPaging) -> dict:
+    def _numbered_group_sessions(self, owner: str, group_id: int, paging: NumberedPaging,
+                                 newest_first: bool) -> dict:
         return self._numbered_page(owner, SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id),
-                                   group_item(group_id), paging)
+                                   group_item(group_id), paging, newest_first)
 
-    def _group_sessions(self, owner: str, group_id: int) -> list:
-        keys = self._store.partition_keys(SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id))
+    def _recent_group_sessions(self, owner: str, group_id: int, count: int) -> list:
+        keys = self._store.session_window(SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id),
+                                          0, count)
         return self._live(keys)
 
     def _session_page(self, owner: str, index: Index, partition_value, aggregate: str, paging) -> dict:
@@ -322,7 +324,7 @@ class StudySessionService:
         )
 
     def _numbered_page(self, owner: str, index: Index, partition_value: str, aggregate: str,
-                       paging: NumberedPaging) -> dict:
+                       paging: NumberedPaging, newest_first: bool = True) -> dict:
         """The total is the list's aggregate, kept by the stream consumer (it trails a write by
         about a second); the page is read from the nearer end of the index, so the first and
         the last pages read one page of keys whatever the list's length."""
@@ -330,16 +332,17 @@ class StudySessionService:
         keys = []
         if paging.offset < total:  # a page past the end reads nothing more
             count = min(paging.per_page, total - paging.offset)
-            from_oldest = total - paging.offset - count
-            if from_oldest < paging.offset:
-                keys = self._store.session_window(index, partition_value, from_oldest, count,
-                                                  newest_first=False)[::-1]
+            from_other_end = total - paging.offset - count
+            if from_other_end < paging.offset:
+                keys = self._store.session_window(index, partition_value, from_other_end, count,
+                                                  newest_first=not newest_first)[::-1]
             else:
-                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page)
+                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page,
+                                                  newest_first)
                 if len(keys) < paging.per_page:  # the list ends on this page: its length is known
                     total = paging.offset + len(keys)
         elif paging.offset == 0:  # nothing counted yet, maybe only not yet: look
-            keys = self._store.session_window(index, partition_value, 0, paging.per_page)
+            keys = self._store.session_window(index, partition_value, 0, paging.per_page, newest_first)
             total = len(keys) if len(keys) < paging.per_page else total
         if keys:  # never fewer than the sessions this page shows
             total = max(total, paging.offset + len(keys))

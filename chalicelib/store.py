@@ -296,11 +296,6 @@ class DynamoStore:
         })
 
     @_translate_errors
-    def partition_keys(self, index: Index, partition_value) -> List[Item]:
-        """Every session key of one index partition, newest first (reads them all)."""
-        return self._every_page("query", self._partition_query(index, partition_value))
-
-    @_translate_errors
     def session_window(self, index: Index, partition_value, skip: int, count: int,
                        newest_first: bool = True) -> List[Item]:
         """``count`` sessions of one index partition after the first ``skip`` from one end:

@@ -126,3 +126,50 @@ def test_a_word_page_reads_that_word_s_counts_only(api, reviewed):
         assert api.get("/words/1").json_body == {"word": expected_word(WORDS[0])}
 
     assert calls.operations == ["GetItem"]
+
+
+@pytest.fixture
+def long_group(api):
+    """130 sessions of group 1, a day apart, of two activities, counted."""
+    api.put_reference("study_activities", {"id": 2, "name": "Flashcards", "url": "http://localhost:8081",
+                                           "preview_url": "/assets/study_activities/flashcards.png"})
+    created = [api.post({"group_id": 1, "study_activity_id": 1 + n % 2,
+                         "created_at": f"2026-{1 + n // 28:02d}-{1 + n % 28:02d}T08:00:00Z"}).json_body
+               for n in range(130)]
+    api.count_history()
+    api.get("/groups/1/study_sessions")  # groups, words and activities cached, as after the first page
+    return created
+
+
+@pytest.mark.parametrize("order, page, expected", [
+    ("desc", 1, lambda c: c[::-1][:10]), ("asc", 1, lambda c: c[:10]),
+    ("asc", 13, lambda c: c[120:]), ("desc", 7, lambda c: c[::-1][60:70])])
+def test_a_group_s_sessions_by_start_time_either_way_read_one_page(api, long_group, order, page, expected):
+    from tests.helpers import DynamoDBCalls
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        body = api.get(f"/groups/1/study_sessions?page={page}&sort_by=start_time&order={order}").json_body
+
+    assert [s["id"] for s in body["study_sessions"]] == [s["id"] for s in expected(long_group)]
+    assert (body["current_page"], body["total_pages"]) == (page, 13)
+    assert calls.operations == ["GetItem", "Query", "BatchGetItem"]  # the total, ten keys, ten sessions
+
+
+def test_a_group_s_sessions_in_another_order_are_its_newest_100_sorted(api, long_group):
+    from tests.helpers import DynamoDBCalls
+
+    keys = []
+    api.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.BatchGetItem",
+        lambda params, **_: keys.extend(k for t in params["RequestItems"].values() for k in t["Keys"]))
+    with DynamoDBCalls(api.dynamodb) as calls:
+        pages = [api.get(f"/groups/1/study_sessions?page={n}&sort_by=activity_name&order=asc").json_body
+                 for n in (1, 10, 11)]
+
+    newest = long_group[30:]
+    by_activity = sorted(newest, key=lambda s: (s["activity_name"], s["id"]))
+    assert [s["id"] for s in pages[0]["study_sessions"]] == [s["id"] for s in by_activity[:10]]
+    assert [s["id"] for s in pages[1]["study_sessions"]] == [s["id"] for s in by_activity[90:]]
+    assert pages[2]["study_sessions"] == []
+    assert {p["total_pages"] for p in pages} == {10}
+    assert calls.operations == ["Query", "BatchGetItem"] * 3 and len(keys) == 300
