@@ -106,14 +106,17 @@ REFUSING_VIEW_PREFIX = "method_not_allowed_"
 def refuse_other_methods(app, cors: CORSConfig) -> None:
     """Route every other method of each path to a 405 with Allow. API Gateway has no method
     for them otherwise and answers 403 "Missing Authentication Token" (our 404) when
-    deployed, while `chalice local` answers 405: this way both answer the same."""
+    deployed, while `chalice local` answers 405: this way both answer the same. On a path of
+    learner routes they carry the same authorizer: an anonymous call is 401 at the gateway and
+    spends none of the function's concurrency."""
     for number, (path, entries) in enumerate(sorted(app.routes.items())):
         served = sorted(entries)
         others = [method for method in ROUTABLE_METHODS if method not in served]
         if not others:
             continue
+        authorizer = next((entry.authorizer for entry in entries.values() if entry.authorizer), None)
 
-        app.route(path, methods=others, cors=cors, content_types=["*/*"])(
+        app.route(path, methods=others, cors=cors, content_types=["*/*"], authorizer=authorizer)(
             _refusing_view(app, f"{REFUSING_VIEW_PREFIX}{number}", ", ".join(served))
         )
 

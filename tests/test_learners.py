@@ -256,6 +256,20 @@ def test_the_local_server_serves_a_signed_in_learner_and_public_routes_without_a
 
 
 @pytest.mark.server
+def test_a_method_a_learner_path_does_not_serve_needs_sign_in_before_its_405(signed_in_server):
+    server = signed_in_server
+    url = f"{server.base_url}/dashboard/stats"
+
+    anonymous = requests.put(url, timeout=30)
+    signed_in = requests.put(url, headers={"Authorization": server.token("ana")}, timeout=30)
+    public = requests.put(f"{server.base_url}/api/groups", timeout=30)
+
+    assert [(r.status_code, r.json()["code"]) for r in (anonymous, signed_in, public)] == [
+        (401, "unauthorized"), (405, "method_not_allowed"), (405, "method_not_allowed")]
+    assert signed_in.headers["Allow"] == "GET"
+
+
+@pytest.mark.server
 def test_fifty_parallel_creates_each_for_two_learners_count_exactly_per_learner(signed_in_server):
     server = signed_in_server
     learners = {name: {"Authorization": server.token(name)} for name in ("ana", "ben")}

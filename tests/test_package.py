@@ -440,6 +440,21 @@ def test_learner_routes_need_the_stage_s_user_pool_and_reference_data_is_public(
     assert variables["AUTH_MODE"] == "cognito"
 
 
+def test_no_method_of_a_learner_path_reaches_the_function_without_sign_in(packaged):
+    """The 405s of methods a learner path does not serve carry its authorizer too."""
+    _, _, template = packaged
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+
+    for path, methods in paths.items():
+        signed = [m for m, op in methods.items() if m != "options" and op.get("security")]
+        if signed:
+            assert all(op.get("security") == [{"learners": []}]
+                       for m, op in methods.items() if m != "options"), path
+    assert paths["/api/study-sessions"]["head"]["security"] == [{"learners": []}]
+    assert paths["/dashboard/stats"]["put"]["security"] == [{"learners": []}]
+    assert "security" not in paths["/api/groups"]["put"]  # reference data stays public
+
+
 def test_a_gateway_401_or_403_has_the_json_error_shape_with_cors(packaged):
     stage, _, template = packaged
     responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
