@@ -10,6 +10,13 @@ POOL = "LearnerPool"
 CLIENT = "LearnerPoolClient"
 POOL_ARN = "LearnerPoolArn"  # the parameter: an existing pool's ARN, or empty to create one
 CREATE_POOL = "CreateLearnerPool"
+# Cognito's own sender allows 50 mails a day per account (sign-up codes, password recovery): a
+# launch needs SES. The parameter: a verified SES identity's ARN (same region, or us-east-1,
+# us-west-2, eu-west-1), and the address mail comes from.
+MAIL_IDENTITY = "LearnerMailSesIdentityArn"
+MAIL_FROM = "LearnerMailFrom"
+MAIL_BY_SES = "LearnerMailBySes"
+MAIL_FROM_SET = "LearnerMailFromSet"
 ID_TOKEN_MINUTES = 60
 
 
@@ -33,6 +40,11 @@ def template(protected: bool) -> Dict[str, dict]:
             "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             "DeletionProtection": "ACTIVE" if protected else "INACTIVE",
             "UserPoolTier": "LITE",  # passwords and TOTP MFA are all it uses; Essentials costs ~3x per user
+            "EmailConfiguration": {"Fn::If": [
+                MAIL_BY_SES,
+                {"EmailSendingAccount": "DEVELOPER", "SourceArn": {"Ref": MAIL_IDENTITY},
+                 "From": {"Fn::If": [MAIL_FROM_SET, {"Ref": MAIL_FROM}, {"Ref": "AWS::NoValue"}]}},
+                {"EmailSendingAccount": "COGNITO_DEFAULT"}]},
         },
     }
     client = {
@@ -52,11 +64,23 @@ def template(protected: bool) -> Dict[str, dict]:
         },
     }
     return {
-        "Parameters": {POOL_ARN: {
-            "Type": "String", "Default": "",
-            "AllowedPattern": "^$|^arn:aws[a-z-]*:cognito-idp:.+:userpool/.+$",
-            "Description": "An existing user pool's ARN for the learners; empty: the stack makes one."}},
-        "Conditions": {CREATE_POOL: {"Fn::Equals": [{"Ref": POOL_ARN}, ""]}},
+        "Parameters": {
+            POOL_ARN: {
+                "Type": "String", "Default": "",
+                "AllowedPattern": "^$|^arn:aws[a-z-]*:cognito-idp:.+:userpool/.+$",
+                "Description": "An existing user pool's ARN for the learners; empty: the stack makes one."},
+            MAIL_IDENTITY: {
+                "Type": "String", "Default": "",
+                "AllowedPattern": "^$|^arn:aws[a-z-]*:ses:.+:identity/.+$",
+                "Description": "A verified SES identity the pool sends its mail with; empty: Cognito's "
+                               "own sender, 50 mails a day per account."},
+            MAIL_FROM: {
+                "Type": "String", "Default": "",
+                "Description": "The From address of the pool's mail through SES, e.g. "
+                               "'Lang Portal <no-reply@example.com>'; empty: the identity's address."}},
+        "Conditions": {CREATE_POOL: {"Fn::Equals": [{"Ref": POOL_ARN}, ""]},
+                       MAIL_BY_SES: {"Fn::Not": [{"Fn::Equals": [{"Ref": MAIL_IDENTITY}, ""]}]},
+                       MAIL_FROM_SET: {"Fn::Not": [{"Fn::Equals": [{"Ref": MAIL_FROM}, ""]}]}},
         "Resources": {POOL: pool, CLIENT: client},
         "Outputs": {
             "LearnerPoolArn": {"Value": _pool_arn()},

@@ -45,7 +45,7 @@ def resources(function_properties: dict, retention_days: int, protected: bool) -
             "DependsOn": [POLICY],
             "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in SKIPS]}},
             "Properties": {**function_properties, "FunctionName": FUNCTION_NAME,
-                           "Timeout": 900, "ReservedConcurrentExecutions": 1},
+                           "Timeout": 900},
         },
         ROLE: {"Properties": {"Policies": []}},
         POLICY: _policy(),

@@ -261,8 +261,14 @@ def test_the_stage_is_throttled_and_the_function_s_concurrency_reserved(packaged
     assert setting == {"ResourcePath": "/*", "HttpMethod": "*",
                        "ThrottlingRateLimit": limits["throttle_rate_limit"],
                        "ThrottlingBurstLimit": limits["throttle_burst_limit"]}
-    reserved = template["Resources"]["APIHandler"]["Properties"]["ReservedConcurrentExecutions"]
-    assert reserved == stage_setting(stage, "reserved_concurrency") > 0
+    functions = stage_setting(stage, "lambda_functions")
+    reserved = {name: template["Resources"][name]["Properties"].get("ReservedConcurrentExecutions")
+                for name in ("APIHandler", "Aggregates", "Purge")}
+    assert reserved == {"APIHandler": functions["api_handler"]["reserved_concurrency"],
+                        "Aggregates": functions["aggregates"]["reserved_concurrency"], "Purge": 1}
+    assert stage_setting(stage, "reserved_concurrency") is None  # it would reserve as much for each
+    # what the account must have: the reservations and the 100 that Lambda keeps unreserved
+    assert sum(reserved.values()) + 100 <= {"dev": 115, "prod": 211}[stage]
 
 
 def test_a_throttled_request_gets_the_json_error_shape_with_429_and_cors(packaged):
@@ -453,6 +459,20 @@ def test_no_method_of_a_learner_path_reaches_the_function_without_sign_in(packag
     assert paths["/api/study-sessions"]["head"]["security"] == [{"learners": []}]
     assert paths["/dashboard/stats"]["put"]["security"] == [{"learners": []}]
     assert "security" not in paths["/api/groups"]["put"]  # reference data stays public
+
+
+def test_the_user_pool_mails_through_an_optional_ses_identity(packaged):
+    _, _, template = packaged
+    mail = template["Resources"]["LearnerPool"]["Properties"]["EmailConfiguration"]
+    parameters = template["Parameters"]
+
+    assert parameters["LearnerMailSesIdentityArn"]["Default"] == ""
+    assert mail["Fn::If"][0] == "LearnerMailBySes"
+    assert mail["Fn::If"][1]["SourceArn"] == {"Ref": "LearnerMailSesIdentityArn"}
+    assert mail["Fn::If"][1]["EmailSendingAccount"] == "DEVELOPER"
+    assert mail["Fn::If"][2] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert template["Conditions"]["LearnerMailBySes"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "LearnerMailSesIdentityArn"}, ""]}]}
 
 
 def test_a_gateway_401_or_403_has_the_json_error_shape_with_cors(packaged):
