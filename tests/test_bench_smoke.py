@@ -13,7 +13,8 @@ KEYS = {
     "load_new_connections_lost", "read_units_page_1", "read_units_last_page",
     "write_units_create", "write_units_review", "read_units_session_page",
     "cpu_count", "python", "boto3", "dynamodb_local", "ddb_calls_warm_with_resets", "reset_ms",
-    "capacity_units_reset", "purged_items",
+    "capacity_units_reset", "purged_items", "many_resets_purge_scans",
+    "read_units_group_sessions_start_time_asc", "read_units_group_sessions_review_items_count",
 }
 
 
@@ -29,6 +30,7 @@ def test_the_quick_bench_reports_every_figure_and_meets_the_call_budget(tmp_path
     calls = (results["ddb_calls_warm"], results["ddb_calls_cold"], results["ddb_calls_idempotent"])
     assert calls == (1, 2, 1)
     assert results["ddb_calls_warm_with_resets"] == 2 and results["purged_items"] > 0
+    assert results["many_resets_purge_scans"] == 3  # one Scan of each table, whatever the resets
     assert results["load_errors"] == 0 and results["load_lost"] == 0
     assert 0 < results["write_units_review"] <= 4 and results["write_units_create"] > 0
     assert 0 < results["read_units_page_1"] <= results["read_units_last_page"]
