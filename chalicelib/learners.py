@@ -31,7 +31,8 @@ def learner_of(request: Request, mode: str) -> str:
         return IMPLICIT_LEARNER
     claims = ((request.context or {}).get("authorizer") or {}).get("claims") or {}
     clients = [c for c in os.environ.get("LEARNER_CLIENT_IDS", "").split(",") if c]
-    learner = claims.get("sub")
-    if not learner or claims.get("token_use") != "id" or (clients and claims.get("aud") not in clients):
+    learner, audience = claims.get("sub"), claims.get("aud")
+    if not isinstance(learner, str) or not learner or claims.get("token_use") != "id" or (
+            clients and not (isinstance(audience, str) and audience in clients)):
         raise Unauthorized(SIGN_IN_FIRST)
     return learner

@@ -55,18 +55,21 @@ class TokenVerifier:
         token = rest if scheme.lower() == "bearer" else authorization
         try:
             claims = jwt.decode(token.strip(), self._keys, algorithms=["RS256"]).claims
-        except (JoseError, ValueError, TypeError, KeyError):
+        except (JoseError, ValueError, TypeError, KeyError, IndexError, UnicodeError):
             raise InvalidToken("The token is malformed or its signature is not the pool's.") from None
-        now = self._clock()
-        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= now:
+        if not isinstance(claims, dict):
+            raise InvalidToken("The token is malformed or its signature is not the pool's.")
+        # Each claim must have the one shape Cognito gives it: anything else is refused, never compared.
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool) or exp <= self._clock():
             raise InvalidToken("The token has expired: sign in again.")
-        if claims.get("iss") != self._issuer:
+        if not isinstance(claims.get("iss"), str) or claims["iss"] != self._issuer:
             raise InvalidToken("The token was issued by another user pool.")
         if claims.get("token_use") != "id":
             raise InvalidToken("Send the ID token, not the access token.")
-        if claims.get("aud") not in self._clients:
+        if not isinstance(claims.get("aud"), str) or claims["aud"] not in self._clients:
             raise InvalidToken("The token was issued to another app client.")
-        if not claims.get("sub"):
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise InvalidToken("The token names no user.")
         return claims
 
