@@ -179,6 +179,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # not its credentials and endpoint lines
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = create_server(os.path.abspath(args.project_dir), args.stage, args.host, args.port)
     try:

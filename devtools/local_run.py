@@ -107,11 +107,19 @@ def _serves(url: str) -> bool:
         return answer.status == 200
 
 
-def ready_line(api_port: int) -> str:
+def ready_line(api_port: int, cognito_file: Optional[Path] = None) -> str:
+    """What is up and one request that works, signed in first where the API needs it."""
+    api = f"http://127.0.0.1:{api_port}"
     body = json.dumps({"group_id": 1, "study_activity_id": 1})
+    sign_in, authorization = "", ""
+    if cognito_file is not None:
+        settings = "" if cognito_file == DEFAULT_DATA_DIR.parent / "local-cognito.json" else \
+            f" --settings {cognito_file}"
+        sign_in = f"TOKEN=$(.venv/bin/python -m devtools.local_token ana{settings}) && "
+        authorization = "-H \"Authorization: $TOKEN\" "
     return (
-        f"Ready: API on http://127.0.0.1:{api_port}  Try: curl -i -X POST "
-        f"http://127.0.0.1:{api_port}/api/study-sessions "
+        f"Ready: API on {api}, its docs on {api}/docs  Try: {sign_in}curl -i -X POST "
+        f"{api}/api/study-sessions {authorization}"
         f"-H 'Content-Type: application/json' -d '{body}'   (Ctrl-C stops)"
     )
 
@@ -136,7 +144,7 @@ def run(data_dir: Path, auth: str) -> None:
               f"tables created now: {len(created)} of {len(names)}", flush=True)
         poller = start_stream_poller(database.endpoint, positions=data_dir / STREAM_POSITIONS)
         api = start_chalice_local(api_port, database.endpoint, cognito_file=cognito_file)
-        print(ready_line(api_port), flush=True)
+        print(ready_line(api_port, cognito_file), flush=True)
         children = [child for child in (api, poller, database.process, cognito) if child]
         while all(child.poll() is None for child in children):
             time.sleep(0.3)

@@ -174,6 +174,8 @@ class StreamPoller:
             try:
                 busy = self.poll_once()
             except Exception as error:  # DynamoDB Local restarting, a table being created
+                if stop.is_set():
+                    return  # make run is stopping DynamoDB Local beside us
                 log.warning(json.dumps({"event": "poll_failed", "cause": f"{type(error).__name__}: {error}"}))
                 busy = 0
             if not busy:
@@ -216,6 +218,8 @@ def run_schedule(app_module, stop: threading.Event) -> None:
         try:
             app_module.purge_reset_histories(scheduled_event(), _Context())
         except Exception as error:  # DynamoDB Local restarting: the next run purges it
+            if stop.is_set():
+                return
             log.warning(json.dumps({"event": "purge_failed", "cause": f"{type(error).__name__}: {error}"}))
 
 
@@ -225,6 +229,7 @@ def main() -> int:
     parser.add_argument("--positions", type=Path, help="file that keeps the streams' positions across runs")
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # not its credentials and endpoint lines
     os.environ.update(stage_environment(args.stage))
     import app  # the stage's environment first, as Lambda sets it
     from chalicelib.config import table_names

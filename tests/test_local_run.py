@@ -51,10 +51,12 @@ def start(data_dir, api_port, dynamodb_port, command=None, extra_env=None):
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )
+    process.early = []  # the lines before the ready line
     for line in process.stdout:
         if line.startswith("Ready:"):
             process.output = Output(process)
             return process, line
+        process.early.append(line.rstrip("\n"))
     raise AssertionError(f"no ready line; stderr: {process.stderr.read()}")
 
 
@@ -87,12 +89,17 @@ def test_sessions_survive_a_restart_and_ctrl_c_stops_everything(tmp_path):
     api_port, dynamodb_port = free_port(), free_port()
     process, ready = start(tmp_path / "dynamodb", api_port, dynamodb_port)
     assert f"curl -i -X POST http://127.0.0.1:{api_port}/api/study-sessions" in ready
+    assert f"its docs on http://127.0.0.1:{api_port}/docs" in ready
     created = requests.post(
         f"http://127.0.0.1:{api_port}/api/study-sessions",
         json={"group_id": 2, "study_activity_id": 1}, timeout=10,
     ).json()
     assert interrupt(process) == 0
     assert port_is_free(api_port) and port_is_free(dynamodb_port)
+    lines = process.early + process.output.lines()
+    assert lines[-1] == "Stopped."
+    noise = [line for line in lines if "Found " in line or "poll_failed" in line or "Traceback" in line]
+    assert noise == []
 
     process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port)
     try:
@@ -309,10 +316,13 @@ def test_a_purged_history_stays_gone_after_make_run_restarts(tmp_path):
 
 def test_auth_cognito_make_run_signs_learners_in_and_stops_with_everything(tmp_path):
     api_port, dynamodb_port, cognito_port = free_port(), free_port(), free_port()
-    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port,
-                       extra_env={"AUTH": "cognito", "COGNITO_PORT": str(cognito_port)})
+    process, ready = start(tmp_path / "dynamodb", api_port, dynamodb_port,
+                           extra_env={"AUTH": "cognito", "COGNITO_PORT": str(cognito_port)})
     settings_file = tmp_path / "local-cognito.json"
     try:
+        suggested = ready.split("Try: ", 1)[1].split("   (Ctrl-C stops)")[0]
+        tried = subprocess.run(["bash", "-c", suggested], cwd=PROJECT_DIR, capture_output=True, text=True,
+                               timeout=60)
         settings = json.loads(settings_file.read_text())
         ana = next(learner for learner in settings["learners"] if learner["username"] == "ana")
         token = sign_in(cognito_client(settings["endpoint"]), settings["client_id"], ana["username"],
@@ -324,6 +334,7 @@ def test_auth_cognito_make_run_signs_learners_in_and_stops_with_everything(tmp_p
     finally:
         assert interrupt(process) == 0
     assert (anonymous.status_code, signed_in.status_code) == (401, 201)
+    assert "HTTP/1.1 201 Created" in tried.stdout, tried.stdout + tried.stderr  # the ready line's own try
     assert settings["endpoint"] == f"http://127.0.0.1:{cognito_port}"
     assert ports_free_within(5, api_port, dynamodb_port, cognito_port)
     assert not settings_file.exists()  # what a client needs exists only while it runs
