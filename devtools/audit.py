@@ -12,6 +12,7 @@ import os
 import sys
 
 import boto3
+from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.audit import differences, expected, rebuild
 from devtools import dynamodb_local
@@ -32,7 +33,12 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="write the recount over what differs")
     args = parser.parse_args()
     client, names = client_for(args.stage), table_names(args.stage)
-    found = differences(client, names)
+    try:
+        found = differences(client, names)
+    except EndpointConnectionError:
+        print(f"make audit: no DynamoDB at {client.meta.endpoint_url}: start make run first "
+              f"(DYNAMODB_PORT, {DEFAULT_DYNAMODB_PORT} by default, says where it listens).", file=sys.stderr)
+        return 1
     for (learner, item), want, have in found:
         print(json.dumps({"learner": learner, "item": item, "recounted": want, "stored": have},
                          default=sorted))

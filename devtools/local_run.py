@@ -124,17 +124,26 @@ def ready_line(api_port: int, cognito_file: Optional[Path] = None) -> str:
     )
 
 
+def check_ports_free(ports: dict) -> None:
+    """Every port make run needs, before anything starts: variable -> port."""
+    for variable, port in ports.items():
+        if not port_is_free(port):
+            raise SetupError(f"Port {port} is busy: stop what uses it or set {variable}.")
+
+
 def run(data_dir: Path, auth: str) -> None:
     api_port = int(os.environ.get("PORT", DEFAULT_API_PORT))
     dynamodb_port = int(os.environ.get("DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
+    cognito_port = int(os.environ.get("COGNITO_PORT", DEFAULT_COGNITO_PORT))
+    check_ports_free({"PORT": api_port, "DYNAMODB_PORT": dynamodb_port,
+                      **({"COGNITO_PORT": cognito_port} if auth == "cognito" else {})})
     database = DynamoDBLocal(dynamodb_port, db_path=data_dir, log_path=data_dir.parent / "dynamodb.log")
     api = poller = cognito = cognito_file = None
     try:
         if auth == "cognito":
             data_dir.parent.mkdir(parents=True, exist_ok=True)
             cognito_file = data_dir.parent / "local-cognito.json"
-            cognito = start_local_cognito(int(os.environ.get("COGNITO_PORT", DEFAULT_COGNITO_PORT)),
-                                          cognito_file, data_dir.parent / "cognito.log")
+            cognito = start_local_cognito(cognito_port, cognito_file, data_dir.parent / "cognito.log")
             print(f"Local Cognito: sign-in settings and demo learners in {cognito_file}", flush=True)
         database.start()
         names = table_names(STAGE)

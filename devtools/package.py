@@ -236,7 +236,10 @@ def merge_template(stage: str) -> dict:
 
 
 def package(stage: str, out: Path) -> Path:
-    mode = stage_environment(stage).get("AUTH_MODE", "cognito")
+    try:
+        mode = stage_environment(stage).get("AUTH_MODE", "cognito")
+    except KeyError:
+        raise SystemExit(f"make package: there is no stage {stage!r} in .chalice/config.json.") from None
     if mode != "cognito":
         raise SystemExit(f"make package: stage {stage} has AUTH_MODE={mode}; a deployed API signs its "
                          "learners in (AUTH_MODE=cognito).")
@@ -278,7 +281,7 @@ def add_bytecode(zip_path: Path) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="dev", choices=["dev", "prod"])
+    parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     template = package(args.stage, (args.out or PROJECT_DIR / "out" / args.stage).resolve())

@@ -212,6 +212,35 @@ def test_a_busy_port_is_one_clear_sentence_and_exit_1(tmp_path):
     assert result.stderr == f"make run: Port {busy} is busy: stop what uses it or set DYNAMODB_PORT.\n"
 
 
+def test_a_busy_api_port_stops_make_run_before_anything_starts(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = squatter.getsockname()[1]
+        env = {**os.environ, "PORT": str(busy), "DYNAMODB_PORT": str(free_port())}
+        result = subprocess.run(
+            [sys.executable, "-m", "devtools.local_run", "--data-dir", str(tmp_path / "db")],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60,
+        )
+
+    assert result.returncode == 1
+    assert result.stderr == f"make run: Port {busy} is busy: stop what uses it or set PORT.\n"
+    assert result.stdout == ""  # no DynamoDB Local was started, nothing was created
+    assert not (tmp_path / "db").exists()
+
+
+def test_make_audit_without_a_database_is_one_sentence_and_exit_1():
+    env = {**os.environ, "DYNAMODB_PORT": str(free_port())}
+
+    result = subprocess.run([sys.executable, "-m", "devtools.audit"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("make audit: no DynamoDB at http://127.0.0.1:")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_a_second_term_does_not_cut_the_orderly_stop_short(monkeypatch):
     from devtools import local_run
 

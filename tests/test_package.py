@@ -493,3 +493,16 @@ def test_a_stage_without_sign_in_is_not_packaged(tmp_path):
 
     with pytest.raises(SystemExit, match="AUTH_MODE=none"):
         package("local", tmp_path)
+
+
+@pytest.mark.parametrize("stage, phrase", [("local", "stage local has AUTH_MODE=none"),
+                                           ("nowhere", "there is no stage 'nowhere'")])
+def test_make_package_refuses_a_stage_it_cannot_deploy_in_one_sentence(stage, phrase):
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"}
+
+    result = subprocess.run(["make", "--no-print-directory", "package", f"STAGE={stage}"], cwd=PROJECT_DIR,
+                            env=env, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode != 0
+    assert phrase in result.stderr
+    assert "Traceback" not in result.stderr and "invalid choice" not in result.stderr
