@@ -6,7 +6,7 @@ SCAN_INSTALLED := $(SCAN_VENV)/.installed
 STAGE ?= dev
 DATA_DIR ?= .data/dynamodb
 
-.PHONY: run test lint package bench audit reset-data clean
+.PHONY: run test lint package bench audit console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -41,6 +41,9 @@ bench: $(INSTALLED)
 
 audit: $(INSTALLED)
 	$(PYTHON) -m devtools.audit --stage $(or $(AUDIT_STAGE),local) $(if $(REBUILD),--rebuild)
+
+console-events: $(INSTALLED)
+	$(PYTHON) -m devtools.console_events --stage $(STAGE) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))
 
 reset-data:
 	rm -rf "$(DATA_DIR)"

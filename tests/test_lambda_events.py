@@ -1,4 +1,6 @@
-"""The console test events in events/ replayed through the Lambda handler, app.app."""
+"""The console test events replayed through the Lambda handler, app.app, with the environment the
+packaged function has (AUTH_MODE=cognito, LEARNER_CLIENT_IDS = the stack's app client): as
+`make console-events` writes them for a stage, with that client as each token's audience."""
 import json
 from pathlib import Path
 
@@ -6,9 +8,11 @@ import pytest
 
 import app as app_module
 from devtools.cold_start import Context
+from devtools.console_events import write
 from tests.helpers import CREATED_KEYS
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+CLIENT_ID = "4kq7d2example0app0client"  # what the stack's LearnerPoolClientId output would be
 # What the README promises for each event.
 EXPECTED = {
     "create-session.json": (201, {"group_name": "Core Verbs", "start_time": "2026-11-26T21:54:23Z"}),
@@ -25,10 +29,17 @@ EXPECTED = {
 def signed_in_stage(monkeypatch):
     """The events carry the claims API Gateway's Cognito authorizer passes on, as on dev and prod."""
     monkeypatch.setenv("AUTH_MODE", "cognito")
+    monkeypatch.setenv("LEARNER_CLIENT_IDS", CLIENT_ID)
 
 
-def replay(name):
-    return app_module.app(json.loads((EVENTS / name).read_text()), Context())
+@pytest.fixture
+def stage_events(tmp_path):
+    """What `make console-events STAGE=dev` writes."""
+    return write("dev", CLIENT_ID, tmp_path / "events")
+
+
+def replay(folder, name):
+    return app_module.app(json.loads((folder / name).read_text()), Context())
 
 
 def test_every_event_file_has_a_documented_answer():
@@ -36,11 +47,11 @@ def test_every_event_file_has_a_documented_answer():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_console_event_gets_the_documented_answer(api, name):
-    event = json.loads((EVENTS / name).read_text())
+def test_console_event_gets_the_documented_answer(api, stage_events, name):
+    event = json.loads((stage_events / name).read_text())
     status, expected_fields = EXPECTED[name]
     if name == "review-word.json":
-        assert replay("create-session.json")["statusCode"] == 201
+        assert replay(stage_events, "create-session.json")["statusCode"] == 201
 
     result = app_module.app(event, Context())
 
@@ -50,7 +61,7 @@ def test_console_event_gets_the_documented_answer(api, name):
     assert expected_fields.items() <= body.items()
     if name == "review-word.json":
         assert body["study_session_id"] == event["pathParameters"]["session_id"]
-        session = json.loads(replay("create-session.json")["body"])  # a replay shows the count
+        session = json.loads(replay(stage_events, "create-session.json")["body"])  # a replay shows the count
         assert session["review_items_count"] == 1
     elif status == 201:
         assert set(body) == CREATED_KEYS
@@ -60,14 +71,20 @@ def test_console_event_gets_the_documented_answer(api, name):
     assert api.session_count() == (1 if status == 201 else 0)
 
 
-def test_a_5xx_carries_the_api_gateway_request_id(api, monkeypatch):
+@pytest.mark.parametrize("name", ["create-session.json", "review-word.json"])
+def test_an_event_without_the_stack_s_client_as_audience_is_401_on_a_deployed_function(api, name):
+    result = replay(EVENTS, name)  # events/ as stored: no audience
+
+    assert (result["statusCode"], json.loads(result["body"])["code"]) == (401, "unauthorized")
+    assert api.session_count() == 0
+
+
+def test_a_5xx_carries_the_api_gateway_request_id(api, stage_events, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom in lang-portal-local-study-sessions")
 
     monkeypatch.setattr(app_module.service(), "create", broken)
-    event = json.loads((EVENTS / "create-session.json").read_text())
-
-    result = app_module.app(event, Context())
+    result = replay(stage_events, "create-session.json")
 
     assert result["statusCode"] == 500
     body = json.loads(result["body"])
