@@ -1,7 +1,10 @@
 """openapi.yaml is a valid OpenAPI 3.1 document, matches the app's routes, and holds
 against the real `chalice local` + DynamoDB Local under schemathesis, signed in with a token
-of the local Cognito (`AUTH=cognito make run`)."""
+of the local Cognito (`AUTH=cognito make run`), and without sign-in whatever Authorization
+header a request carries."""
 import functools
+import random
+import string
 from pathlib import Path
 
 import schemathesis
@@ -82,6 +85,26 @@ def test_the_server_keeps_the_contract(case, signed_in_server):
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_server_keeps_the_contract_with_another_seed(case, signed_in_server):
     call_and_validate(case, signed_in_server)
+
+
+ALPHABET = string.printable.strip()  # and spaces inside
+
+
+def arbitrary_authorization(case) -> str:
+    """What a proxy, an extension or another frontend might send: any printable value, the same
+    for the same case (hypothesis replays a failing one)."""
+    rng = random.Random(repr((case.operation.label, case.path_parameters, case.query, case.body)))
+    text = "".join(rng.choice(ALPHABET + "  ") for _ in range(rng.choice([0, 1, 8, 64, 300, 4000])))
+    return rng.choice(["", "Bearer ", "Basic ", "bearer "]) + text.strip()
+
+
+@schema.exclude(path="/api/study-sessions/reset").parametrize()  # it would reset the shared server
+@seed(90210)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_without_sign_in_any_authorization_value_keeps_the_contract(case, local_server):
+    requests_sent.append(case.operation.label)
+    case.headers = {**(case.headers or {}), "Authorization": arbitrary_authorization(case)}
+    case.call_and_validate(base_url=local_server.base_url, checks=CHECKS, timeout=10)
 
 
 def test_the_fuzzing_sent_at_least_1000_requests():
