@@ -5,8 +5,11 @@ SCAN_VENV := .venv-scan
 SCAN_INSTALLED := $(SCAN_VENV)/.installed
 STAGE ?= dev
 DATA_DIR ?= .data/dynamodb
+WEB := clients/web
+WEB_INSTALLED := $(WEB)/node_modules/.installed
+WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint package bench audit console-events reset-data clean
+.PHONY: run test lint web package bench audit console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -24,10 +27,21 @@ $(SCAN_INSTALLED): requirements-scan.txt
 	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
 	touch $(SCAN_INSTALLED)
 
-run: $(INSTALLED)
+$(WEB_INSTALLED): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_INSTALLED)
+
+# The browser client and the /app page of make run (clients/web), types generated from openapi.yaml.
+$(WEB_BUILT): $(WEB_INSTALLED) $(wildcard $(WEB)/src/*.ts) $(WEB)/static/index.html openapi.yaml
+	cd $(WEB) && npm run --silent build
+
+web: $(WEB_BUILT)
+
+run: $(INSTALLED) $(WEB_BUILT)
 	$(PYTHON) -m devtools.local_run
 
-test: $(INSTALLED) $(SCAN_INSTALLED) lint
+test: $(INSTALLED) $(SCAN_INSTALLED) lint $(WEB_BUILT)
+	cd $(WEB) && npm test --silent
 	$(PYTHON) -m pytest
 
 lint: $(INSTALLED)
@@ -49,4 +63,4 @@ reset-data:
 	rm -rf "$(DATA_DIR)"
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist

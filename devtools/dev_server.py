@@ -15,7 +15,8 @@ expose:
   X-Request-Id header and on the access log line;
 - an unknown path is 404 in the service's JSON shape with the CORS header, as the deployed
   gateway answers it (chalice local says 403 without CORS, which a browser shows as a CORS error);
-- interactive docs of openapi.yaml at /docs (devtools.api_docs);
+- interactive docs of openapi.yaml at /docs (devtools.api_docs), and the web client's page at
+  /app (devtools.web_app);
 - with AUTH_MODE=cognito in its environment (`AUTH=cognito make run`), the token check of API
   Gateway's Cognito authorizer on every route that has one (devtools.local_auth), where chalice
   local would only decode the token: 401 in the service's shape, with CORS, when it fails;
@@ -42,6 +43,7 @@ from chalicelib.errors import RETRY_AFTER_SECONDS
 from devtools.api_docs import ApiDocs, is_docs_path
 from devtools.local_auth import InvalidToken, TokenVerifier
 from devtools.package import GATEWAY_ERRORS
+from devtools.web_app import WebApp, is_app_path
 
 LISTEN_QUEUE = 128
 
@@ -66,6 +68,7 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
     slots: threading.BoundedSemaphore
     slot_wait_seconds: float
     docs: ApiDocs
+    web_app: WebApp
     app_routes: dict  # path -> method -> Chalice's route entry
     verifier: Optional[TokenVerifier]  # None: no sign-in on this stage
 
@@ -80,6 +83,8 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
     def _generic_handle(self) -> None:
         if is_docs_path(self.path) and self.command == "GET":
             return self._send_docs()
+        if is_app_path(self.path) and self.command == "GET":
+            return self._send_page(self.web_app.page(self.path))
         try:
             matched = self.routes.match_route(self.path)
         except ValueError:
@@ -119,6 +124,9 @@ class GatewayLikeRequestHandler(local.ChaliceRequestHandler):
         page = self.docs.page(self.path)
         if page is None:
             return self._send_json(404, {"error": "No such page of the API docs.", "code": "not_found"})
+        self._send_page(page)
+
+    def _send_page(self, page) -> None:
         self._send_http_response(page.status, {"Content-Type": page.content_type}, page.body)
 
     def _send_http_response(self, code, headers, body) -> None:
@@ -138,6 +146,7 @@ def handler_class(app, environ, verifier: Optional[TokenVerifier] = None) -> typ
         "slots": threading.BoundedSemaphore(limits.max_connections),
         "slot_wait_seconds": limits.budget_seconds,
         "docs": ApiDocs.install(),
+        "web_app": WebApp(environ),
         "app_routes": app.routes,
         "verifier": verifier,
     })

@@ -53,9 +53,13 @@ def template(protected: bool) -> Dict[str, dict]:
             "ClientName": {"Fn::Sub": "${AWS::StackName}-portal"},
             "UserPoolId": {"Fn::If": [CREATE_POOL, {"Ref": POOL},
                                       {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": POOL_ARN}]}]}]},
-            # A browser app: no secret; SRP keeps the password off the wire.
+            # A browser app: no secret. The web client (clients/web) signs in with USER_PASSWORD_AUTH,
+            # the one flow whose password check the local Cognito makes too: the password travels
+            # to Cognito inside TLS, where SRP would send only a proof. SRP stays allowed for
+            # clients that use it (Amplify's default).
             "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
+                                  "ALLOW_REFRESH_TOKEN_AUTH"],
             "PreventUserExistenceErrors": "ENABLED",
             "EnableTokenRevocation": True,
             "IdTokenValidity": ID_TOKEN_MINUTES, "AccessTokenValidity": ID_TOKEN_MINUTES,

@@ -439,7 +439,8 @@ def test_learner_routes_need_the_stage_s_user_pool_and_reference_data_is_public(
             assert body["paths"][path][method].get("security") == expected, (path, method)
     client = template["Resources"]["LearnerPoolClient"]["Properties"]
     assert client["GenerateSecret"] is False
-    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
+                                                "ALLOW_REFRESH_TOKEN_AUTH"}
     assert template["Resources"]["LearnerPool"]["Condition"] == "CreateLearnerPool"
     variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert variables["LEARNER_CLIENT_IDS"] == {"Ref": "LearnerPoolClient"}

@@ -1,0 +1,91 @@
+// Every call to the study-sessions API goes through apiFetch: it sends the learner's ID token
+// (from ./auth, the one module that holds tokens) and turns the API's answers into values or
+// typed errors. Request and answer types come from openapi.yaml (npm run generate).
+import type { components } from "./api-types";
+
+export type Schemas = components["schemas"];
+export type DashboardStats = Schemas["DashboardStats"];
+export type RecentSession = Schemas["RecentSession"];
+export type Session = Schemas["Session"];
+export type CreatedSession = Schemas["CreatedSession"];
+export type NewSession = Schemas["NewSession"];
+export type NewReview = Schemas["NewReview"];
+export type Review = Schemas["Review"];
+export type Word = Schemas["Word"];
+export type Group = Schemas["Group"];
+export type ErrorBody = Schemas["Error"];
+export interface CursorPage<T> { items: T[]; next_cursor: string | null }
+
+/** The API answered 401: the learner must sign in (again). */
+export class SignInRequired extends Error {
+  constructor(message = "Please sign in.") {
+    super(message);
+    this.name = "SignInRequired";
+  }
+}
+
+/** Any other answer that is not a success: the API's own sentence and machine code. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The ID token to send, or null on a stage without sign-in; throws SignInRequired. */
+export type IdTokenSource = () => Promise<string | null>;
+
+export interface ApiOptions {
+  baseUrl: string;
+  idToken: IdTokenSource;
+  fetch?: typeof fetch;
+}
+
+export type ApiFetch = <T>(path: string, init?: RequestInit) => Promise<T>;
+
+export function createApiFetch({ baseUrl, idToken, fetch: send = fetch }: ApiOptions): ApiFetch {
+  const base = baseUrl.replace(/\/+$/, "");
+  return async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const headers = new Headers(init.headers);
+    const token = await idToken();
+    if (token) headers.set("Authorization", token);
+    if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+    const response = await send(`${base}${path}`, { ...init, headers });
+    const body = await readJson(response);
+    if (response.status === 401) throw new SignInRequired(errorOf(body)?.error ?? "Please sign in.");
+    if (!response.ok) {
+      const error = errorOf(body);
+      throw new ApiError(response.status, error?.code ?? "unknown", error?.error ?? `HTTP ${response.status}`);
+    }
+    return body as T;
+  };
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function errorOf(body: unknown): ErrorBody | null {
+  return body && typeof body === "object" && "error" in body ? (body as ErrorBody) : null;
+}
+
+/** The calls the /app page makes, each one apiFetch. */
+export function studySessionsApi(apiFetch: ApiFetch) {
+  const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+  return {
+    stats: () => apiFetch<DashboardStats>("/dashboard/stats"),
+    sessions: (limit = 5) => apiFetch<CursorPage<Session>>(`/api/study-sessions?limit=${limit}`),
+    groups: () => apiFetch<CursorPage<Group>>("/api/groups?limit=100"),
+    groupWords: (groupId: number, limit = 5) =>
+      apiFetch<CursorPage<Word>>(`/api/groups/${groupId}/words?limit=${limit}`),
+    startSession: (session: NewSession) => apiFetch<CreatedSession>("/api/study-sessions", post(session)),
+    review: (sessionId: string, review: NewReview) =>
+      apiFetch<Review>(`/api/study-sessions/${encodeURIComponent(sessionId)}/review`, post(review)),
+  };
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { ApiError, SignInRequired, createApiFetch, studySessionsApi } from "../src/api";
+
+interface Sent { url: string; init: RequestInit }
+
+function fakeFetch(status: number, body: unknown, sent: Sent[] = []): typeof fetch {
+  return (async (url: string, init: RequestInit) => {
+    sent.push({ url, init });
+    return new Response(body === null ? "" : JSON.stringify(body), { status });
+  }) as unknown as typeof fetch;
+}
+
+test("apiFetch sends the ID token and JSON, and answers the parsed body", async () => {
+  const sent: Sent[] = [];
+  const apiFetch = createApiFetch({ baseUrl: "https://api.example/dev/", idToken: async () => "id-token",
+                                    fetch: fakeFetch(201, { id: "s1" }, sent) });
+
+  const answer = await apiFetch<{ id: string }>("/api/study-sessions", { method: "POST", body: "{}" });
+
+  assert.deepEqual(answer, { id: "s1" });
+  assert.equal(sent[0].url, "https://api.example/dev/api/study-sessions");
+  const headers = new Headers(sent[0].init.headers);
+  assert.equal(headers.get("Authorization"), "id-token");
+  assert.equal(headers.get("Content-Type"), "application/json");
+});
+
+test("without sign-in no Authorization header is sent", async () => {
+  const sent: Sent[] = [];
+  const apiFetch = createApiFetch({ baseUrl: "http://127.0.0.1:8000", idToken: async () => null,
+                                    fetch: fakeFetch(200, { items: [] }, sent) });
+
+  await apiFetch("/api/groups");
+
+  assert.equal(new Headers(sent[0].init.headers).has("Authorization"), false);
+});
+
+test("a 401 becomes SignInRequired with the API's sentence", async () => {
+  const apiFetch = createApiFetch({ baseUrl: "", idToken: async () => "expired",
+                                    fetch: fakeFetch(401, { error: "Sign in first.", code: "unauthorized" }) });
+
+  await assert.rejects(apiFetch("/dashboard/stats"),
+                       (error: unknown) => error instanceof SignInRequired && error.message === "Sign in first.");
+});
+
+test("no token at all is SignInRequired before anything is sent", async () => {
+  const sent: Sent[] = [];
+  const apiFetch = createApiFetch({ baseUrl: "", fetch: fakeFetch(200, {}, sent),
+                                    idToken: async () => { throw new SignInRequired(); } });
+
+  await assert.rejects(apiFetch("/dashboard/stats"), SignInRequired);
+  assert.equal(sent.length, 0);
+});
+
+test("another error keeps its status, code and sentence", async () => {
+  const apiFetch = createApiFetch({ baseUrl: "", idToken: async () => "t",
+                                    fetch: fakeFetch(404, { error: "Group 7 does not exist.", code: "not_found" }) });
+
+  await assert.rejects(apiFetch("/api/groups/7"), (error: unknown) =>
+    error instanceof ApiError && error.status === 404 && error.code === "not_found" &&
+    error.message === "Group 7 does not exist.");
+});
+
+test("the page's calls name the documented routes", async () => {
+  const sent: Sent[] = [];
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t",
+                                                fetch: fakeFetch(201, {}, sent) }));
+
+  await api.startSession({ group_id: 1, study_activity_id: 1 });
+  await api.review("a b", { word_id: 3, correct: false });
+
+  assert.deepEqual(sent.map((s) => [s.init.method, s.url, s.init.body]), [
+    ["POST", "/api/study-sessions", '{"group_id":1,"study_activity_id":1}'],
+    ["POST", "/api/study-sessions/a%20b/review", '{"word_id":3,"correct":false}'],
+  ]);
+});
