@@ -9,7 +9,7 @@ WEB := clients/web
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint web package bench audit console-events reset-data clean
+.PHONY: run test lint web package bench audit import-words import-activities console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -55,6 +55,12 @@ bench: $(INSTALLED)
 
 audit: $(INSTALLED)
 	$(PYTHON) -m devtools.audit --stage $(or $(AUDIT_STAGE),local) $(if $(REBUILD),--rebuild)
+
+import-words: $(INSTALLED)
+	$(PYTHON) -m devtools.import_words words --file "$(FILE)" --group "$(GROUP)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
+
+import-activities: $(INSTALLED)
+	$(PYTHON) -m devtools.import_words activities --file "$(FILE)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
 
 console-events: $(INSTALLED)
 	$(PYTHON) -m devtools.console_events --stage $(STAGE) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))
