@@ -9,7 +9,7 @@ WEB := clients/web
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint web package bench audit import-words import-activities console-events reset-data clean
+.PHONY: run test lint web package bench audit import-words import-activities frontend-config console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -61,6 +61,9 @@ import-words: $(INSTALLED)
 
 import-activities: $(INSTALLED)
 	$(PYTHON) -m devtools.import_words activities --file "$(FILE)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
+
+frontend-config: $(INSTALLED)
+	@$(PYTHON) -m devtools.frontend_config --stage $(STAGE)
 
 console-events: $(INSTALLED)
 	$(PYTHON) -m devtools.console_events --stage $(STAGE) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))

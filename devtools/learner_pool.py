@@ -86,9 +86,11 @@ def template(protected: bool) -> Dict[str, dict]:
                        MAIL_BY_SES: {"Fn::Not": [{"Fn::Equals": [{"Ref": MAIL_IDENTITY}, ""]}]},
                        MAIL_FROM_SET: {"Fn::Not": [{"Fn::Equals": [{"Ref": MAIL_FROM}, ""]}]}},
         "Resources": {POOL: pool, CLIENT: client},
-        "Outputs": {
+        "Outputs": {  # with Chalice's EndpointURL, what `make frontend-config` turns into a .env
             "LearnerPoolArn": {"Value": _pool_arn()},
+            "LearnerPoolId": {"Value": {"Fn::Select": [1, {"Fn::Split": ["/", _pool_arn()]}]}},
             "LearnerPoolClientId": {"Value": {"Ref": CLIENT}},
+            "Region": {"Value": {"Ref": "AWS::Region"}},
         },
     }
 

@@ -507,3 +507,33 @@ def test_make_package_refuses_a_stage_it_cannot_deploy_in_one_sentence(stage, ph
     assert result.returncode != 0
     assert phrase in result.stderr
     assert "Traceback" not in result.stderr and "invalid choice" not in result.stderr
+
+
+def test_the_stack_outputs_what_a_frontend_needs_and_frontend_config_prints_it(packaged):
+    from devtools.frontend_config import OUTPUTS, dotenv, from_outputs
+
+    _, _, template = packaged
+    outputs = template["Outputs"]
+    deployed = {"EndpointURL": "https://abc123.execute-api.eu-west-1.amazonaws.com/dev/",
+                "Region": "eu-west-1", "LearnerPoolId": "eu-west-1_AbCdEf",
+                "LearnerPoolClientId": "4kq7d2example", "LearnerPoolArn": "x"}
+
+    assert set(OUTPUTS.values()) <= set(outputs)
+    assert outputs["Region"] == {"Value": {"Ref": "AWS::Region"}}
+    assert outputs["LearnerPoolId"]["Value"]["Fn::Select"][0] == 1
+    assert dotenv(from_outputs(deployed)) == (
+        "VITE_API_BASE_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/dev\n"
+        "VITE_AWS_REGION=eu-west-1\nVITE_USER_POOL_ID=eu-west-1_AbCdEf\nVITE_USER_POOL_CLIENT_ID=4kq7d2example\n")
+
+
+def test_frontend_config_for_local_names_make_run_and_its_local_cognito(tmp_path):
+    from devtools.frontend_config import local
+
+    cognito = tmp_path / "local-cognito.json"
+    assert local(8000, cognito) == {"VITE_API_BASE_URL": "http://127.0.0.1:8000"}
+    cognito.write_text(json.dumps({"region": "us-east-1", "user_pool_id": "us-east-1_x", "client_id": "c",
+                                   "endpoint": "http://127.0.0.1:8002"}))
+    assert local(8000, cognito) == {
+        "VITE_API_BASE_URL": "http://127.0.0.1:8000", "VITE_AWS_REGION": "us-east-1",
+        "VITE_USER_POOL_ID": "us-east-1_x", "VITE_USER_POOL_CLIENT_ID": "c",
+        "VITE_USER_POOL_ENDPOINT": "http://127.0.0.1:8002"}

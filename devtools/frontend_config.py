@@ -1,0 +1,73 @@
+"""The settings a frontend (a Vite app, clients/web) needs for a stage, printed as a .env file:
+
+    make frontend-config STAGE=dev > .env.production     (or STAGE=local)
+
+For a deployed stage they are the stack's outputs (EndpointURL, Region, LearnerPoolId,
+LearnerPoolClientId; stack study-sessions-<stage>, AWS credentials and region of the
+environment); for `local`, make run's API and, while `AUTH=cognito make run` runs, its local
+Cognito (.data/local-cognito.json).
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+from devtools.stage import PROJECT_DIR
+
+LOCAL_COGNITO = PROJECT_DIR / ".data" / "local-cognito.json"
+OUTPUTS = {"VITE_API_BASE_URL": "EndpointURL", "VITE_AWS_REGION": "Region",
+           "VITE_USER_POOL_ID": "LearnerPoolId", "VITE_USER_POOL_CLIENT_ID": "LearnerPoolClientId"}
+
+
+def from_outputs(outputs: Dict[str, str]) -> Dict[str, str]:
+    missing = [name for name in OUTPUTS.values() if name not in outputs]
+    if missing:
+        raise SystemExit(f"make frontend-config: the stack has no output {', '.join(missing)}; "
+                         "deploy a template of this checkout (make package).")
+    settings = {variable: outputs[name] for variable, name in OUTPUTS.items()}
+    settings["VITE_API_BASE_URL"] = settings["VITE_API_BASE_URL"].rstrip("/")
+    return settings
+
+
+def local(api_port: int, cognito_file: Path = LOCAL_COGNITO) -> Dict[str, str]:
+    settings = {"VITE_API_BASE_URL": f"http://127.0.0.1:{api_port}"}
+    if cognito_file.exists():
+        cognito = json.loads(cognito_file.read_text())
+        settings.update({"VITE_AWS_REGION": cognito["region"], "VITE_USER_POOL_ID": cognito["user_pool_id"],
+                         "VITE_USER_POOL_CLIENT_ID": cognito["client_id"],
+                         "VITE_USER_POOL_ENDPOINT": cognito["endpoint"]})
+    return settings
+
+
+def stack_outputs(stack: str) -> Dict[str, str]:
+    import boto3
+
+    [found] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
+def dotenv(settings: Dict[str, str], comment: Optional[str] = None) -> str:
+    lines = [f"# {comment}"] if comment else []
+    return "\n".join(lines + [f"{name}={value}" for name, value in settings.items()]) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stack", help="default: study-sessions-<stage>")
+    args = parser.parse_args()
+    if args.stage == "local":
+        settings = local(int(os.environ.get("PORT", 8000)))
+        note = "make run" if "VITE_USER_POOL_ID" in settings else \
+            "make run: no sign-in (start AUTH=cognito make run for the local Cognito's settings)"
+    else:
+        stack = args.stack or f"study-sessions-{args.stage}"
+        settings, note = from_outputs(stack_outputs(stack)), f"stack {stack}"
+    sys.stdout.write(dotenv(settings, note))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
