@@ -252,8 +252,24 @@ def package(stage: str, out: Path) -> Path:
          "--merge-template", str(merge_file), str(out)],
         cwd=PROJECT_DIR, env=env, check=True,
     )
+    drop_stale_bytecode(out / "deployment.zip")
     add_bytecode(out / "deployment.zip")
     return out / "sam.json"
+
+
+def drop_stale_bytecode(zip_path: Path) -> int:
+    """chalice package copies chalicelib/ as it is on disk, __pycache__ included where some
+    process wrote one: those pycs are of whatever Python ran, and add_bytecode would add a second
+    copy of each. Rewrite the zip without them; the number dropped."""
+    with zipfile.ZipFile(zip_path) as archive:
+        stale = [info for info in archive.infolist() if "__pycache__/" in info.filename]
+        if not stale:
+            return 0
+        kept = [(info, archive.read(info)) for info in archive.infolist() if info not in stale]
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in kept:
+            archive.writestr(info, data)
+    return len(stale)
 
 
 def add_bytecode(zip_path: Path) -> bool:

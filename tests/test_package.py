@@ -537,3 +537,16 @@ def test_frontend_config_for_local_names_make_run_and_its_local_cognito(tmp_path
         "VITE_API_BASE_URL": "http://127.0.0.1:8000", "VITE_AWS_REGION": "us-east-1",
         "VITE_USER_POOL_ID": "us-east-1_x", "VITE_USER_POOL_CLIENT_ID": "c",
         "VITE_USER_POOL_ENDPOINT": "http://127.0.0.1:8002"}
+
+
+def test_bytecode_left_in_chalicelib_by_another_python_is_not_packaged(tmp_path):
+    from devtools.package import drop_stale_bytecode
+
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "app = 1\n")
+        zipped.writestr("chalicelib/store.py", "x = 1\n")
+        zipped.writestr("chalicelib/__pycache__/store.cpython-311.pyc", b"stale")
+
+    assert drop_stale_bytecode(archive) == 1
+    assert zipfile.ZipFile(archive).namelist() == ["app.py", "chalicelib/store.py"]
