@@ -11,7 +11,7 @@ from chalicelib.config import (
     auth_mode,
     build_aggregate_writer,
     build_purger,
-    build_service,
+    build_services,
     cors_config,
     table_names,
 )
@@ -25,7 +25,7 @@ CORS = cors_config()
 LEARNERS = authorizer()
 app.register_middleware(http.json_middleware(app, CORS), "http")
 
-_service = None
+_services = None
 _dashboard = None
 _catalog = None
 _aggregate_writer = None
@@ -35,25 +35,25 @@ _aggregate_writer = None
 SESSIONS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/sessions/stream/placeholder"
 
 
-def service():
+def services():
     """Built on first use, so importing this module makes no AWS client."""
-    global _service
-    if _service is None:
-        _service = build_service()
-    return _service
+    global _services
+    if _services is None:
+        _services = build_services()
+    return _services
 
 
 def dashboard():
     global _dashboard
     if _dashboard is None:
-        _dashboard = service().dashboard()
+        _dashboard = services().dashboard()
     return _dashboard
 
 
 def catalog():
     global _catalog
     if _catalog is None:
-        _catalog = service().catalog()
+        _catalog = services().catalog()
     return _catalog
 
 
@@ -88,7 +88,7 @@ def create_study_session_lang_portal_path():
 
 
 def _create(request):
-    session, replayed = service().create(
+    session, replayed = services().sessions.create(
         learner(), http.json_body(request), request.headers.get("idempotency-key")
     )
     return http.session_created(request, session, replayed)
@@ -105,7 +105,7 @@ def review_word_in_path(session_id, word_id):
 
 
 def _review(request, session_id, word_id):
-    review, replayed = service().review(
+    review, replayed = services().reviews.review(
         learner(), session_id, word_id, http.json_body(request), request.headers.get("idempotency-key")
     )
     return http.created(review, replayed)
@@ -115,25 +115,25 @@ def _review(request, session_id, word_id):
 def review_round(session_id):
     """The lang-portal's submitStudySessionReview: a round of answers at once."""
     request = app.current_request
-    body, replayed = service().review_round(learner(), session_id, http.json_body(request),
+    body, replayed = services().reviews.review_round(learner(), session_id, http.json_body(request),
                                             request.headers.get("idempotency-key"))
     return http.created(body, replayed)
 
 
 @route("/api/study-sessions")
 def list_study_sessions():
-    return service().list_all(learner(), http.query(app.current_request))
+    return services().sessions.list_all(learner(), http.query(app.current_request))
 
 
 @route("/api/study-sessions/reset", methods=["POST"])
 def reset_study_history():
     """Settings' Reset History: the learner's sessions, reviews and figures start from nothing."""
-    return service().reset(learner())
+    return services().sessions.reset(learner())
 
 
 @route("/api/study-sessions/{session_id}")
 def get_study_session(session_id):
-    return service().get(learner(), session_id, http.query(app.current_request))
+    return services().sessions.get(learner(), session_id, http.query(app.current_request))
 
 
 @route("/dashboard/stats")
@@ -178,49 +178,49 @@ def group_sessions_page(group_id):
 
 @route("/api/groups", public=True)
 def list_groups():
-    return service().list_groups(http.query(app.current_request))
+    return services().references.list_groups(http.query(app.current_request))
 
 
 @route("/api/groups/{group_id}", public=True)
 def get_group(group_id):
-    return service().get_group(group_id)
+    return services().references.get_group(group_id)
 
 
 @route("/api/groups/{group_id}/words", public=True)
 def list_group_words(group_id):
-    return service().list_group_words(group_id, http.query(app.current_request))
+    return services().references.list_group_words(group_id, http.query(app.current_request))
 
 
 @route("/api/groups/{group_id}/study-sessions")
 def list_group_study_sessions(group_id):
-    return service().list_for_group(learner(), group_id, http.query(app.current_request))
+    return services().sessions.list_for_group(learner(), group_id, http.query(app.current_request))
 
 
 @route("/api/study-activities", public=True)
 def list_study_activities():
-    return service().list_activities()
+    return services().references.list_activities()
 
 
 @route("/api/study-activities/{activity_id}", public=True)
 def get_study_activity(activity_id):
-    return service().get_activity(activity_id)
+    return services().references.get_activity(activity_id)
 
 
 @route("/api/study-activities/{activity_id}/launch", public=True)
 def launch_study_activity(activity_id):
-    return service().launch(activity_id)
+    return services().references.launch(activity_id)
 
 
 @route("/api/study-activities/{activity_id}/sessions")
 def list_activity_sessions(activity_id):
     query = http.query(app.current_request)
-    return service().list_for_activity(learner(), activity_id, query, numbered_by_default=True)
+    return services().sessions.list_for_activity(learner(), activity_id, query, numbered_by_default=True)
 
 
 @route("/api/study-activities/{activity_id}/study-sessions")
 def list_activity_study_sessions(activity_id):
     query = http.query(app.current_request)
-    return service().list_for_activity(learner(), activity_id, query, numbered_by_default=False)
+    return services().sessions.list_for_activity(learner(), activity_id, query, numbered_by_default=False)
 
 
 @app.on_dynamodb_record(stream_arn=SESSIONS_STREAM_PLACEHOLDER, name="aggregates", batch_size=100,

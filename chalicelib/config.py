@@ -13,7 +13,7 @@ from chalicelib.errors import InternalError
 from chalicelib.histories import Histories
 from chalicelib.references import ReferenceCache
 from chalicelib.schema import TABLES
-from chalicelib.service import StudySessionService
+from chalicelib.services import Services
 from chalicelib.store import DynamoStore
 
 # A warm DynamoDB call takes single-digit milliseconds; these bound the rare bad one: each
@@ -87,13 +87,14 @@ def dynamodb_client(limits: DynamoDBLimits = DEPLOYED_LIMITS):
     ))
 
 
-def build_service(environ: Optional[Mapping[str, str]] = None, client=None) -> StudySessionService:
+def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **clock) -> Services:
     """Reads the environment when called, not when imported: Chalice's test client sets the
-    stage's variables only while a request runs (it swaps ``os.environ`` itself)."""
+    stage's variables only while a request runs (it swaps ``os.environ`` itself). ``clock``:
+    tests may give one."""
     names, limits = table_names(environ), dynamodb_limits(environ)
     client = client or dynamodb_client(limits)
     store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
-    return StudySessionService(store, ReferenceCache(store), Histories(store, resets_enabled(environ)))
+    return Services.build(store, ReferenceCache(store), Histories(store, resets_enabled(environ)), **clock)
 
 
 def background_client():

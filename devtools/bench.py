@@ -59,13 +59,13 @@ def percentile(samples, fraction: float) -> float:
 
 
 def fresh_app(environ: dict):
-    """app with a new service (empty reference cache), and the DynamoDB client it uses."""
+    """app with new services (empty reference cache), and the DynamoDB client they use."""
     import app
-    from chalicelib.config import build_service, dynamodb_client
+    from chalicelib.config import build_services, dynamodb_client
 
     client = dynamodb_client()
-    app._service = build_service(environ, client)
-    app._dashboard = app._catalog = None  # built from the new service on first use
+    app._services = build_services(environ, client)
+    app._dashboard = app._catalog = None  # built from the new services on first use
     return app, client
 
 

@@ -21,7 +21,7 @@ os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 from chalice.test import Client  # noqa: E402
 
 import app as app_module  # noqa: E402
-from chalicelib.config import build_service  # noqa: E402
+from chalicelib.config import build_services  # noqa: E402
 from chalicelib.schema import TABLES  # noqa: E402
 
 # botocore resends nothing in the function's own client (chalicelib.deadline does): the same here.
@@ -87,8 +87,8 @@ class Api:
         self.dynamodb.put_item(TableName=self.names[logical], Item=to_item(item))
 
 
-    def service(self):
-        return app_module.service()
+    def services(self):
+        return app_module.services()
 
     def count_history(self):
         """What the stream consumer would have counted by now (the test client has no streams):
@@ -97,20 +97,21 @@ class Api:
 
         rebuild(self.dynamodb, self.names)
 
-    def restart(self, resets: bool = False):
+    def restart(self, resets: bool = False, clock=None):
         """A new service, as in a fresh Lambda container: its reference cache is empty. Resets
         are off unless asked for, as on prod, whose calls and units the tests pin; with them
         each request first reads the learner's epoch (tests/test_reset.py)."""
         environ = {**stage_environment("local"), "RESET_HISTORY": "enabled" if resets else "disabled",
                    **{table.env_var: self.names[logical] for logical, table in TABLES.items()}}
-        app_module._service = build_service(environ, client=self.dynamodb)
+        given = {"clock": clock} if clock else {}
+        app_module._services = build_services(environ, client=self.dynamodb, **given)
         app_module._dashboard = None
         app_module._catalog = None
 
 
 @pytest.fixture
 def api(dynamodb, table_names, monkeypatch):
-    monkeypatch.setattr(app_module, "_service", None)
+    monkeypatch.setattr(app_module, "_services", None)
     monkeypatch.setattr(app_module, "_dashboard", None)
     monkeypatch.setattr(app_module, "_catalog", None)
     with Client(app_module.app, stage_name="local") as client:

@@ -137,7 +137,7 @@ def test_both_unknown_are_named_together(api):
 
 
 def test_a_group_added_after_a_miss_works_once_the_miss_expires(api, monkeypatch):
-    references = api.service()._references
+    references = api.services().cache
     now = references._clock()
     assert api.post({"group_id": 3, "study_activity_id": 1}).status_code == 404
     api.put_reference("groups", {"id": 3, "name": "Core Nouns"})

@@ -11,7 +11,7 @@ NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 @pytest.fixture
 def dashboard_at(api, monkeypatch):
     """The app's clock set to NOW, before the dashboard is built."""
-    monkeypatch.setattr(api.service(), "_clock", lambda: NOW)
+    api.restart(clock=lambda: NOW)
     return api
 
 

@@ -6,7 +6,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import app as app_module
-from chalicelib.config import DEPLOYED_LIMITS, build_service, dynamodb_client, dynamodb_limits
+from chalicelib.config import DEPLOYED_LIMITS, build_services, dynamodb_client, dynamodb_limits
 from chalicelib.deadline import DynamoDBLimits
 from chalicelib.errors import InternalError
 from devtools.dynamodb_local import free_port
@@ -63,7 +63,7 @@ def test_unreachable_dynamodb_is_503_with_retry_after(api, monkeypatch, caplog):
         "STUDY_ACTIVITIES_TABLE": api.names["study_activities"],
         "STUDY_SESSIONS_TABLE": api.names["study_sessions"],
     }}
-    monkeypatch.setattr(app_module, "_service", build_service(environ))
+    monkeypatch.setattr(app_module, "_services", build_services(environ))
 
     with caplog.at_level(logging.INFO):
         response = api.post(VALID)
@@ -113,7 +113,7 @@ def test_a_bug_is_500_without_exception_text(api, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise KeyError("lang-portal-local-study-sessions")
 
-    monkeypatch.setattr(app_module.service(), "create", broken)
+    monkeypatch.setattr(app_module.services().sessions, "create", broken)
 
     with caplog.at_level(logging.INFO):
         response = api.post(VALID)

@@ -24,7 +24,7 @@ def test_a_repeated_key_with_the_same_payload_replays_the_first_answer(api):
 def test_a_defaulted_created_at_does_not_make_a_retry_a_new_payload(api, monkeypatch):
     first = api.post(BODY, headers={"Idempotency-Key": "retry-later"})
     later = datetime(2031, 1, 1, tzinfo=UTC)
-    monkeypatch.setattr(app_module.service(), "_clock", lambda: later)
+    monkeypatch.setattr(app_module.services().sessions, "_clock", lambda: later)
 
     again = api.post(BODY, headers={"Idempotency-Key": "retry-later"})
 

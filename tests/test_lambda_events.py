@@ -83,7 +83,7 @@ def test_a_5xx_carries_the_api_gateway_request_id(api, stage_events, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("boom in lang-portal-local-study-sessions")
 
-    monkeypatch.setattr(app_module.service(), "create", broken)
+    monkeypatch.setattr(app_module.services().sessions, "create", broken)
     result = replay(stage_events, "create-session.json")
 
     assert result["statusCode"] == 500

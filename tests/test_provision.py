@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from chalicelib.config import REQUEST_DEADLINE, build_service
+from chalicelib.config import REQUEST_DEADLINE, build_services
 from chalicelib.schema import IMPLICIT_LEARNER, TABLES, create_table_input
 from chalicelib.store import from_item, to_item
 from devtools import dynamodb_local
@@ -58,9 +58,9 @@ def test_an_older_data_folder_is_migrated_and_its_history_is_the_implicit_learne
     key = {"id": {"S": session["id"]}}
     stored = from_item(client.get_item(TableName=names["study_sessions"], Key=key)["Item"])
     assert (stored["owner"], stored["owner_group"]) == ("implicit#0", "implicit#0#group#2")
-    service = build_service({table.env_var: names[logical] for logical, table in TABLES.items()}, client)
+    service = build_services({table.env_var: names[logical] for logical, table in TABLES.items()}, client)
     REQUEST_DEADLINE.start()  # as each request does
-    assert [s["id"] for s in service.list_all(IMPLICIT_LEARNER, {})["items"]] == [session["id"]]
+    assert [s["id"] for s in service.sessions.list_all(IMPLICIT_LEARNER, {})["items"]] == [session["id"]]
     figures = service.dashboard().stats(IMPLICIT_LEARNER)
     assert (figures["total_sessions"], figures["total_words_studied"]) == (1, 1)
     aggregates = client.scan(TableName=names["aggregates"])["Items"]

@@ -18,7 +18,7 @@ def session(api):
 
 
 def at(api, monkeypatch, moment):
-    monkeypatch.setattr(api.service(), "_clock", lambda: moment)
+    monkeypatch.setattr(api.services().reviews, "_clock", lambda: moment)
 
 
 def review(api, session_id, word_id, correct, headers=None, in_path=False):

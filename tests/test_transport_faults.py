@@ -13,7 +13,7 @@ from botocore.exceptions import (
 from botocore.httpsession import URLLib3Session
 
 import app as app_module
-from chalicelib.config import build_service
+from chalicelib.config import build_services
 from chalicelib.schema import TABLES
 from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port
@@ -174,7 +174,7 @@ def test_a_dynamodb_5xx_answer_is_503(api, code, status, operation, outcome):
 def service_at(endpoint, names, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
     environ = {table.env_var: names[logical] for logical, table in TABLES.items()}
-    monkeypatch.setattr(app_module, "_service", build_service(environ))
+    monkeypatch.setattr(app_module, "_services", build_services(environ))
 
 
 def timed_post(api):

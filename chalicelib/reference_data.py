@@ -1,0 +1,55 @@
+"""Reads of the reference data, the same for every learner: groups, study activities and a
+group's words, from the function's cache (chalicelib.references)."""
+from chalicelib.errors import NotFound
+from chalicelib.pagination import decode_cursor, encode_cursor
+from chalicelib.references import ReferenceCache
+from chalicelib.representation import activity_json, group_json, page_json, word_json
+from chalicelib.validation import parse_limit, parse_path_id
+
+
+class ReferenceData:
+    def __init__(self, references: ReferenceCache):
+        self._references = references
+
+    def list_groups(self, query: dict) -> dict:
+        return self._page(self._references.all_groups(), "groups", group_json, query)
+
+    def list_activities(self) -> list:
+        """Every study activity, by id: the lang-portal reads a bare array."""
+        return [activity_json(activity) for activity in self._references.all_activities()]
+
+    def list_group_words(self, group_id: str, query: dict) -> dict:
+        """The words an activity reviews for a group, by id."""
+        group = self.get_group(group_id)
+        words = [w for w in self._references.all_words() if group["id"] in w.get("group_ids", [])]
+        return self._page(words, f"words:{group['id']}", word_json, query)
+
+    def launch(self, activity_id: str) -> dict:
+        """What the lang-portal's launch page needs: the activity and the groups to pick from."""
+        activity = self.get_activity(activity_id)
+        return {"activity": activity, "groups": [group_json(g) for g in self._references.all_groups()]}
+
+    @staticmethod
+    def _page(items, scope: str, shape, query: dict):
+        size, after = parse_limit(query.get("limit")), decode_cursor(query.get("cursor"), scope, (int,))
+        if after:
+            items = [item for item in items if item["id"] > after[0]]
+        page = items[:size]
+        more = len(items) > size
+        return page_json(
+            [shape(item) for item in page], encode_cursor(scope, [page[-1]["id"]]) if more else None
+        )
+
+    def get_group(self, group_id: str) -> dict:
+        id_ = parse_path_id(group_id, "group id")
+        groups, _ = self._references.lookup([id_], [])
+        if id_ not in groups:
+            raise NotFound(f"Group {id_} does not exist.")
+        return group_json(groups[id_])
+
+    def get_activity(self, activity_id: str) -> dict:
+        id_ = parse_path_id(activity_id, "study activity id")
+        _, activities = self._references.lookup([], [id_])
+        if id_ not in activities:
+            raise NotFound(f"Study activity {id_} does not exist.")
+        return activity_json(activities[id_])
