@@ -300,3 +300,40 @@ def test_fifty_parallel_creates_each_for_two_learners_count_exactly_per_learner(
             break
         time.sleep(0.5)
     assert totals == after
+
+
+# Every claim in every JSON shape: the local verifier answers a learner or InvalidToken, nothing else.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from devtools.local_auth import InvalidToken, TokenVerifier  # noqa: E402
+
+VERIFIER_KEY = RSAKey.generate_key(2048, parameters={"kid": "property"})
+VERIFIER_ISSUER = issuer("us-east-1", "us-east-1_property")
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(), inner, max_size=3), max_leaves=5)
+NOW_SECONDS = 1_900_000_000
+VALID = {"sub": "learner-1", "token_use": "id", "aud": "client-1", "iss": VERIFIER_ISSUER,
+         "exp": 2_000_000_000}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(changes=st.dictionaries(st.sampled_from(sorted(VALID)), JSON_VALUES | st.just("<absent>"), max_size=5))
+def test_the_local_verifier_answers_every_claim_shape_with_the_learner_or_a_401(changes):
+    verifier = TokenVerifier({"keys": [VERIFIER_KEY.as_dict(private=False)]}, VERIFIER_ISSUER, ["client-1"],
+                             clock=lambda: NOW_SECONDS)
+    claims = {name: value for name, value in {**VALID, **changes}.items() if value != "<absent>"}
+    token = jwt.encode({"alg": "RS256", "kid": "property"}, claims, VERIFIER_KEY)
+    exp = claims.get("exp")
+    acceptable = (isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp > NOW_SECONDS
+                  and claims.get("iss") == VERIFIER_ISSUER and claims.get("token_use") == "id"
+                  and claims.get("aud") == "client-1" and isinstance(claims.get("sub"), str)
+                  and claims["sub"] != "")
+
+    try:
+        verified = verifier.claims(token)
+    except InvalidToken:
+        assert not acceptable, claims
+        return
+    assert acceptable and verified == claims
