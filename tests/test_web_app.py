@@ -3,6 +3,7 @@
 study, sign out, another learner, a token past its expiry."""
 import json
 import time
+import uuid
 
 import pytest
 import requests
@@ -45,6 +46,19 @@ def password(server, name):
     return {u["username"]: u["password"] for u in server.settings["learners"]}[name]
 
 
+def new_learner(server, prefix):
+    """A learner of the local pool with no history: the server is shared with other tests."""
+    from devtools.local_auth import cognito_client
+
+    username, secret = f"{prefix}-{uuid.uuid4().hex[:8]}", "Fresh-local-2026!"
+    pool = cognito_client(server.settings["endpoint"])
+    pool.admin_create_user(UserPoolId=server.settings["user_pool_id"], Username=username,
+                           MessageAction="SUPPRESS")
+    pool.admin_set_user_password(UserPoolId=server.settings["user_pool_id"], Username=username,
+                                 Password=secret, Permanent=True)
+    return username, secret
+
+
 def open_app(browser, server):
     browser.open(f"{server.base_url}/app/")
     wait_for(browser, "document.body.dataset.ready === 'true'")
@@ -81,10 +95,11 @@ def test_a_learner_signs_in_studies_and_signs_out_and_another_sees_nothing_of_th
     open_app(browser, server)
     assert browser.evaluate(visible("signin"))  # nothing kept: the page asks again
 
-    sign_in(browser, "ben", password(server, "ben"))
+    other, secret = new_learner(server, "cara")
+    sign_in(browser, other, secret)
     wait_for(browser, visible("home"))
-    assert text(browser, "learner-name") == "ben"
-    assert browser.evaluate("document.querySelectorAll('#sessions li').length") == 0
+    assert text(browser, "learner-name") == other
+    assert browser.evaluate("document.querySelectorAll('#sessions li').length") == 0  # none of ana's
     assert text(browser, "stat-sessions") == "0"
 
 
