@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Optional
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from devtools.stage import stage_environment
 
@@ -117,9 +118,11 @@ class StreamPoller:
                 return self._streams.get_shard_iterator(
                     **where, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                     SequenceNumber=shard.last_sequence)["ShardIterator"]
-            except (self._streams.exceptions.TrimmedDataAccessException,
-                    self._streams.exceptions.ResourceNotFoundException):
-                pass  # that record is gone from the stream: everything left is newer
+            except ClientError:
+                # gone from the stream (trimmed), or not of this stream (a data folder rebuilt
+                # around an old positions file): from the start, which the consumer's markers
+                # and epochs make exact
+                log.info(json.dumps({"event": "position_not_found", "shard": shard.shard_id}))
         return self._streams.get_shard_iterator(**where, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
 
     def poll_once(self) -> int:

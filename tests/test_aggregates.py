@@ -1,6 +1,7 @@
 """The aggregates consumer on DynamoDB Local's real streams: each record counted exactly once
 whatever Lambda redelivers, in whatever order, and always equal to a recount of the stored
 sessions and reviews."""
+import json
 import random
 
 import pytest
@@ -279,3 +280,23 @@ def test_a_poller_restarted_with_its_positions_hands_over_only_newer_records(api
         pass
 
     assert [r["dynamodb"]["Keys"]["id"]["S"] for r in handed] == [later["id"]]
+
+
+def test_a_position_the_stream_does_not_know_starts_the_shard_from_its_beginning(api, tmp_path):
+    from devtools.stream_poller import Positions
+
+    session = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+    dynamodb, streams = local_clients()
+    tables = [api.names["study_sessions"], api.names["word_reviews"]]
+    positions = tmp_path / "stream-positions.json"
+    arn = dynamodb.describe_table(TableName=tables[0])["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    positions.write_text(json.dumps({shard["ShardId"]: "99999999999999999999999"}))
+    handed = []
+
+    poller = StreamPoller(dynamodb, streams, tables, lambda event: handed.extend(event["Records"]) or {},
+                          Positions(positions))
+    while poller.poll_once():
+        pass
+
+    assert [r["dynamodb"]["Keys"]["id"]["S"] for r in handed] == [session["id"]]
