@@ -5,6 +5,7 @@ from typing import Dict, Optional
 from chalice import ChaliceUnhandledError
 
 RETRY_AFTER_SECONDS = 1
+SESSION_NOT_FOUND = "This study session does not exist."  # also for another learner's session
 
 
 class ApiError(ChaliceUnhandledError):

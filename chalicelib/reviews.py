@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Callable, Dict, Optional, Tuple
 
-from chalicelib.errors import InternalError, NotFound, WordNotInGroup
+from chalicelib.errors import SESSION_NOT_FOUND, InternalError, NotFound, WordNotInGroup
 from chalicelib.histories import Histories
 from chalicelib.references import ReferenceCache
 from chalicelib.repeats import REVIEW_NAMESPACE, ROUND_NAMESPACE, fingerprint, keyed_id, resolve_round
@@ -19,8 +19,6 @@ from chalicelib.validation import (
     parse_review,
     parse_review_round,
 )
-
-SESSION_NOT_FOUND = "This study session does not exist."
 
 
 class Reviews:

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Callable, Optional, Tuple
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import SESSION_NOT_FOUND, NotFound
 from chalicelib.histories import Histories
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.reference_data import ReferenceData
@@ -17,7 +17,6 @@ from chalicelib.representation import (
     session_json,
     word_counts,
 )
-from chalicelib.reviews import SESSION_NOT_FOUND
 from chalicelib.schema import (
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
