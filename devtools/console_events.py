@@ -13,20 +13,17 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from devtools.stage import PROJECT_DIR
+from devtools.stage import PROJECT_DIR, stack_name, stack_outputs
 
 EVENTS = PROJECT_DIR / "events"
 CLIENT_OUTPUT = "LearnerPoolClientId"
 
 
 def stack_client_id(stack: str) -> str:
-    import boto3
-
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    found = [o["OutputValue"] for o in outputs if o["OutputKey"] == CLIENT_OUTPUT]
-    if not found:
+    outputs = stack_outputs(stack)
+    if CLIENT_OUTPUT not in outputs:
         raise SystemExit(f"make console-events: stack {stack} has no {CLIENT_OUTPUT} output.")
-    return found[0]
+    return outputs[CLIENT_OUTPUT]
 
 
 def for_stage(event: dict, stage: str, client_id: str) -> dict:
@@ -54,7 +51,7 @@ def main() -> int:
     parser.add_argument("--client-id", help="the stack's app client id (LearnerPoolClientId)")
     parser.add_argument("--stack", help="default: study-sessions-<stage>")
     args = parser.parse_args()
-    client_id = args.client_id or stack_client_id(args.stack or f"study-sessions-{args.stage}")
+    client_id = args.client_id or stack_client_id(args.stack or stack_name(args.stage))
     print(f"Console test events for {args.stage} (aud {client_id}) in {write(args.stage, client_id)}")
     return 0
 

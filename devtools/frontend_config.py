@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Dict, Optional
 
-from devtools.stage import PROJECT_DIR
+from devtools.stage import PROJECT_DIR, stack_name, stack_outputs
 
 LOCAL_COGNITO = PROJECT_DIR / ".data" / "local-cognito.json"
 OUTPUTS = {"VITE_API_BASE_URL": "EndpointURL", "VITE_AWS_REGION": "Region",
@@ -41,13 +41,6 @@ def local(api_port: int, cognito_file: Path = LOCAL_COGNITO) -> Dict[str, str]:
     return settings
 
 
-def stack_outputs(stack: str) -> Dict[str, str]:
-    import boto3
-
-    [found] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
-
-
 def dotenv(settings: Dict[str, str], comment: Optional[str] = None) -> str:
     lines = [f"# {comment}"] if comment else []
     return "\n".join(lines + [f"{name}={value}" for name, value in settings.items()]) + "\n"
@@ -63,7 +56,7 @@ def main() -> int:
         note = "make run" if "VITE_USER_POOL_ID" in settings else \
             "make run: no sign-in (start AUTH=cognito make run for the local Cognito's settings)"
     else:
-        stack = args.stack or f"study-sessions-{args.stage}"
+        stack = args.stack or stack_name(args.stage)
         settings, note = from_outputs(stack_outputs(stack)), f"stack {stack}"
     sys.stdout.write(dotenv(settings, note))
     return 0

@@ -50,5 +50,18 @@ def operations(stage: str) -> dict:
     return {**DEFAULT_OPERATIONS, **load_config()["stages"][stage].get("operations", {})}
 
 
+def stack_name(stage: str) -> str:
+    """The CloudFormation stack a stage is deployed as (README, Deploy)."""
+    return f"study-sessions-{stage}"
+
+
+def stack_outputs(stack: str) -> dict:
+    """A deployed stack's outputs by key, with the AWS credentials and region of the environment."""
+    import boto3
+
+    [found] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in found.get("Outputs", [])}
+
+
 def stage_setting(stage: str, name: str):
     return load_config()["stages"][stage].get(name)
