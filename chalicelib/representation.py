@@ -2,6 +2,7 @@
 import math
 from typing import Dict, Optional
 
+from chalicelib.scheduling import snapshot_json
 from chalicelib.schema import WORD_COUNTER_PREFIXES
 from chalicelib.store import Item
 
@@ -20,7 +21,9 @@ def session_json(session: Item, group: Optional[Item], activity: Optional[Item])
 
 
 def review_json(review: Item) -> dict:
-    return {name: review[name] for name in ("id", "study_session_id", "word_id", "correct", "created_at")}
+    """A review, and what it did to the memory of its word (None for one stored before that)."""
+    shown = {name: review[name] for name in ("id", "study_session_id", "word_id", "correct", "created_at")}
+    return {**shown, "memory": snapshot_json(review)}
 
 
 def word_json(word: Item) -> dict:

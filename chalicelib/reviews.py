@@ -1,15 +1,24 @@
 """Use cases of word reviews: one answer, or a round of them (the lang-portal's
-submitStudySessionReview), each recorded on its session in one transaction."""
+submitStudySessionReview), each recorded on its session, with the memory of its words
+(chalicelib.scheduling), in one transaction."""
 import uuid
 from datetime import datetime
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from chalicelib.errors import SESSION_NOT_FOUND, InternalError, NotFound, WordNotInGroup
+from chalicelib import scheduling
+from chalicelib.errors import (
+    SESSION_NOT_FOUND,
+    InternalError,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+    WordNotInGroup,
+)
 from chalicelib.histories import Histories
 from chalicelib.references import ReferenceCache
 from chalicelib.repeats import REVIEW_NAMESPACE, ROUND_NAMESPACE, fingerprint, keyed_id, resolve_round
 from chalicelib.representation import review_json
-from chalicelib.schema import WORD_COUNTER_PREFIXES
+from chalicelib.schema import WORD_COUNTER_PREFIXES, word_history
 from chalicelib.store import DynamoStore, ReviewRefused
 from chalicelib.validation import (
     format_timestamp,
@@ -19,6 +28,19 @@ from chalicelib.validation import (
     parse_review,
     parse_review_round,
 )
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+MEMORY_ATTEMPTS = 8  # computations of a word's memory while parallel reviews of it change it
+
+
+def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate],
+                      check_word: bool) -> int:
+    """The items of a review transaction: each review, the session, each word's memory and a
+    copy per group, and one per group with words reviewed for the first time."""
+    first_groups = {group for memory in memories if memory.applied_before is None
+                    for group in memory.group_ids}
+    return (int(check_word) + review_count + 1 + sum(1 + len(memory.group_ids) for memory in memories)
+            + len(first_groups))
 
 
 class Reviews:
@@ -34,14 +56,17 @@ class Reviews:
         """A word review recorded on its session; and whether it replays an earlier one."""
         key = parse_idempotency_key(idempotency_key)
         word_id = parse_path_id(path_word_id, "word id") if path_word_id is not None else None
-        new = parse_review(body, word_id)
+        now = self._clock()
+        new = parse_review(body, word_id, now)
         if not is_plausible_session_id(session_id):
             raise NotFound(SESSION_NOT_FOUND)
         owner = self._histories.owner(learner)
-        review = self._new_review(owner, session_id, new, key and keyed_id(REVIEW_NAMESPACE, owner, key),
-                                  key and [session_id, new.word_id, new.correct])
+        review = self._new_review(owner, session_id, new, now, key and keyed_id(REVIEW_NAMESPACE, owner, key),
+                                  key and [session_id, new.word_id, new.correct, *_given_time(new)])
         word = self._references.lookup_words([new.word_id]).get(new.word_id)
-        stored, replayed = self._record([review], {0: word}, key, single=True)
+        if word is None:  # a miss is cached for seconds: a word added since is found by reading it
+            word = self._store.get_references({"word": [new.word_id]})["word"].get(new.word_id)
+        stored, replayed = self._record([review], [new], {0: word}, key, single=True)
         return review_json(stored[0]), replayed
 
     def review_round(self, learner: str, session_id: str, body,
@@ -51,14 +76,15 @@ class Reviews:
         one every round is new (a learner may answer the same words the same way twice), and
         the API's own resends are recognised by their write tokens."""
         key = parse_idempotency_key(idempotency_key)
-        round_ = parse_review_round(body)
+        now = self._clock()
+        round_ = parse_review_round(body, now)
         if not is_plausible_session_id(session_id):
             raise NotFound(SESSION_NOT_FOUND)
-        content = fingerprint([session_id, [[new.word_id, new.correct] for new in round_]])
+        content = fingerprint([session_id, [[new.word_id, new.correct, *_given_time(new)] for new in round_]])
         owner = self._histories.owner(learner)
         name = key and f"{owner}:{key}"
         reviews = [self._new_review(
-            owner, session_id, new, name and str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
+            owner, session_id, new, now, name and str(uuid.uuid5(ROUND_NAMESPACE, f"{name}#{index}")),
             name and [content, index]) for index, new in enumerate(round_)]
         found = self._references.lookup_words({new.word_id for new in round_})
         absent = [f"reviews[{i}]: Word {new.word_id} does not exist." for i, new in enumerate(round_)
@@ -66,18 +92,24 @@ class Reviews:
         if absent:
             raise NotFound(" ".join(absent))
         words = {index: found[new.word_id] for index, new in enumerate(round_)}
-        stored, replayed = self._record(reviews, words, name)
+        stored, replayed = self._record(reviews, round_, words, name)
         return {"study_session_id": session_id, "reviews": [review_json(r) for r in stored]}, replayed
 
-    def _new_review(self, owner: str, session_id: str, new, review_id: Optional[str],
+    @staticmethod
+    def _new_review(owner: str, session_id: str, new, now: datetime, review_id: Optional[str],
                     fingerprint_of: Optional[list]) -> dict:
+        review_id = review_id or str(uuid.uuid4())
+        reviewed_at = new.reviewed_at or format_timestamp(now)
         review = {
-            "id": review_id or str(uuid.uuid4()),
+            "id": review_id,
             "owner": owner,
             "study_session_id": session_id,
             "word_id": new.word_id,
             "correct": new.correct,
-            "created_at": format_timestamp(self._clock()),
+            "created_at": reviewed_at,
+            # the scheduler's order of the owner's reviews of this word (schema.REVIEWS_BY_WORD)
+            "owner_word": word_history(owner, new.word_id),
+            "reviewed_key": scheduling.answer_key(reviewed_at, review_id),
             # a resend of the write finds this attempt's own items: a success, not a clash
             "write_token": uuid.uuid4().hex,
         }
@@ -85,22 +117,32 @@ class Reviews:
             review["fingerprint"] = fingerprint(fingerprint_of)
         return review
 
-    def _record(self, reviews: list, words: dict, name: Optional[str],
+    def _record(self, reviews: list, asked: List, words: dict, name: Optional[str],
                 single: bool = False) -> Tuple[list, bool]:
-        """Write the reviews on their session in one transaction; the stored reviews, and
-        whether they replay earlier ones. ``words``: the reviewed word by the review's index
-        (None for a single word not found); ``name``: what names a repeat (a key)."""
+        """Write the reviews on their session, and their words' memory, in one transaction; the
+        stored reviews, and whether they replay earlier ones. ``asked``: the parsed reviews;
+        ``words``: the reviewed word by the review's index (None for a single word not found);
+        ``name``: what names a repeat (a key)."""
         counters: Dict[str, int] = {}
         for review in reviews:
             counter = f"{WORD_COUNTER_PREFIXES[review['correct']]}{review['word_id']}"
             counters[counter] = counters.get(counter, 0) + 1
         known = [set(word.get("group_ids", [])) for word in words.values() if word is not None]
         word_groups = set.intersection(*known) if len(known) == len(reviews) else None
-        # At most two calls: the second only when the end_time must stay (a later review set
-        # it, or the session starts after these reviews).
-        for set_end_time in (True, False):
+        given = [(index, new.reviewed_at) for index, new in enumerate(asked) if new.reviewed_at]
+        earliest = min((at for _, at in given), default=None)
+        set_end_time, memories = True, None  # until the session says its end_time must stay
+        for _ in range(MEMORY_ATTEMPTS):
+            if memories is None:
+                memories = self._memories(reviews, words)
+            needed = transaction_items(len(reviews), memories, word_groups is None)
+            if needed > MAX_TRANSACTION_ITEMS:
+                raise ValidationFailed(
+                    f"reviews: this round needs {needed} writes and one transaction holds at most "
+                    f"{MAX_TRANSACTION_ITEMS} (one per review, one for the session, and per word one plus "
+                    "one per group it is in); send it as smaller rounds.")
             try:
-                self._store.record_reviews(reviews, counters, set_end_time, word_groups)
+                self._store.record_reviews(reviews, counters, set_end_time, word_groups, memories, earliest)
                 return reviews, False
             except ReviewRefused as refused:
                 if refused.existing:
@@ -113,11 +155,46 @@ class Reviews:
                     absent.append(f"Word {reviews[0]['word_id']} does not exist.")
                 if absent:
                     raise NotFound(" ".join(absent)) from None
+                if refused.memory_stale:
+                    memories = None  # another review of a word was applied first: compute again
                 if refused.session is None:
+                    if refused.memory_stale:
+                        continue
                     raise InternalError(cause="review refused by no known condition") from None
-                group = refused.session["group_id"]
-                for index, word in words.items():
-                    if word is not None and group not in word.get("group_ids", []):
-                        where = None if single else f"reviews[{index}]"
-                        raise WordNotInGroup(word["id"], group, where) from None
-        raise InternalError(cause="review refused twice for its end_time")
+                self._refuse_for_session(refused.session, words, given, single)
+                if not set_end_time and not refused.memory_stale:
+                    raise InternalError(cause="review refused twice for its end_time") from None
+                # a later review set the end_time, or the session starts after these reviews
+                set_end_time = False
+        raise Unavailable(cause="the memory of a reviewed word kept changing under this review")
+
+    @staticmethod
+    def _refuse_for_session(session: dict, words: dict, given: list, single: bool) -> None:
+        """Raise what makes the session refuse the reviews, if it is theirs to answer."""
+        group = session["group_id"]
+        for index, word in words.items():
+            if word is not None and group not in word.get("group_ids", []):
+                raise WordNotInGroup(word["id"], group, None if single else f"reviews[{index}]") from None
+        for index, at in given:
+            if at < session["created_at"]:
+                where = "reviewed_at" if single else f"reviews[{index}].reviewed_at"
+                raise ValidationFailed(
+                    f"{where} is {at}, before the session's start_time {session['created_at']}: "
+                    "a review belongs to its session's time.") from None
+
+    def _memories(self, reviews: list, words: dict) -> List[scheduling.MemoryUpdate]:
+        """The new memory of each reviewed word: the stored state advanced by the reviews, or
+        for a review older than the word's last one, the word's whole history replayed."""
+        if any(word is None for word in words.values()):
+            return []  # the word does not exist: the transaction's check refuses the review
+        owner = reviews[0]["owner"]
+        stored = self._store.memories(owner, {review["word_id"] for review in reviews})
+        histories = {word_id: self._store.word_history(owner, word_id, stored[word_id]["applied"])
+                     for word_id in scheduling.late_words(reviews, stored)}
+        groups_of = {word["id"]: tuple(word.get("group_ids", [])) for word in words.values()}
+        return scheduling.plan(reviews, stored, histories, groups_of)
+
+
+def _given_time(new) -> list:
+    """What a reviewed_at adds to a repeat's fingerprint: nothing when it was left to default."""
+    return [new.reviewed_at] if new.reviewed_at else []

@@ -13,6 +13,7 @@ class Index(NamedTuple):
     name: str
     partition_key: Attribute
     sort_key: Optional[Attribute] = None
+    projection: Tuple[str, ...] = ()  # attributes beyond the keys; ("*",) for all of them
 
 
 class Table(NamedTuple):
@@ -22,6 +23,7 @@ class Table(NamedTuple):
     sort_key: Optional[Attribute] = None
     stream: Optional[str] = None  # StreamViewType, for the aggregates consumer
     ttl_attribute: Optional[str] = None
+    local_indexes: Tuple[Index, ...] = ()  # same partition key as the table's
 
 
 # Every session and review belongs to one learner's history, its *owner*: "<learner>#<epoch>".
@@ -96,6 +98,31 @@ def days_item(year: str) -> str:
 def word_item(word_id: int) -> str:
     return f"word#{word_id}"
 
+
+# Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.scheduling):
+# `reviewed_key` is "<reviewed_at>#<review id>".
+REVIEWS_BY_WORD = Index("by_owner_word", ("owner_word", "S"), ("reviewed_key", "S"), ("correct",))
+
+
+def word_history(owner_: str, word_id: int) -> str:
+    """The REVIEWS_BY_WORD partition of an owner's reviews of a word."""
+    return f"{owner_}#word#{word_id}"
+
+
+# Memory (chalicelib.scheduling): the FSRS state of each word an owner reviewed. The memories
+# table is keyed (scope, word_id): scope = the owner holds the word's state; scope =
+# "<owner>#group#<id>" holds a copy for each group the word is in, and, under word_id
+# REVIEWED_WORDS, the set of that group's words the owner ever reviewed. The local index
+# MEMORIES_BY_DUE orders each scope by `due`: "what is due" is one Query of one partition, for
+# a group or (words_due) for the owner. Every item carries `owner`, for the purge.
+MEMORIES_BY_DUE = Index("by_due", ("scope", "S"), ("due", "S"), ("*",))
+REVIEWED_WORDS = 0  # no word has id 0
+
+
+def group_scope(owner_: str, group_id: int) -> str:
+    return f"{owner_}#group#{group_id}"
+
+
 # The consumer reads only new items: a session's and a review's first image.
 STREAM_VIEW = "NEW_IMAGE"
 
@@ -109,9 +136,11 @@ TABLES: Dict[str, Table] = {
         (SESSIONS_BY_GROUP, SESSIONS_BY_ACTIVITY, SESSIONS_NEWEST),
         stream=STREAM_VIEW,
     ),
-    "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), stream=STREAM_VIEW),
+    "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), (REVIEWS_BY_WORD,), stream=STREAM_VIEW),
     "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], (PURGES,), sort_key=AGGREGATES_KEY[1],
                         ttl_attribute="expires_at"),
+    "memories": Table("MEMORIES_TABLE", ("scope", "S"), sort_key=("word_id", "N"),
+                      local_indexes=(MEMORIES_BY_DUE,)),
 }
 
 
@@ -122,11 +151,22 @@ def _key_schema(partition_key: Attribute, sort_key: Optional[Attribute] = None):
     return schema
 
 
+def _index_input(index: Index) -> dict:
+    if index.projection == ("*",):
+        projection = {"ProjectionType": "ALL"}
+    elif index.projection:
+        projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projection)}
+    else:
+        projection = {"ProjectionType": "KEYS_ONLY"}
+    return {"IndexName": index.name, "KeySchema": _key_schema(index.partition_key, index.sort_key),
+            "Projection": projection}
+
+
 def create_table_input(table: Table, table_name: str) -> dict:
     """CreateTable parameters; also valid as AWS::DynamoDB::Table properties but for
     StreamSpecification's StreamEnabled, which CloudFormation does not take."""
     attributes = {table.partition_key} | ({table.sort_key} if table.sort_key else set())
-    for index in table.indexes:
+    for index in table.indexes + table.local_indexes:
         attributes.add(index.partition_key)
         if index.sort_key:
             attributes.add(index.sort_key)
@@ -140,14 +180,9 @@ def create_table_input(table: Table, table_name: str) -> dict:
         ],
     }
     if table.indexes:
-        params["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index.name,
-                "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-            for index in table.indexes
-        ]
+        params["GlobalSecondaryIndexes"] = [_index_input(index) for index in table.indexes]
+    if table.local_indexes:
+        params["LocalSecondaryIndexes"] = [_index_input(index) for index in table.local_indexes]
     if table.stream:
         params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
     return params

@@ -4,33 +4,49 @@ import functools
 import random
 import time
 import uuid
+from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.deadline import Attempts
 from chalicelib.errors import InternalError, Unavailable
-from chalicelib.schema import HISTORY, PURGE_PENDING, Index
+from chalicelib.scheduling import Answer, MemoryUpdate, card_fields
+from chalicelib.schema import (
+    HISTORY,
+    MEMORIES_BY_DUE,
+    PURGE_PENDING,
+    REVIEWED_WORDS,
+    REVIEWS_BY_WORD,
+    Index,
+    group_scope,
+    word_history,
+)
 
 Item = Dict[str, object]
 BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
 TRANSACTION_CONFLICT_ATTEMPTS = 8
+HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
 
 
-def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool) -> Exception:
+def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool,
+             review_count: int) -> Exception:
     if set(reasons) & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
         return Unavailable(cause=f"DynamoDB transaction throttled: {reasons}", throttled=True)
     if set(reasons) - {"None", "ConditionalCheckFailed"}:
         return error
     details = error.response["CancellationReasons"]
-    puts, update = details[int(check_word):-1], details[-1]
+    first = int(check_word)
+    puts, update, memories = (details[first:first + review_count], details[first + review_count],
+                              details[first + review_count + 1:])
     session_refused = update.get("Code") == "ConditionalCheckFailed"
     return ReviewRefused(
         existing=[from_item(put["Item"]) for put in puts if put.get("Code") == "ConditionalCheckFailed"],
         session_missing=session_refused and "Item" not in update,
         word_missing=check_word and details[0].get("Code") == "ConditionalCheckFailed",
         session=from_item(update["Item"]) if session_refused and "Item" in update else None,
+        memory_stale=any(memory.get("Code") == "ConditionalCheckFailed" for memory in memories),
     )
 
 
@@ -63,6 +79,8 @@ def _to_attribute(value) -> dict:
         return {"BOOL": value}
     if isinstance(value, int):
         return {"N": str(value)}
+    if isinstance(value, float):  # its shortest repr, in fixed notation: read back, the same float
+        return {"N": format(Decimal(repr(value)), "f")}
     if isinstance(value, list):
         return {"NS": [str(number) for number in value]}
     if isinstance(value, set):
@@ -72,7 +90,8 @@ def _to_attribute(value) -> dict:
 
 def _from_attribute(attribute: dict):
     if "N" in attribute:
-        return int(attribute["N"])
+        number = attribute["N"]
+        return int(number) if number.lstrip("-").isdigit() else float(number)
     if "BOOL" in attribute:
         return attribute["BOOL"]
     if "NS" in attribute:
@@ -94,8 +113,9 @@ class ReviewRefused(Exception):
     """The review transaction was cancelled by its conditions; each says which."""
 
     def __init__(self, existing: List[Item], session_missing: bool, word_missing: bool,
-                 session: Optional[Item]):
+                 session: Optional[Item], memory_stale: bool = False):
         super().__init__("review refused")
+        self.memory_stale = memory_stale  # another review of a word changed its memory first
         self.existing = existing  # reviews already stored under these ids
         self.session_missing = session_missing
         self.word_missing = word_missing
@@ -113,6 +133,7 @@ class DynamoStore:
         self._reviews = tables["word_reviews"]
         self._words = tables["words"]
         self._aggregates = tables["aggregates"]
+        self._memories = tables["memories"]
         self._reference_tables = {
             "group": tables["groups"], "activity": tables["study_activities"], "word": self._words,
         }
@@ -126,7 +147,7 @@ class DynamoStore:
     def get_references(self, wanted: Dict[str, Iterable[int]]) -> Dict[str, Dict[int, Item]]:
         """Reference items by kind ("group", "activity", "word") and id, read with one
         BatchGetItem per 100 keys; absent ids are left out."""
-        keys = [(self._reference_tables[kind], id_) for kind, ids in wanted.items()
+        keys = [(self._reference_tables[kind], {"id": id_}) for kind, ids in wanted.items()
                 for id_ in sorted(set(ids))]
         kind_of = {table: kind for kind, table in self._reference_tables.items()}
         found: Dict[str, Dict[int, Item]] = {kind: {} for kind in wanted}
@@ -138,17 +159,18 @@ class DynamoStore:
     def get_sessions(self, session_ids: Sequence[str]) -> List[Item]:
         """The sessions with these ids, live counters included, in the order asked."""
         by_id = {item["id"]: item for _, item in self._batch_get_all(
-            [(self._sessions, id_) for id_ in dict.fromkeys(session_ids)])}
+            [(self._sessions, {"id": id_}) for id_ in dict.fromkeys(session_ids)])}
         return [by_id[id_] for id_ in session_ids if id_ in by_id]
 
-    def _batch_get_all(self, keys: Sequence[Tuple[str, object]]):
+    def _batch_get_all(self, keys: Sequence[Tuple[str, Item]], consistent: bool = False):
         for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
-            yield from self._batch_get(keys[start:start + BATCH_GET_MAX_KEYS])
+            yield from self._batch_get(keys[start:start + BATCH_GET_MAX_KEYS], consistent)
 
-    def _batch_get(self, keys: Sequence[Tuple[str, object]]):
+    def _batch_get(self, keys: Sequence[Tuple[str, Item]], consistent: bool):
         request: Dict[str, dict] = {}
-        for table, id_ in keys:
-            request.setdefault(table, {"Keys": []})["Keys"].append({"id": _to_attribute(id_)})
+        for table, key in keys:
+            request.setdefault(table, {"Keys": [], **({"ConsistentRead": True} if consistent else {})}
+                               )["Keys"].append(to_item(key))
         for attempt in range(BATCH_GET_ATTEMPTS):
             answer = self._call("batch_get_item", RequestItems=request)
             for table, items in answer.get("Responses", {}).items():
@@ -162,12 +184,15 @@ class DynamoStore:
 
     @_translate_errors
     def record_reviews(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
-                       word_groups: Optional[Sequence[int]]) -> None:
-        """Store the reviews of one session and count them on it, in one transaction: all or
-        none. The session must have the reviews' owner. ``counters``: how much to add to each
-        word counter; ``word_groups``: the groups every reviewed word is in, one of which must be
-        the session's; None for a single word that was not found, which the transaction then
-        checks itself.
+                       word_groups: Optional[Sequence[int]], memories: Sequence[MemoryUpdate] = (),
+                       earliest: Optional[str] = None) -> None:
+        """Store the reviews of one session, count them on it and write the memory of their
+        words, in one transaction: all or none. The session must have the reviews' owner.
+        ``counters``: how much to add to each word counter; ``word_groups``: the groups every
+        reviewed word is in, one of which must be the session's; None for a single word that was
+        not found, which the transaction then checks itself; ``memories``: each word's new state,
+        written only if its stored state is still the one it was computed from; ``earliest``: a
+        time the session must not start after.
         Raises ReviewRefused when a condition fails."""
         items = []
         check_word = word_groups is None
@@ -179,26 +204,8 @@ class DynamoStore:
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for review in reviews]
-        names = {f"#w{n}": counter for n, counter in enumerate(counters)}
-        values = {":count": {"N": str(len(reviews))},
-                  **{f":w{n}": {"N": str(added)} for n, added in enumerate(counters.values())}}
-        update = "ADD review_items_count :count, " + ", ".join(f"#w{n} :w{n}" for n in range(len(counters)))
-        conditions = ["attribute_exists(id) AND #owner = :owner"]
-        names["#owner"], values[":owner"] = "owner", {"S": reviews[0]["owner"]}
-        if word_groups is not None:
-            groups = sorted(word_groups) or [0]  # no group has id 0: words of no common group fit none
-            allowed = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
-            conditions.append(f"group_id IN ({', '.join(allowed)})")
-            values.update(allowed)
-        if set_end_time:
-            update = "SET end_time = :at " + update
-            conditions.append("(attribute_not_exists(end_time) OR end_time <= :at) AND created_at <= :at")
-            values[":at"] = {"S": max(review["created_at"] for review in reviews)}
-        items.append({"Update": {
-            "TableName": self._sessions, "Key": {"id": {"S": reviews[0]["study_session_id"]}},
-            "UpdateExpression": update, "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+        items.append(self._session_update(reviews, counters, set_end_time, word_groups, earliest))
+        items += self._memory_writes(reviews[0]["owner"], memories)
         started = time.monotonic()
         for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
             try:
@@ -211,11 +218,127 @@ class DynamoStore:
                     raise
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if "TransactionConflict" not in reasons:
-                    raise _refusal(error, reasons, check_word) from None
+                    raise _refusal(error, reasons, check_word, len(reviews)) from None
             # another review of this session was being written
             if not self._attempts.pause(random.uniform(0.005, 0.02 * 2**attempt), started):
                 break
         raise Unavailable(cause="DynamoDB transaction conflicts on one session persisted")
+
+    def _session_update(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
+                        word_groups: Optional[Sequence[int]], earliest: Optional[str]) -> dict:
+        names = {f"#w{n}": counter for n, counter in enumerate(counters)}
+        values = {":count": {"N": str(len(reviews))},
+                  **{f":w{n}": {"N": str(added)} for n, added in enumerate(counters.values())}}
+        update = "ADD review_items_count :count, " + ", ".join(f"#w{n} :w{n}" for n in range(len(counters)))
+        conditions = ["attribute_exists(id) AND #owner = :owner"]
+        names["#owner"], values[":owner"] = "owner", {"S": reviews[0]["owner"]}
+        if word_groups is not None:
+            groups = sorted(word_groups) or [0]  # no group has id 0: words of no common group fit none
+            allowed = {f":g{n}": _to_attribute(group) for n, group in enumerate(groups)}
+            conditions.append(f"group_id IN ({', '.join(allowed)})")
+            values.update(allowed)
+        if earliest is not None:
+            conditions.append("created_at <= :earliest")
+            values[":earliest"] = {"S": earliest}
+        if set_end_time:
+            update = "SET end_time = :at " + update
+            conditions.append("(attribute_not_exists(end_time) OR end_time <= :at) AND created_at <= :at")
+            values[":at"] = {"S": max(review["created_at"] for review in reviews)}
+        return {"Update": {
+            "TableName": self._sessions, "Key": {"id": {"S": reviews[0]["study_session_id"]}},
+            "UpdateExpression": update, "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+    def _memory_writes(self, owner: str, memories: Sequence[MemoryUpdate]) -> List[dict]:
+        """Per word its state (conditional on the one read), a copy in each of its groups; per
+        group, the words reviewed there for the first time added to its set."""
+        items, first_reviewed = [], {}
+        for memory in memories:
+            state = {"scope": owner, "word_id": memory.word_id, "owner": owner, **memory.fields}
+            if memory.applied_before is None:
+                condition, values = "attribute_not_exists(#scope)", None
+            else:
+                condition, values = "applied = :applied", {":applied": _to_attribute(memory.applied_before)}
+            put = {"TableName": self._memories, "Item": to_item(state), "ConditionExpression": condition,
+                   "ExpressionAttributeNames": {"#scope": "scope"} if values is None else None,
+                   "ExpressionAttributeValues": values}
+            items.append({"Put": {name: value for name, value in put.items() if value is not None}})
+            copy = {"word_id": memory.word_id, "owner": owner, **card_fields(memory.fields)}
+            for group in memory.group_ids:
+                items.append({"Put": {"TableName": self._memories,
+                                      "Item": to_item({"scope": group_scope(owner, group), **copy})}})
+                if memory.applied_before is None:
+                    first_reviewed.setdefault(group, []).append(memory.word_id)
+        for group, words in sorted(first_reviewed.items()):
+            items.append({"Update": {
+                "TableName": self._memories,
+                "Key": to_item({"scope": group_scope(owner, group), "word_id": REVIEWED_WORDS}),
+                "UpdateExpression": "ADD reviewed :words SET #owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {":words": _to_attribute(words), ":owner": {"S": owner}}}})
+        return items
+
+    @_translate_errors
+    def memories(self, owner: str, word_ids: Iterable[int]) -> Dict[int, Item]:
+        """The owner's memory of these words (chalicelib.scheduling), read strongly consistent;
+        words never reviewed are left out."""
+        keys = [(self._memories, {"scope": owner, "word_id": id_}) for id_ in sorted(set(word_ids))]
+        return {item["word_id"]: item for _, item in self._batch_get_all(keys, consistent=True)}
+
+    @_translate_errors
+    def word_history(self, owner: str, word_id: int, expected: int) -> List[Answer]:
+        """The owner's stored answers of a word, from the index REVIEWS_BY_WORD; ``expected``:
+        how many its memory item counts. An index trails its table for a moment: read again
+        until it holds them all."""
+        started = time.monotonic()
+        for attempt in range(HISTORY_INDEX_ATTEMPTS):
+            items = self._every_page("query", {
+                "TableName": self._reviews, "IndexName": REVIEWS_BY_WORD.name,
+                "KeyConditionExpression": "owner_word = :word",
+                "ExpressionAttributeValues": {":word": {"S": word_history(owner, word_id)}}})
+            if len(items) >= expected:
+                return [Answer(item["reviewed_key"], item["correct"]) for item in items]
+            if not self._attempts.pause(0.05 * 2**attempt, started):
+                break
+        raise Unavailable(cause="the reviews index trails the memory of a word")
+
+    @_translate_errors
+    def due_memories(self, scope: str, now: str, limit: int, after: Optional[Tuple[str, int]]
+                     ) -> Tuple[List[Item], bool]:
+        """Up to ``limit`` memory items of one scope due at ``now``, the most overdue first,
+        strictly after the (due, word id) position; and whether more may follow."""
+        params = {"TableName": self._memories, "IndexName": MEMORIES_BY_DUE.name, "ConsistentRead": True,
+                  "KeyConditionExpression": "#scope = :scope AND due <= :now",
+                  "ExpressionAttributeNames": {"#scope": "scope"},
+                  "ExpressionAttributeValues": {":scope": {"S": scope}, ":now": {"S": now}},
+                  "Limit": limit}
+        if after:
+            params["ExclusiveStartKey"] = to_item({"scope": scope, "due": after[0], "word_id": after[1]})
+        answer = self._call("query", **params)
+        return [from_item(item) for item in answer["Items"]], "LastEvaluatedKey" in answer
+
+    @_translate_errors
+    def reviewed_words(self, owner: str, group_id: int) -> set:
+        """The words of a group the owner ever reviewed (chalicelib.schema.REVIEWED_WORDS)."""
+        answer = self._call("get_item", TableName=self._memories, ConsistentRead=True,
+                            Key=to_item({"scope": group_scope(owner, group_id), "word_id": REVIEWED_WORDS}))
+        return set(from_item(answer.get("Item", {})).get("reviewed", []))
+
+    @_translate_errors
+    def count_due(self, owner: str, now: str) -> int:
+        """How many of the owner's words are due at ``now``."""
+        params = {"TableName": self._memories, "IndexName": MEMORIES_BY_DUE.name, "Select": "COUNT",
+                  "KeyConditionExpression": "#scope = :scope AND due <= :now",
+                  "ExpressionAttributeNames": {"#scope": "scope"},
+                  "ExpressionAttributeValues": {":scope": {"S": owner}, ":now": {"S": now}}}
+        count = 0
+        while True:
+            answer = self._call("query", **params)
+            count += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                return count
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     @_translate_errors
     def put_session(self, session: Item) -> None:

@@ -35,6 +35,7 @@ class NewSession(NamedTuple):
 class NewReview(NamedTuple):
     word_id: int
     correct: bool
+    reviewed_at: Optional[str] = None  # UTC, normalised; None means "now"
 
 
 def check_media_type(content_type: Optional[str]) -> None:
@@ -111,7 +112,7 @@ def parse_new_session(body: Any, now: datetime) -> NewSession:
     created_at = None
     if "created_at" in body:
         try:
-            created_at = parse_timestamp(body["created_at"], latest=now + MAX_CLOCK_SKEW)
+            created_at = parse_timestamp(body["created_at"], latest=now + MAX_CLOCK_SKEW, name="created_at")
         except ValidationFailed as error:
             problems.append(error.message)
     if problems:
@@ -119,15 +120,16 @@ def parse_new_session(body: Any, now: datetime) -> NewSession:
     return NewSession(body["group_id"], body["study_activity_id"], created_at)
 
 
-def parse_review(body: Any, path_word_id: Optional[int] = None) -> NewReview:
-    """{"word_id": int, "correct": bool}, or {"correct": bool} when the path names the word."""
+def parse_review(body: Any, path_word_id: Optional[int] = None, now: Optional[datetime] = None) -> NewReview:
+    """{"word_id": int, "correct": bool, "reviewed_at"?: RFC 3339}; without word_id when the path
+    names the word. ``now``: the server's clock, which a reviewed_at may pass by MAX_CLOCK_SKEW."""
     fields = ("correct",) if path_word_id is not None else ("word_id", "correct")
     if not isinstance(body, dict):
         raise ValidationFailed(f"The body must be a JSON object with {' and '.join(fields)}.")
     problems = []
-    unknown = sorted(set(body) - set(fields))
+    unknown = sorted(set(body) - set(fields) - {"reviewed_at"})
     if unknown:
-        problems.append(f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(fields)}.")
+        problems.append(f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(fields)}, reviewed_at.")
     missing = [name for name in fields if name not in body]
     if missing:
         problems.append(f"Missing required field(s): {', '.join(missing)}.")
@@ -135,10 +137,22 @@ def parse_review(body: Any, path_word_id: Optional[int] = None) -> NewReview:
         problems.append(_id_problem("word_id"))
     if "correct" in body and not isinstance(body["correct"], bool):
         problems.append("correct must be true or false.")
+    reviewed_at = _optional_time(body, "reviewed_at", now, problems)
     if problems:
         raise ValidationFailed(" ".join(problems))
     word_id = path_word_id if path_word_id is not None else body["word_id"]
-    return NewReview(word_id, body["correct"])
+    return NewReview(word_id, body["correct"], reviewed_at)
+
+
+def _optional_time(body: dict, name: str, now: Optional[datetime], problems: List[str],
+                   where: str = "") -> Optional[str]:
+    if name not in body:
+        return None
+    try:
+        return parse_timestamp(body[name], latest=now and now + MAX_CLOCK_SKEW, name=where + name)
+    except ValidationFailed as error:
+        problems.append(error.message)
+        return None
 
 
 def is_id(value: Any) -> bool:
@@ -160,9 +174,9 @@ def is_plausible_session_id(text: str) -> bool:
     return 0 < len(text) <= MAX_SESSION_ID_LENGTH
 
 
-def parse_timestamp(value: Any, latest: Optional[datetime] = None) -> str:
+def parse_timestamp(value: Any, latest: Optional[datetime] = None, name: str = "created_at") -> str:
     problem = (
-        "created_at must be an RFC 3339 timestamp with an offset, "
+        f"{name} must be an RFC 3339 timestamp with an offset, "
         f"for example {TIMESTAMP_EXAMPLE}."
     )
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
@@ -170,11 +184,11 @@ def parse_timestamp(value: Any, latest: Optional[datetime] = None) -> str:
     try:
         moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ValidationFailed(f"created_at is not a real date and time: {value}.") from None
+        raise ValidationFailed(f"{name} is not a real date and time: {value}.") from None
     if latest is not None and moment > latest:
         minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
         raise ValidationFailed(
-            f"created_at is in the future: {value} is more than {minutes} minutes "
+            f"{name} is in the future: {value} is more than {minutes} minutes "
             f"after the server's clock ({format_timestamp(latest - MAX_CLOCK_SKEW)})."
         )
     return format_timestamp(moment)
@@ -280,26 +294,28 @@ def parse_listed_id(text: str) -> Optional[int]:
     return int(text) if _DIGITS.fullmatch(text) and is_id(int(text)) else None
 
 
-MAX_ROUND_REVIEWS = 99  # one transaction holds 100 items: the reviews and their session's update
+# One transaction holds 100 items: the reviews, their session's update and their words' memory
+# (chalicelib.reviews.transaction_items): 30 reviews of 30 words of one group take 92.
+MAX_ROUND_REVIEWS = 30
 ROUND_FIELDS = ("word_id", "is_correct")
 
 
-def parse_review_round(body: Any) -> List[NewReview]:
-    """{"reviews": [{"word_id": int, "is_correct": bool}, ...]}: 1 to MAX_ROUND_REVIEWS of them;
-    a bad one is refused naming its index."""
+def parse_review_round(body: Any, now: Optional[datetime] = None) -> List[NewReview]:
+    """{"reviews": [{"word_id": int, "is_correct": bool, "reviewed_at"?: RFC 3339}, ...]}: 1 to
+    MAX_ROUND_REVIEWS of them; a bad one is refused naming its index."""
     if not isinstance(body, dict) or set(body) != {"reviews"} or not isinstance(body["reviews"], list):
         raise ValidationFailed(
             'The body must be a JSON object {"reviews": [{"word_id": …, "is_correct": …}, …]}.')
     reviews = body["reviews"]
     if not 1 <= len(reviews) <= MAX_ROUND_REVIEWS:
         raise ValidationFailed(f"reviews must hold 1 to {MAX_ROUND_REVIEWS} reviews (got {len(reviews)}).")
-    problems = []
+    problems, times = [], []
     for index, review in enumerate(reviews):
         where = f"reviews[{index}]"
         if not isinstance(review, dict):
             problems.append(f"{where} must be an object with word_id and is_correct.")
             continue
-        unknown = sorted(set(review) - set(ROUND_FIELDS))
+        unknown = sorted(set(review) - set(ROUND_FIELDS) - {"reviewed_at"})
         missing = [name for name in ROUND_FIELDS if name not in review]
         if unknown:
             problems.append(f"{where}: unknown field(s): {', '.join(unknown)}.")
@@ -309,6 +325,8 @@ def parse_review_round(body: Any) -> List[NewReview]:
             problems.append(f"{where}.{_id_problem('word_id')}")
         if "is_correct" in review and not isinstance(review["is_correct"], bool):
             problems.append(f"{where}.is_correct must be true or false.")
+        times.append(_optional_time(review, "reviewed_at", now, problems, f"{where}."))
     if problems:
         raise ValidationFailed(" ".join(problems))
-    return [NewReview(review["word_id"], review["is_correct"]) for review in reviews]
+    return [NewReview(review["word_id"], review["is_correct"], reviewed_at)
+            for review, reviewed_at in zip(reviews, times, strict=True)]

@@ -59,3 +59,21 @@ class DynamoDBCalls:
 
     def __exit__(self, *exc):
         self._client.meta.events.unregister("before-parameter-build.dynamodb", unique_id=id(self))
+
+
+def reference_memories(answers):
+    """What each review's 201 shows of memory, by the reference scheduler (`fsrs`, fuzzing off),
+    for one word's answers [(reviewed_at, correct)] in the order they are replayed."""
+    from datetime import UTC, datetime
+
+    import fsrs
+
+    scheduler, card, shown = fsrs.Scheduler(enable_fuzzing=False), fsrs.Card(card_id=1), []
+    for number, (reviewed_at, correct) in enumerate(answers):
+        at = datetime.strptime(reviewed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        before = scheduler.get_card_retrievability(card, at) if number else None
+        card, _ = scheduler.review_card(card, fsrs.Rating.Good if correct else fsrs.Rating.Again, at)
+        shown.append({"state": card.state.name.lower(), "stability": card.stability,
+                      "difficulty": card.difficulty, "due": card.due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "retrievability": before})
+    return shown

@@ -2,6 +2,7 @@
 recorded all or none, safe to send again; on moto and DynamoDB Local."""
 import pytest
 
+from chalicelib.store import to_item
 from tests.helpers import DynamoDBCalls, assert_error
 
 ROUND = {"reviews": [{"word_id": 1, "is_correct": True}, {"word_id": 2, "is_correct": False},
@@ -36,7 +37,7 @@ def test_a_round_is_one_transaction_and_counted_exactly(api, session):
     body = response.json_body
     assert body["study_session_id"] == session["id"]
     assert [(r["word_id"], r["correct"]) for r in body["reviews"]] == [(1, True), (2, False), (1, True)]
-    assert calls.operations == ["TransactWriteItems"]
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]  # the words' memory, then the round
     assert counts(api, session) == (3, {1: (2, 0), 2: (0, 1)})
     assert len(stored_reviews(api)) == 3
 
@@ -73,8 +74,8 @@ def test_a_key_reused_for_another_round_is_422_and_counts_nothing(api, session):
 
 
 @pytest.mark.parametrize("body, phrase", [
-    ({"reviews": []}, "reviews must hold 1 to 99 reviews (got 0)"),
-    ({"reviews": [{"word_id": 1, "is_correct": True}] * 100}, "reviews must hold 1 to 99 reviews (got 100)"),
+    ({"reviews": []}, "reviews must hold 1 to 30 reviews (got 0)"),
+    ({"reviews": [{"word_id": 1, "is_correct": True}] * 31}, "reviews must hold 1 to 30 reviews (got 31)"),
     ({"items": []}, 'The body must be a JSON object {"reviews"'),
     ({"reviews": [{"word_id": 1, "is_correct": True}, {"word_id": 2, "is_correct": "yes"}]},
      "reviews[1].is_correct must be true or false."),
@@ -109,12 +110,28 @@ def test_a_word_of_another_group_refuses_the_whole_round_naming_it(api, session)
 
 
 def test_the_largest_round_fits_one_transaction_and_end_time_follows(api, session):
-    body = {"reviews": [{"word_id": 1 + n % 10, "is_correct": n % 3 != 0} for n in range(99)]}
+    body = {"reviews": [{"word_id": 1 + n % 10, "is_correct": n % 3 != 0} for n in range(30)]}
 
     response = send(api, session, body)
 
     assert response.status_code == 201, response.body
     total, per_word = counts(api, session)
-    assert total == 99 and sum(c + w for c, w in per_word.values()) == 99
+    assert total == 30 and sum(c + w for c, w in per_word.values()) == 30
     page = api.get(f"/api/study-sessions/{session['id']}").json_body
     assert page["session"]["end_time"] == max(r["created_at"] for r in response.json_body["reviews"])
+
+
+def test_a_round_whose_memory_does_not_fit_one_transaction_is_400_and_writes_nothing(api, session):
+    words = [{"id": 100 + n, "kanji": f"語{n}", "romaji": f"go{n}", "english": f"word {n}",
+              "group_ids": [1, 2]} for n in range(30)]  # each word's memory has two group copies
+    for word in words:
+        api.dynamodb.put_item(TableName=api.names["words"], Item=to_item(word))
+    body = {"reviews": [{"word_id": word["id"], "is_correct": True} for word in words]}
+
+    assert_error(send(api, session, body), 400, "validation_error",
+                 "reviews: this round needs 123 writes and one transaction holds at most 100 (one per "
+                 "review, one for the session, and per word one plus one per group it is in); send it "
+                 "as smaller rounds.")
+    assert stored_reviews(api) == []
+    assert api.dynamodb.scan(TableName=api.names["memories"])["Items"] == []
+    assert counts(api, session) == (0, {})

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import DynamoDBCalls, assert_error
+from tests.helpers import DynamoDBCalls, assert_error, reference_memories
 
 T0 = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -80,7 +80,8 @@ def test_a_review_is_201_and_the_session_follows_it(api, session, monkeypatch, i
 
     assert response.status_code == 201
     assert response.json_body == {"id": response.json_body["id"], "study_session_id": session["id"],
-                                  "word_id": 4, "correct": True, "created_at": "2026-11-27T10:03:00Z"}
+                                  "word_id": 4, "correct": True, "created_at": "2026-11-27T10:03:00Z",
+                                  "memory": reference_memories([("2026-11-27T10:03:00Z", True)])[0]}
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     page = assert_counts_match_stored_reviews(api, session["id"])
     assert page["session"]["review_items_count"] == 1
@@ -114,7 +115,7 @@ def test_end_time_never_moves_backwards(api, session, monkeypatch):
         response = review(api, session["id"], 2, False)
 
     assert response.status_code == 201
-    assert calls.operations == ["TransactWriteItems", "TransactWriteItems"]
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
     page = assert_counts_match_stored_reviews(api, session["id"])
     assert (page["session"]["review_items_count"], page["session"]["end_time"]) == (
         2, "2026-11-27T10:09:00Z")
@@ -150,17 +151,19 @@ def test_a_review_of_an_uncached_word_reads_it_first(api, session):
     with DynamoDBCalls(api.dynamodb) as calls:
         assert review(api, session["id"], 3, True).status_code == 201
 
-    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    assert calls.operations == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
 
 
-def test_a_review_is_one_transaction_once_the_word_is_cached(api, session):
+def test_a_review_is_its_words_memory_read_and_one_transaction_once_the_word_is_cached(api, session):
     api.get("/api/groups/1/words")  # what an activity reads first
 
     with DynamoDBCalls(api.dynamodb) as calls:
         assert review(api, session["id"], 3, True).status_code == 201
 
-    assert calls.operations == ["TransactWriteItems"]
-    assert [action for action, _ in calls.tables] == ["PutItem", "UpdateItem"]
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    # the review, its session's counts, the word's memory, its copy in group 1, group 1's reviewed set
+    assert [action for action, _ in calls.tables] == [
+        "BatchGetItem", "PutItem", "UpdateItem", "PutItem", "PutItem", "UpdateItem"]
 
 
 @pytest.mark.parametrize(

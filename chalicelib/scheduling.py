@@ -1,0 +1,145 @@
+"""Spaced-repetition scheduling: each learner's memory of each word, FSRS-6 as the `fsrs`
+package computes it (default parameters, desired retention 0.9, its default learning steps), a
+correct answer rated Good and a wrong one Again.
+
+A word's memory is, by definition, the scheduler's replay of the owner's reviews of it sorted by
+(reviewed_at, review id). A review later than the word's last one advances the stored state (the
+floats are stored as their shortest repr, so this equals the replay); an earlier one replays the
+word's reviews from the start. Fuzzing is off: `due` then follows from what is stored, and a
+rebuild (chalicelib.audit) reproduces it. Pure: the store reads and writes what this computes.
+`fsrs` is imported on first use, not on a create's cold start."""
+import functools
+from datetime import UTC, datetime
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
+
+from chalicelib.validation import format_timestamp
+
+STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
+NEW = "new"  # a word never reviewed
+# What a memory item holds of a card; plus `applied` (its number of reviews) and `last_key`.
+CARD_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
+# The memory a review's answer shows, as attributes of the stored review: "memory_<field>".
+SNAPSHOT_FIELDS = ("state", "stability", "difficulty", "due", "retrievability")
+SNAPSHOT_PREFIX = "memory_"
+
+
+class Answer(NamedTuple):
+    key: str  # "<reviewed_at>#<review id>": the order of replay
+    correct: bool
+
+
+def answer_key(reviewed_at: str, review_id: str) -> str:
+    return f"{reviewed_at}#{review_id}"
+
+
+class MemoryUpdate(NamedTuple):
+    """What one write does to one word's memory."""
+    word_id: int
+    fields: dict  # the state after it: CARD_FIELDS, applied, last_key
+    applied_before: Optional[int]  # the stored state's count, None when there was none
+    group_ids: Tuple[int, ...]  # the groups the word is in: each holds a copy
+
+
+@functools.lru_cache(maxsize=1)
+def _fsrs():
+    import fsrs
+
+    return fsrs, fsrs.Scheduler(enable_fuzzing=False)
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _card(word_id: int, fields: Optional[dict]):
+    fsrs, _ = _fsrs()
+    if fields is None:
+        return fsrs.Card(card_id=word_id)
+    state = {name: number for number, name in STATE_NAMES.items()}[fields["state"]]
+    return fsrs.Card(card_id=word_id, state=fsrs.State(state), step=fields.get("step"),
+                     stability=fields["stability"], difficulty=fields["difficulty"],
+                     due=_moment(fields["due"]), last_review=_moment(fields["last_review"]))
+
+
+def _fields(card) -> dict:
+    fields = {"state": STATE_NAMES[int(card.state)], "stability": card.stability,
+              "difficulty": card.difficulty, "due": format_timestamp(card.due),
+              "last_review": format_timestamp(card.last_review)}
+    if card.step is not None:
+        fields["step"] = int(card.step)
+    return fields
+
+
+def card_fields(item: dict) -> dict:
+    return {name: item[name] for name in CARD_FIELDS if name in item}
+
+
+def retrievability(fields: Optional[dict], at: datetime) -> Optional[float]:
+    """The predicted probability of recall at ``at``; None for a word never reviewed."""
+    if fields is None:
+        return None
+    _, scheduler = _fsrs()
+    return scheduler.get_card_retrievability(_card(0, fields), at)
+
+
+def _review(word_id: int, fields: Optional[dict], answers: Iterable[Answer]
+            ) -> Tuple[Optional[dict], Dict[str, dict]]:
+    """The state after ``answers`` (in key order) from ``fields``; and by key, each answer's
+    snapshot: the retrievability just before it, the state after it."""
+    fsrs, scheduler = _fsrs()
+    card, snapshots = _card(word_id, fields), {}
+    for answer in sorted(answers):
+        at = _moment(answer.key.split("#", 1)[0])
+        before = scheduler.get_card_retrievability(card, at) if fields is not None else None
+        card, _ = scheduler.review_card(card, fsrs.Rating.Good if answer.correct else fsrs.Rating.Again, at)
+        fields = _fields(card)
+        snapshots[answer.key] = {**{name: fields[name] for name in SNAPSHOT_FIELDS[:-1]},
+                                 "retrievability": before}
+    return fields, snapshots
+
+
+def replay(word_id: int, answers: Iterable[Answer]) -> Optional[dict]:
+    """The memory of a word from its whole history: CARD_FIELDS, applied, last_key."""
+    answers = sorted(answers)
+    fields, _ = _review(word_id, None, answers)
+    return fields and {**fields, "applied": len(answers), "last_key": answers[-1].key}
+
+
+def late_words(reviews: List[dict], stored: Dict[int, dict]) -> List[int]:
+    """The words of which a review comes before the last one applied: those are replayed."""
+    return sorted({review["word_id"] for review in reviews if review["word_id"] in stored
+                   and review["reviewed_key"] < stored[review["word_id"]]["last_key"]})
+
+
+def plan(reviews: List[dict], stored: Dict[int, dict], histories: Dict[int, List[Answer]],
+         groups_of: Dict[int, Tuple[int, ...]]) -> List[MemoryUpdate]:
+    """The memory updates of a round of reviews, and each review's snapshot written into it.
+    ``stored``: the words' memory items; ``histories``: the stored answers of the late words."""
+    by_word: Dict[int, List[dict]] = {}
+    for review in reviews:
+        by_word.setdefault(review["word_id"], []).append(review)
+    updates = []
+    for word_id, of_word in sorted(by_word.items()):
+        new = [Answer(review["reviewed_key"], review["correct"]) for review in of_word]
+        memory = stored.get(word_id)
+        if word_id in histories:
+            start, answers = None, histories[word_id] + new
+        else:
+            start, answers = (card_fields(memory) if memory else None), new
+        fields, snapshots = _review(word_id, start, answers)
+        for review in of_word:
+            snapshot = snapshots[review["reviewed_key"]]
+            review.update({SNAPSHOT_PREFIX + name: snapshot[name] for name in SNAPSHOT_FIELDS
+                           if snapshot[name] is not None})
+        applied = memory["applied"] if memory else None
+        last_key = max(([memory["last_key"]] if memory else []) + [answer.key for answer in new])
+        updates.append(MemoryUpdate(word_id, {**fields, "applied": (applied or 0) + len(new),
+                                              "last_key": last_key}, applied, groups_of[word_id]))
+    return updates
+
+
+def snapshot_json(review: dict) -> Optional[dict]:
+    """The memory a stored review's answer shows; None for a review stored before scheduling."""
+    if SNAPSHOT_PREFIX + "state" not in review:
+        return None
+    return {name: review.get(SNAPSHOT_PREFIX + name) for name in SNAPSHOT_FIELDS}
