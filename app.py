@@ -120,6 +120,12 @@ def review_round(session_id):
     return http.created(body, replayed)
 
 
+@route("/api/study-sessions/{session_id}/next-words")
+def next_words(session_id):
+    """What an activity launched with ?session_id= asks next: the due words of the session's group."""
+    return services().due_words.for_session(learner(), session_id, http.query(app.current_request))
+
+
 @route("/api/study-sessions")
 def list_study_sessions():
     return services().sessions.list_all(learner(), http.query(app.current_request))
@@ -189,6 +195,11 @@ def get_group(group_id):
 @route("/api/groups/{group_id}/words", public=True)
 def list_group_words(group_id):
     return services().references.list_group_words(group_id, http.query(app.current_request))
+
+
+@route("/api/groups/{group_id}/due-words")
+def list_due_words(group_id):
+    return services().due_words.for_group(learner(), group_id, http.query(app.current_request))
 
 
 @route("/api/groups/{group_id}/study-sessions")

@@ -7,6 +7,7 @@ from chalicelib.references import ReferenceCache
 from chalicelib.representation import word_counts
 from chalicelib.schema import SESSIONS_NEWEST, TOTALS, partition
 from chalicelib.store import DynamoStore
+from chalicelib.validation import format_timestamp
 
 ACTIVE_DAYS = 30  # a group is active with a session on one of the last 30 UTC days, today included
 
@@ -47,6 +48,8 @@ class Dashboard:
             "total_sessions": totals.get("sessions", 0),
             "active_groups": sum(1 for group in groups if group.get("last_day", "") >= since),
             "current_streak": current_streak(days, today),
+            # one Query of the owner's memories due now (chalicelib.scheduling): ~4 KB read per 16 due words
+            "words_due": self._store.count_due(owner, format_timestamp(self._clock())),
         }
 
     def recent_session(self, learner: str) -> Optional[dict]:

@@ -8,7 +8,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.validation import is_id
 
 MAX_POSITION_TEXT = 64
-_INVALID = "cursor is not valid for this list; start again without it."
+INVALID_CURSOR = "cursor is not valid for this list; start again without it."
 
 
 def encode_cursor(scope: str, position: Sequence) -> str:
@@ -25,14 +25,14 @@ def decode_cursor(cursor: Optional[str], scope: str, shape: Sequence[type]) -> O
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        raise ValidationFailed(_INVALID) from None
+        raise ValidationFailed(INVALID_CURSOR) from None
     if not isinstance(payload, dict) or payload.get("list") != scope:
-        raise ValidationFailed(_INVALID)
+        raise ValidationFailed(INVALID_CURSOR)
     position = payload.get("after")
     if not isinstance(position, list) or len(position) != len(shape):
-        raise ValidationFailed(_INVALID)
+        raise ValidationFailed(INVALID_CURSOR)
     if not all(_fits(value, kind) for value, kind in zip(position, shape, strict=True)):
-        raise ValidationFailed(_INVALID)
+        raise ValidationFailed(INVALID_CURSOR)
     return position
 
 

@@ -1,9 +1,10 @@
-"""The service layer, one object a resource: sessions, reviews and reference data; the
+"""The service layer, one object a resource: sessions, reviews, due words and reference data; the
 dashboard and the portal's catalog pages are built on them when first used (imported then: a
 create's cold start loads only what a create uses)."""
 from datetime import datetime
 from typing import Callable, NamedTuple
 
+from chalicelib.due_words import DueWords
 from chalicelib.histories import Histories
 from chalicelib.reference_data import ReferenceData
 from chalicelib.references import ReferenceCache
@@ -15,6 +16,7 @@ from chalicelib.store import DynamoStore
 class Services(NamedTuple):
     sessions: Sessions
     reviews: Reviews
+    due_words: DueWords
     references: ReferenceData
     store: DynamoStore
     cache: ReferenceCache
@@ -26,7 +28,8 @@ class Services(NamedTuple):
               clock: Callable[[], datetime] = utc_now) -> "Services":
         references = ReferenceData(cache)
         return cls(Sessions(store, cache, references, histories, clock),
-                   Reviews(store, cache, histories, clock), references, store, cache, histories, clock)
+                   Reviews(store, cache, histories, clock), DueWords(store, cache, histories.owner, clock),
+                   references, store, cache, histories, clock)
 
     def dashboard(self):
         from chalicelib.dashboard import Dashboard

@@ -37,7 +37,7 @@ def stats(api):
 def test_before_any_session_the_figures_are_zero_and_the_recent_session_is_null(dashboard_at):
     assert stats(dashboard_at) == {"total_vocabulary": 20, "total_words_studied": 0, "mastered_words": 0,
                                    "success_rate": 0, "total_sessions": 0, "active_groups": 0,
-                                   "current_streak": 0}
+                                   "current_streak": 0, "words_due": 0}
     recent = dashboard_at.get("/dashboard/recent-session")
     assert (recent.status_code, recent.body, recent.headers["Content-Type"]) == (200, b"null",
                                                                                  "application/json")
@@ -96,7 +96,7 @@ def test_active_groups_had_a_session_on_one_of_the_last_30_days(dashboard_at):
     assert stats(dashboard_at)["active_groups"] == 2
 
 
-def test_the_dashboard_reads_three_small_items_whatever_the_history(dashboard_at):
+def test_the_dashboard_reads_three_small_items_and_the_due_words_whatever_the_history(dashboard_at):
     from tests.helpers import DynamoDBCalls
 
     create(dashboard_at, "2026-11-27T09:00:00Z")
@@ -107,4 +107,4 @@ def test_the_dashboard_reads_three_small_items_whatever_the_history(dashboard_at
         body = json.loads(dashboard_at.get("/dashboard/stats").body)
 
     assert body["total_sessions"] == 1
-    assert calls.operations == ["GetItem", "Query", "Query"]
+    assert calls.operations == ["GetItem", "Query", "Query", "Query"]  # totals, groups, days, due

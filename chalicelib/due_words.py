@@ -1,0 +1,79 @@
+"""What a learner should study now: the words of a group that are due (their memory's `due` has
+passed, chalicelib.scheduling), the most overdue first, then the words never reviewed, by id.
+
+A page reads one partition of the memories table in `due` order (a Query of the local index
+MEMORIES_BY_DUE, the page's items and no more) and, once the due words are listed, the group's
+set of reviewed words (one GetItem): neither grows with the history nor, but for that set's
+few bytes per word, with the vocabulary. The group's words come from the reference cache."""
+from datetime import datetime
+from typing import Callable, List
+
+from chalicelib import scheduling
+from chalicelib.errors import SESSION_NOT_FOUND, NotFound, ValidationFailed
+from chalicelib.pagination import INVALID_CURSOR, decode_cursor, encode_cursor
+from chalicelib.references import ReferenceCache
+from chalicelib.representation import page_json, word_json
+from chalicelib.schema import group_scope
+from chalicelib.store import DynamoStore, Item
+from chalicelib.validation import format_timestamp, is_plausible_session_id, parse_limit, parse_path_id
+
+DUE, NEW = "due", "new"  # a cursor's phase: among the due words, or the new ones
+NO_DUE = "-"  # a new word's cursor has no due
+
+
+class DueWords:
+    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
+                 clock: Callable[[], datetime]):
+        """``owner_of(learner)``: the owner of the learner's current history."""
+        self._store = store
+        self._references = references
+        self._owner_of = owner_of
+        self._clock = clock
+
+    def for_group(self, learner: str, group_id: str, query: dict) -> dict:
+        id_ = parse_path_id(group_id, "group id")
+        groups, _ = self._references.lookup([id_], [])
+        if id_ not in groups:
+            raise NotFound(f"Group {id_} does not exist.")
+        return self._page(self._owner_of(learner), id_, query)
+
+    def for_session(self, learner: str, session_id: str, query: dict) -> dict:
+        """The due words of the session's group: what an activity launched with it asks next."""
+        session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
+        if session is None or session.get("owner") != self._owner_of(learner):
+            raise NotFound(SESSION_NOT_FOUND)
+        return self._page(session["owner"], session["group_id"], query)
+
+    def _page(self, owner: str, group_id: int, query: dict) -> dict:
+        limit, list_name = parse_limit(query.get("limit")), f"due-words:{group_id}"
+        after = decode_cursor(query.get("cursor"), list_name, (str, str, int))
+        if after and after[0] not in (DUE, NEW):
+            raise ValidationFailed(INVALID_CURSOR)
+        now = self._clock()
+        words = {word["id"]: word for word in self._references.all_words()
+                 if group_id in word.get("group_ids", [])}
+        items: List[dict] = []
+        if after is None or after[0] == DUE:
+            due, more = self._store.due_memories(group_scope(owner, group_id), format_timestamp(now), limit,
+                                                 (after[1], after[2]) if after else None)
+            items = [_due_json(words[memory["word_id"]], memory, now) for memory in due
+                     if memory["word_id"] in words]  # a word since taken out of the group is not listed
+            if more or (len(due) == limit and self._new_words(owner, group_id, words, 0)):
+                return page_json(items, encode_cursor(list_name, [DUE, due[-1]["due"], due[-1]["word_id"]]))
+        fresh = self._new_words(owner, group_id, words, after[2] if after and after[0] == NEW else 0)
+        shown = fresh[:limit - len(items)]
+        items += [{**word_json(word), "state": scheduling.NEW, "due": None, "retrievability": None}
+                  for word in shown]
+        more = len(fresh) > len(shown)
+        return page_json(items, encode_cursor(list_name, [NEW, NO_DUE, shown[-1]["id"]]) if more and shown
+                         else None)
+
+    def _new_words(self, owner: str, group_id: int, words: dict, after_id: int) -> List[Item]:
+        reviewed = self._store.reviewed_words(owner, group_id)
+        return [word for id_, word in sorted(words.items()) if id_ > after_id and id_ not in reviewed]
+
+
+def _due_json(word: Item, memory: Item, now: datetime) -> dict:
+    return {**word_json(word), "state": memory["state"], "due": memory["due"],
+            "retrievability": scheduling.retrievability(scheduling.card_fields(memory), now)}
+
