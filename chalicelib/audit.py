@@ -1,12 +1,14 @@
-"""Audit and rebuild of the aggregates: every aggregate item recounted from the stored sessions
-and reviews, compared with the aggregates table, and written over it on request. The operator's
+"""Audit and rebuild of what is derived from the stored sessions and reviews: every aggregate item
+recounted, every memory item (chalicelib.scheduling) replayed, compared with their tables, and
+written over them on request. The operator's
 way back when the consumer missed records (disabled for longer than the streams' 24 h), and a
 check that it did not. It scans both tables: run it off the request path (`make audit`, or
 `python -m devtools.audit --stage <stage>` with the stage's AWS credentials)."""
 from typing import Dict, List, Mapping, Tuple
 
 from chalicelib.aggregates import recount
-from chalicelib.schema import HISTORY
+from chalicelib.scheduling import Answer, answer_key, card_fields, replay
+from chalicelib.schema import HISTORY, REVIEWED_WORDS, group_scope, word_history
 from chalicelib.store import from_item, to_item
 
 Key = Tuple[str, str]
@@ -48,4 +50,62 @@ def rebuild(client, tables: Mapping[str, str]) -> int:
             client.put_item(TableName=table, Item=to_item({**key, **want}))
         else:
             client.delete_item(TableName=table, Key=to_item(key))
+    return len(found)
+
+
+MemoryKey = Tuple[str, int]  # (scope, word_id) of the memories table
+
+
+def expected_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
+    """Every memory item as a replay of the stored reviews says it should be: per owner and
+    word its state, a copy in each group the word is in now, per group the words reviewed."""
+    answers: Dict[MemoryKey, List[Answer]] = {}
+    for review in _scan(client, tables["word_reviews"]):
+        if "owner" in review:
+            key = (review["owner"], review["word_id"])
+            answers.setdefault(key, []).append(Answer(answer_key(review["created_at"], review["id"]),
+                                                      review["correct"]))
+    groups_of = {word["id"]: word.get("group_ids", []) for word in _scan(client, tables["words"])}
+    want: Dict[MemoryKey, dict] = {}
+    for (owner, word_id), of_word in answers.items():
+        state = replay(word_id, of_word)
+        want[(owner, word_id)] = {"owner": owner, **state}
+        for group in groups_of.get(word_id, []):
+            want[(group_scope(owner, group), word_id)] = {"owner": owner, **card_fields(state)}
+            reviewed = want.setdefault((group_scope(owner, group), REVIEWED_WORDS),
+                                       {"owner": owner, "reviewed": []})
+            reviewed["reviewed"] = sorted(reviewed["reviewed"] + [word_id])
+    return want
+
+
+def stored_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
+    return {(item.pop("scope"), item.pop("word_id")): item for item in _scan(client, tables["memories"])}
+
+
+def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKey, dict, dict]]:
+    """(key, what a replay of the reviews says, what the memories table holds) where they differ."""
+    want, have = expected_memories(client, tables), stored_memories(client, tables)
+    return [(key, want.get(key, {}), have.get(key, {})) for key in sorted(set(want) | set(have))
+            if want.get(key, {}) != have.get(key, {})]
+
+
+def rebuild_memories(client, tables: Mapping[str, str]) -> int:
+    """Write every differing memory item as the replay says (and index the reviews stored
+    before scheduling, for chalicelib.schema.REVIEWS_BY_WORD); the number of items written.
+    Run it while no review is written: one applied between the scan and the write is lost."""
+    for review in _scan(client, tables["word_reviews"]):
+        if "owner" in review and "reviewed_key" not in review:
+            client.update_item(
+                TableName=tables["word_reviews"], Key=to_item({"id": review["id"]}),
+                UpdateExpression="SET owner_word = :word, reviewed_key = :key",
+                ExpressionAttributeValues=to_item({
+                    ":word": word_history(review["owner"], review["word_id"]),
+                    ":key": answer_key(review["created_at"], review["id"])}))
+    found = memory_differences(client, tables)
+    for (scope, word_id), want, _ in found:
+        key = {"scope": scope, "word_id": word_id}
+        if want:
+            client.put_item(TableName=tables["memories"], Item=to_item({**key, **want}))
+        else:
+            client.delete_item(TableName=tables["memories"], Key=to_item(key))
     return len(found)

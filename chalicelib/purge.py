@@ -3,8 +3,8 @@ a scheduled function deployed, the local run's poller on `make run`.
 
 A reset marks the learner's history item `purge_pending`; the sparse index PURGES lists those
 items, so finding the work reads only them. A run then reads each table once, whatever the
-number of learners or resets waiting: one Scan of the sessions, the reviews and the aggregates
-(keys and owners only), keeping the items whose owner is an old epoch of a waiting learner.
+number of learners or resets waiting: one Scan of the sessions, the reviews, the aggregates and
+the memories (keys and owners only), keeping the items whose owner is an old epoch of a waiting learner.
 Reviews have no index by owner, to keep a review's write units as they are, and an index per
 old epoch would make the cost grow with the resets; a Scan costs the tables' size, which is why
 resets are off where tables are large (prod). Each learner's items are deleted and its progress
@@ -28,7 +28,7 @@ BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
 BATCH_WRITE_ATTEMPTS = 8
 # What each table's Scan keeps of an item: its key, and the attribute that names its owner.
 SCANNED = {"study_sessions": ("owner", ("id",)), "word_reviews": ("owner", ("id",)),
-           "aggregates": ("learner", ("learner", "item"))}
+           "aggregates": ("learner", ("learner", "item")), "memories": ("owner", ("scope", "word_id"))}
 
 log = logging.getLogger("study-sessions.purge")
 

@@ -1,5 +1,6 @@
-"""`make audit`: recount every aggregate from the stored sessions and reviews and print any
-difference; `--rebuild` writes the recount over the aggregates table.
+"""`make audit`: recount every aggregate and replay every word's memory from the stored sessions
+and reviews, and print any difference; `--rebuild` writes them over the aggregates and
+memories tables.
 
     python -m devtools.audit [--stage local] [--rebuild]
 
@@ -14,7 +15,14 @@ import sys
 import boto3
 from botocore.exceptions import EndpointConnectionError
 
-from chalicelib.audit import differences, expected, rebuild
+from chalicelib.audit import (
+    differences,
+    expected,
+    expected_memories,
+    memory_differences,
+    rebuild,
+    rebuild_memories,
+)
 from devtools import dynamodb_local
 from devtools.local_run import DEFAULT_DYNAMODB_PORT
 from devtools.stage import table_names
@@ -34,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     client, names = client_for(args.stage), table_names(args.stage)
     try:
-        found = differences(client, names)
+        found, memories = differences(client, names), memory_differences(client, names)
     except EndpointConnectionError:
         print(f"make audit: no DynamoDB at {client.meta.endpoint_url}: start make run first "
               f"(DYNAMODB_PORT, {DEFAULT_DYNAMODB_PORT} by default, says where it listens).", file=sys.stderr)
@@ -42,16 +50,21 @@ def main() -> int:
     for (learner, item), want, have in found:
         print(json.dumps({"learner": learner, "item": item, "recounted": want, "stored": have},
                          default=sorted))
-    if found and args.rebuild:
-        print(f"Rebuilt {rebuild(client, names)} aggregate items.")
+    for (scope, word_id), want, have in memories:
+        print(json.dumps({"scope": scope, "word_id": word_id, "replayed": want, "stored": have},
+                         default=sorted))
+    if (found or memories) and args.rebuild:
+        print(f"Rebuilt {rebuild(client, names)} aggregate items and {rebuild_memories(client, names)} "
+              "memory items.")
         return 0
-    if found:
-        print(f"{len(found)} aggregate items differ from a recount (--rebuild writes the recount).")
+    if found or memories:
+        print(f"{len(found)} aggregate items differ from a recount and {len(memories)} memory items from a "
+              "replay of the reviews (--rebuild writes them).")
         return 1
     print(f"All {len(expected(client, names))} aggregate items equal a recount of the stored sessions "
-          "and reviews.")
+          f"and reviews, and all {len(expected_memories(client, names))} memory items a replay of the "
+          "reviews.")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -62,6 +62,10 @@ def migrate(client, names: Mapping[str, str], created: list) -> int:
     reviews that were given an owner (then their aggregates are counted again)."""
     changed = [logical for logical, table in TABLES.items() if names[logical] not in created
                and match_indexes(client, names[logical], create_table_input(table, names[logical]))]
+    if "word_reviews" in changed:  # reviews from before scheduling: indexed by word, their memory replayed
+        from chalicelib.audit import rebuild_memories
+
+        rebuild_memories(client, names)
     if "study_sessions" not in changed:
         return 0
     from chalicelib.audit import rebuild

@@ -16,6 +16,7 @@ ACTIONS = {
                         "dynamodb:BatchWriteItem"],
     "StudySessionsTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
     "WordReviewsTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
+    "MemoriesTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
 }
 INDEXES = ("AggregatesTable",)
 SKIPS = [

@@ -54,7 +54,7 @@ def test_after_a_reset_nothing_from_before_is_listed_counted_or_readable(api, hi
     assert (response.status_code, response.json_body) == (200, {"message": "Study history has been reset."})
     assert api.get("/dashboard/stats").json_body == {
         "total_vocabulary": 20, "total_words_studied": 0, "mastered_words": 0, "success_rate": 0,
-        "total_sessions": 0, "active_groups": 0, "current_streak": 0}
+        "total_sessions": 0, "active_groups": 0, "current_streak": 0, "words_due": 0}
     assert api.get("/dashboard/recent-session").body == b"null"
     assert api.get("/api/study-sessions").json_body == {"items": [], "next_cursor": None}
     assert api.get("/api/study-sessions?page=1&per_page=10").json_body["total"] == 0
@@ -126,6 +126,7 @@ def test_the_purge_deletes_every_old_history_and_only_them(api, history):
     assert review(api, kept, 12, True).status_code == 201
     api.count_history()
     old_aggregates = [i for i in scan(api, "aggregates") if i["learner"] in ("implicit#0", "implicit#1")]
+    old_memories = [i for i in scan(api, "memories") if i["owner"] in ("implicit#0", "implicit#1")]
 
     deleted = HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
 
@@ -133,7 +134,10 @@ def test_the_purge_deletes_every_old_history_and_only_them(api, history):
     assert [(r["study_session_id"], r["word_id"]) for r in scan(api, "word_reviews")] == [(kept["id"], 12)]
     owners = {item["learner"] for item in scan(api, "aggregates")}
     assert owners == {"implicit#2", "implicit"}  # the new history's aggregates, and the epoch item
-    assert old_aggregates and deleted == 3 + 5 + len(old_aggregates)  # sessions, reviews, aggregates
+    assert {item["owner"] for item in scan(api, "memories")} == {"implicit#2"}
+    # sessions, reviews, aggregates, memories (per word its state, a group copy; per group its set)
+    assert old_aggregates and old_memories
+    assert deleted == 3 + 5 + len(old_aggregates) + len(old_memories)
     assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() == 0  # nothing pending any more
     assert api.get("/dashboard/stats").json_body["total_sessions"] == 1
 
@@ -171,7 +175,7 @@ def test_a_purge_reads_each_table_once_however_many_resets_wait(api, history, ti
 
     assert deleted > 0 and scan(api, "study_sessions") == []
     # the purges index, the learner's history item, one Scan of each table, the learner finished
-    assert reads == ["GetItem", "Query", "Scan", "Scan", "Scan", "UpdateItem"]
+    assert reads == ["GetItem", "Query", "Scan", "Scan", "Scan", "Scan", "UpdateItem"]
     assert purge_calls(api) == (0, ["Query"])  # nothing waits any more
 
 
@@ -224,7 +228,8 @@ def test_every_call_the_purge_makes_is_granted_to_its_role(api, history):
     with DynamoDBCalls(api.dynamodb) as calls:
         HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
 
-    logical = {api.names[name]: logical_id(name) for name in ("aggregates", "study_sessions", "word_reviews")}
+    logical = {api.names[name]: logical_id(name) for name in ("aggregates", "study_sessions", "word_reviews",
+                                                                       "memories")}
     used = {(logical[table], f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
     assert used == {(table, action) for table, actions in ACTIONS.items() for action in actions}
 
