@@ -84,18 +84,30 @@ def _throttle_metrics(prefix: str, uses: Dict[str, Iterable[str]], dimensions) -
     ]
 
 
+MAX_ALARM_METRICS = 10  # CloudWatch's limit for one alarm, its expression included
+
+
 def _sum_alarm(description: str, label: str, metrics: list) -> dict:
     total = {"Id": "total", "Expression": f"SUM([{','.join(m['Id'] for m in metrics)}])", "Label": label,
              "ReturnData": True}
     return alarm(description, 1, [*metrics, total], "GreaterThanOrEqualToThreshold")
 
 
+def _sum_alarms(name: str, description: str, label: str, metrics: list) -> Dict[str, dict]:
+    """As many alarms as the metrics need, each summing at most 9 of them: `name`, `name2`, …"""
+    size = MAX_ALARM_METRICS - 1
+    chunks = [metrics[start:start + size] for start in range(0, len(metrics), size)]
+    return {name + (str(n + 1) if n else ""): _sum_alarm(description, f"{label} ({n + 1}/{len(chunks)})"
+                                                         if len(chunks) > 1 else label, chunk)
+            for n, chunk in enumerate(chunks)}
+
+
 def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
            index_uses: Dict[Tuple[str, str], Iterable[str]]) -> Dict[str, dict]:
     """``table_uses``: table logical id -> "Read" and/or "Write", as the function uses it;
     ``index_uses``: (table logical id, index name) -> the same. A table's ThrottleEvents leave
-    out its indexes, and an alarm takes at most 10 metrics: one alarm each, and only throttles
-    that can happen are summed."""
+    out its indexes, and an alarm takes at most 10 metrics: alarms of their own (as many as the
+    metrics need), and only throttles that can happen are summed."""
     api = {"ApiName": API_NAME, "Stage": stage}
     function = {"FunctionName": {"Ref": FUNCTION}}
     return {
@@ -111,10 +123,12 @@ def alarms(stage: str, table_uses: Dict[str, Iterable[str]],
             "Invocations were refused at the reserved concurrency in the last 5 minutes.",
             1, [metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True)],
             "GreaterThanOrEqualToThreshold"),
-        "DynamoDBThrottlesAlarm": _sum_alarm(
-            "A table throttled reads or writes in the last 5 minutes.", "Throttle events, all tables",
+        **_sum_alarms(
+            "DynamoDBThrottlesAlarm", "A table throttled reads or writes in the last 5 minutes.",
+            "Throttle events, all tables",
             _throttle_metrics("t", table_uses, lambda table: {"TableName": {"Ref": table}})),
-        "DynamoDBIndexThrottlesAlarm": _sum_alarm(
+        **_sum_alarms(
+            "DynamoDBIndexThrottlesAlarm",
             "A global secondary index throttled reads or writes in the last 5 minutes (a create writes "
             "every index of the sessions table; each learner's history is one partition of each).",
             "Throttle events, all indexes",

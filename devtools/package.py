@@ -51,11 +51,15 @@ ACTIONS = {
     "words": ["dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
     "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
                        "dynamodb:UpdateItem"],
-    "word_reviews": ["dynamodb:PutItem"],
+    # a review (PutItem); a word's reviews replayed when one arrives late (Query of its index)
+    "word_reviews": ["dynamodb:PutItem", "dynamodb:Query"],
     # a list's total, the dashboard's figures, a learner's epoch (GetItem) and its reset (UpdateItem)
     "aggregates": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+    # the words' memory: read before a review, written in its transaction, due words queried
+    "memories": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
+                 "dynamodb:UpdateItem"],
 }
-INDEX_QUERIES = ("study_sessions",)  # the tables whose indexes the API queries
+INDEX_QUERIES = ("study_sessions", "word_reviews", "memories")  # the tables whose indexes the API queries
 # API Gateway answers these itself, before the function runs: in the service's error shape too.
 GATEWAY_ERRORS = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", '"No route matches this method and path."'),

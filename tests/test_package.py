@@ -17,7 +17,7 @@ from devtools.package import ACTIONS, LOG_GROUP, logical_id
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 from tests.helpers import DynamoDBCalls
 
-MAX_ZIP_BYTES = 256 * 1024  # the app's and Chalice's sources and their bytecode
+MAX_ZIP_BYTES = 512 * 1024  # sources and bytecode: the app, Chalice, the scheduler (fsrs, typing_extensions)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -100,7 +100,8 @@ def test_dynamodb_access_is_only_the_called_actions_on_the_tables(packaged):
             granted[json.dumps(resource)] = set(statement["Action"])
     assert granted == {
         **{json.dumps({"Fn::GetAtt": [logical_id(n), "Arn"]}): set(a) for n, a in ACTIONS.items()},
-        json.dumps({"Fn::Sub": "${StudySessionsTable.Arn}/index/*"}): set(ACTIONS["study_sessions"]),
+        **{json.dumps({"Fn::Sub": f"${{{logical_id(n)}.Arn}}/index/*"}): set(ACTIONS[n])
+           for n in ("study_sessions", "word_reviews", "memories")},
     }
 
 
@@ -178,8 +179,11 @@ def test_the_lambda_zip_holds_only_the_app_and_stays_small(packaged):
     files = [line.split()[0] for line in listing.splitlines()[1:]]
 
     assert (out / "deployment.zip").stat().st_size < MAX_ZIP_BYTES
-    assert all(f.startswith(("app.py", "__pycache__/app.", "chalicelib/", "chalice/")) for f in files), files
-    assert all(f.endswith((".py", ".pyc")) for f in files), files
+    vendored = ("fsrs/", "fsrs-", "typing_extensions", "__pycache__/typing_extensions.")  # requirements.txt
+    assert all(f.startswith(("app.py", "__pycache__/app.", "chalicelib/", "chalice/", *vendored))
+               for f in files), files
+    assert all(f.endswith((".py", ".pyc")) or f.startswith(vendored) for f in files), files
+    assert any(f.startswith("fsrs/scheduler.py") for f in files)
     assert not any(f.startswith(("boto3/", "botocore/")) for f in files)
 
 
@@ -290,6 +294,18 @@ def alarm_metrics(template, name):
                                  if "MetricStat" in m]
 
 
+def summed_alarms_metrics(template, name):
+    """The metrics of the alarms `name`, `name2`, …, each of at most 10 metrics summed as "total"."""
+    names = [name] + [f"{name}{n}" for n in range(2, 10) if f"{name}{n}" in template["Resources"]]
+    metrics = []
+    for each in names:
+        props, found = alarm_metrics(template, each)
+        assert len(props["Metrics"]) <= 10  # CloudWatch's limit for one alarm
+        assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
+        metrics += found
+    return metrics
+
+
 def test_alarms_watch_5xx_rate_function_errors_and_throttles_and_table_throttles(packaged):
     stage, _, template = packaged
 
@@ -305,25 +321,22 @@ def test_alarms_watch_5xx_rate_function_errors_and_throttles_and_table_throttles
         _, [metric] = alarm_metrics(template, name)
         assert (metric["Namespace"], metric["MetricName"]) == ("AWS/Lambda", metric_name)
         assert metric["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}]
-    props, metrics = alarm_metrics(template, "DynamoDBThrottlesAlarm")
+    metrics = summed_alarms_metrics(template, "DynamoDBThrottlesAlarm")
     watched = {json.dumps(d["Value"]) for m in metrics for d in m["Dimensions"]}
     assert watched == {json.dumps({"Ref": logical_id(name)}) for name in TABLES}
-    assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
 
 
 def test_index_throttles_have_an_alarm_of_their_own_covering_every_index(packaged):
     """A table's ThrottleEvents leave out its global secondary indexes."""
     _, _, template = packaged
 
-    props, metrics = alarm_metrics(template, "DynamoDBIndexThrottlesAlarm")
+    metrics = summed_alarms_metrics(template, "DynamoDBIndexThrottlesAlarm")
 
     watched = {(json.dumps(dimensions["TableName"]), dimensions["GlobalSecondaryIndexName"], m["MetricName"])
                for m in metrics for dimensions in [{d["Name"]: d["Value"] for d in m["Dimensions"]}]}
     assert watched == {(json.dumps({"Ref": logical_id(name)}), index.name, f"{kind}ThrottleEvents")
                        for name, table in TABLES.items() for index in table.indexes
                        for kind in ("Read", "Write")}
-    assert len(props["Metrics"]) <= 10  # CloudWatch's limit for one alarm
-    assert [m["Id"] for m in props["Metrics"] if m["ReturnData"]] == ["total"]
 
 
 def test_alarms_notify_the_optional_sns_topic(packaged):
@@ -331,7 +344,7 @@ def test_alarms_notify_the_optional_sns_topic(packaged):
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
-    assert len(alarms) == 8
+    assert len(alarms) == 10  # the throttle sums of 7 tables and 5 indexes take two alarms each
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == {
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
@@ -414,7 +427,8 @@ def test_the_purge_runs_on_a_schedule_with_only_the_deletes_it_makes(packaged):
         table("aggregates", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan",
               "dynamodb:BatchWriteItem", index=True)
         | table("study_sessions", "dynamodb:Scan", "dynamodb:BatchWriteItem")
-        | table("word_reviews", "dynamodb:Scan", "dynamodb:BatchWriteItem"))
+        | table("word_reviews", "dynamodb:Scan", "dynamodb:BatchWriteItem")
+        | table("memories", "dynamodb:Scan", "dynamodb:BatchWriteItem"))
     assert purge["Properties"]["Handler"] == "app.purge_reset_histories"
     assert purge["Properties"]["Events"]["PurgeEvent"] == {"Type": "Schedule",
                                                            "Properties": {"Schedule": "rate(15 minutes)"}}
