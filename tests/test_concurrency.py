@@ -1,9 +1,13 @@
-"""Parallel creates through the real `chalice local` on DynamoDB Local (loopback only)."""
+"""Parallel creates and reviews through the real `chalice local` on DynamoDB Local (loopback only)."""
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import requests
 
+from chalicelib.audit import memory_differences
+from chalicelib.store import from_item
 from devtools.load import post_in_parallel
+from tests.helpers import reference_memories
 
 THREADS = 16
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -73,3 +77,41 @@ def test_12_parallel_rounds_without_keys_all_count_identical_ones_included(local
                         timeout=10).json()
     assert page["session"]["review_items_count"] == 12 * 5  # identical ones deduplicated would be 10 * 5
     assert sum(w["correct_count"] + w["wrong_count"] for w in page["words"]) == 12 * 5
+
+
+def test_parallel_reviews_of_one_word_each_count_once_in_its_memory(local_server):
+    """Twelve answers of one word at twelve times, sent at once: the stored memory is the
+    reference scheduler's replay of the word's stored reviews in time order."""
+    started = datetime.now(UTC) - timedelta(days=30)
+    session = requests.post(local_server.url("/api/study-sessions"), json={
+        **BODY, "created_at": started.strftime("%Y-%m-%dT%H:%M:%SZ")}, timeout=10).json()
+    answers = [{"word_id": 8, "correct": n % 3 != 0,
+                "reviewed_at": (started + timedelta(hours=50 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+               for n in range(12)]
+
+    def send(answer):
+        return requests.post(local_server.url(f"/api/study-sessions/{session['id']}/review"),
+                             json=answer, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(send, answers))
+
+    assert [reply.status_code for reply in replies] == [201] * 12
+    owner = from_item(local_server.dynamodb.get_item(
+        TableName=local_server.names["study_sessions"], Key={"id": {"S": session["id"]}})["Item"])["owner"]
+    stored = sorted((r["created_at"], r["id"], r["correct"]) for r in scan(local_server, "word_reviews")
+                    if r.get("owner") == owner and r["word_id"] == 8)
+    memory = from_item(local_server.dynamodb.get_item(TableName=local_server.names["memories"], Key={
+        "scope": {"S": owner}, "word_id": {"N": "8"}}, ConsistentRead=True)["Item"])
+    want = reference_memories([(at, correct) for at, _, correct in stored])[-1]
+    assert {n: memory[n] for n in ("state", "stability", "difficulty", "due")} == {
+        n: want[n] for n in ("state", "stability", "difficulty", "due")}
+    assert memory["applied"] == len(stored)
+    assert [key for key, _, _ in memory_differences(local_server.dynamodb, local_server.names)
+            if key[0].startswith(owner)] == []
+
+
+def scan(server, logical):
+    pages = server.dynamodb.get_paginator("scan").paginate(TableName=server.names[logical],
+                                                           ConsistentRead=True)
+    return [from_item(item) for page in pages for item in page["Items"]]
