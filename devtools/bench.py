@@ -41,9 +41,9 @@ IMPLICIT_OWNER = owner(IMPLICIT_LEARNER, 0)  # the local stage's one learner, ne
 
 STAGE = "local"
 FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
-        "consumer": 100, "lag": 1000, "reviews": 50_000, "resets": 200}
+        "consumer": 100, "lag": 1000, "reviews": 50_000, "resets": 200, "vocabulary": 1000}
 QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1,
-         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5}
+         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5, "vocabulary": 30}
 PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
 PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -244,6 +244,111 @@ def measure_capacity(environ: dict) -> dict:
     assert json.loads(answer["body"])["session"]["review_items_count"] == 6, answer
     return {"write_units_create": create_units, "write_units_review": max(reviews),
             "read_units_session_page": page_units}
+
+
+def round_event(session_id: str, answers: List[Tuple[int, bool]]) -> dict:
+    resource = "/study_sessions/{session_id}/review"
+    event = proxy_event({"reviews": [{"word_id": word, "is_correct": correct} for word, correct in answers]},
+                        path=resource.format(session_id=session_id))
+    event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["pathParameters"] = {"session_id": session_id}
+    return event
+
+
+def measure_review_costs(environ: dict, count: int) -> dict:
+    """Units of a review (a word's first and a later one) and of a round of 10 words, as
+    transaction items (AWS bills each twice) and as DynamoDB Local reports them; the warm review's
+    latency against a raw PutItem, interleaved."""
+    progress(f"reviews: units of a review and a round of 10, {count} warm reviews")
+    app, client = fresh_app(environ)
+    app.app(get_event("/api/groups/{group_id}/words", {"group_id": "1"}, {}), Context())
+    session_id = json.loads(app.app(proxy_event(BODY), Context())["body"])["id"]
+    first = capacity_units(client, lambda: app.app(review_event(session_id, 10, True), Context()))
+    later = capacity_units(client, lambda: app.app(review_event(session_id, 10, False), Context()))
+    fresh_round = capacity_units(client, lambda: app.app(
+        round_event(session_id, [(word, word % 3 != 0) for word in range(1, 11)]), Context()))
+    for n in range(20):
+        app.app(review_event(session_id, 1 + n % 10, n % 3 != 0), Context())
+    floor_client, handler, floor = boto3.client("dynamodb"), [], []
+    for n in range(count):
+        event = review_event(session_id, 1 + n % 10, n % 3 != 0)
+        start = time.perf_counter()
+        answer = app.app(event, Context())
+        handler.append(time.perf_counter() - start)
+        assert answer["statusCode"] == 201, answer
+        item = to_item({"id": str(uuid.uuid4()), "group_id": 1, "study_activity_id": 1,
+                        "created_at": "2026-11-26T21:54:23Z", **index_keys(IMPLICIT_OWNER, 1, 1)})
+        start = time.perf_counter()
+        floor_client.put_item(TableName=environ["STUDY_SESSIONS_TABLE"], Item=item,
+                              ConditionExpression="attribute_not_exists(id)")
+        floor.append(time.perf_counter() - start)
+    review_p50, floor_p50 = statistics.median(handler) * 1000, statistics.median(floor) * 1000
+    return {"review_items_first": first["transacted_items"], "review_items_later": later["transacted_items"],
+            "review_units_first": first["write"], "review_units_later": later["write"],
+            "round_items": fresh_round["transacted_items"], "round_units": fresh_round["write"],
+            "review_warm_p50_ms": round(review_p50, 3), "review_floor_p50_ms": round(floor_p50, 3),
+            "review_warm_p50_ratio": round(review_p50 / floor_p50, 3)}
+
+
+DUE_GROUP = {"id": 901, "name": "Bench Due Words"}
+
+
+def measure_due_words(environ: dict, client, names, words: int, reviews: int) -> dict:
+    """Read units and calls of due-words pages over a group of ``words`` words whose memories
+    replay ``reviews`` stored reviews (written directly, as the reviews' transactions would)."""
+    from chalicelib.scheduling import Answer, answer_key, card_fields, replay
+    from chalicelib.schema import REVIEWED_WORDS, group_scope, word_history
+
+    progress(f"due words: a {words}-word group, {reviews} reviews and their memories")
+    first_word, per_word = 100_000, reviews // words
+    write_all(client, names["groups"], [DUE_GROUP])
+    write_all(client, names["words"], [{"id": first_word + n, "kanji": f"語{n}", "romaji": f"go{n}",
+                                        "english": f"word {n}", "group_ids": [DUE_GROUP["id"]]}
+                                       for n in range(words)])
+    owner_, stored, memories = IMPLICIT_OWNER, [], []
+    for n in range(words):
+        word_id, answers = first_word + n, []
+        for k in range(per_word):  # a review every 2 days, every 4th wrong; the last 9 in 10 words due
+            at = f"2025-{1 + (k * 2 + n % 7) // 28 % 12:02d}-{1 + (k * 2 + n % 7) % 28:02d}T09:00:00Z"
+            review_id = str(uuid.uuid4())
+            answers.append(Answer(answer_key(at, review_id), (k + n) % 4 != 0))
+            stored.append({"id": review_id, "owner": owner_, "study_session_id": "bench-due",
+                           "word_id": word_id, "correct": answers[-1].correct, "created_at": at,
+                           "owner_word": word_history(owner_, word_id), "reviewed_key": answers[-1].key})
+        state = replay(word_id, answers)
+        memories += [{"scope": owner_, "word_id": word_id, "owner": owner_, **state},
+                     {"scope": group_scope(owner_, DUE_GROUP["id"]), "word_id": word_id, "owner": owner_,
+                      **card_fields(state)}]
+    reviewed = list(range(first_word, first_word + words - words // 10))  # a tenth never reviewed
+    memories = [m for m in memories if m["word_id"] in set(reviewed)]
+    memories.append({"scope": group_scope(owner_, DUE_GROUP["id"]), "word_id": REVIEWED_WORDS,
+                     "owner": owner_, "reviewed": reviewed})
+    write_all(client, names["word_reviews"], stored)
+    write_all(client, names["memories"], memories)
+    app, app_client = fresh_app(environ)
+    page = get_event("/api/groups/{group_id}/due-words", {"group_id": str(DUE_GROUP["id"])}, {})
+    app.app(page, Context())  # the words cached
+    answer, first_units = consumed_units(app, app_client, page)
+    body = json.loads(answer["body"])
+    calls = count_calls(app, app_client, page)
+    last = get_event("/api/groups/{group_id}/due-words", {"group_id": str(DUE_GROUP["id"])}, {"limit": "100"})
+    cursor, pages = None, 0
+    while True:  # to the page where the due words end and the new ones begin
+        if cursor:
+            last["queryStringParameters"] = {"limit": "100", "cursor": cursor}
+        answer, last_units = consumed_units(app, app_client, last)
+        listed = json.loads(answer["body"])
+        pages += 1
+        if any(item["state"] == "new" for item in listed["items"]) or not listed["next_cursor"]:
+            break
+        cursor = listed["next_cursor"]
+    stats = get_event("/dashboard/stats", {}, {})
+    _, stats_units = consumed_units(app, app_client, stats)
+    return {"due_words_vocabulary": words, "due_words_reviews": len(stored),
+            "due_words_page_items": len(body["items"]),
+            "read_units_due_words_page": first_units, "due_words_page_calls": calls,
+            "read_units_due_words_turn": last_units, "due_words_turn_page": pages,
+            "read_units_dashboard_with_due": stats_units}
 
 
 def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -> dict:
@@ -565,7 +670,8 @@ def markdown(results: dict) -> str:
         ("Connections the kernel dropped from a full listen queue (kept-alive; new connections)",
          "{load_listen_overflows}; {load_new_connections_listen_overflows}", "listen queue: 128"),
         ("Write units: create / review", "{write_units_create} / {write_units_review}",
-         "review: one transaction, review item + session item; goal <= 4"),
+         "review: one transaction: the review, its session, the word's memory and its group copy (and the "
+         "group's reviewed set on a word's first review); was 4.0 before scheduling"),
         ("Read units of a session page (GET /api/study-sessions/{id}), warm", "{read_units_session_page}",
          ""),
         ("Read units of a numbered page (per_page 10): page 1 / last page",
@@ -603,7 +709,22 @@ def markdown(results: dict) -> str:
         ("The same by end_time / review_items_count / activity_name",
          "{read_units_group_sessions_end_time} / {read_units_group_sessions_review_items_count} / "
          "{read_units_group_sessions_activity_name}", "the group's newest 100 sessions, sorted; bound: 100"),
-        ("Lambda zip", "{zip_bytes} bytes", "sources and bytecode; limit in tests: 262144"),
+        ("Lambda zip", "{zip_bytes} bytes",
+         "sources and bytecode, the scheduler's included; limit in tests: 524288"),
+        ("A review's transaction: items / units (DynamoDB Local), first review of a word / later",
+         "{review_items_first} / {review_units_first}; {review_items_later} / {review_units_later}",
+         "AWS bills each item twice; was 2 items (review, session), 4.0 units"),
+        ("A round of 10 words: items / units (DynamoDB Local)", "{round_items} / {round_units}",
+         "was 11 items (10 reviews, the session)"),
+        ("Warm review p50 / raw PutItem p50 (ratio)", "{review_warm_p50_ms} ms / {review_floor_p50_ms} ms "
+         "({review_warm_p50_ratio})", "the words' memory read (BatchGetItem) and one transaction"),
+        ("Read units of a due-words page (20) / the page where new words begin (100); calls",
+         "{read_units_due_words_page} / {read_units_due_words_turn}; {due_words_page_calls}",
+         "a {due_words_vocabulary}-word group, {due_words_reviews} reviews stored; "
+         "page {due_words_turn_page} of 100 holds the first new words (its Query and the group's "
+         "reviewed set)"),
+        ("Read units of the dashboard's stats with words_due", "{read_units_dashboard_with_due}",
+         "the due count reads the due memories' items: ~16 a unit (bound: the learner's due words)"),
     ]
     lines = ["| measure | result | note |", "|---|---|---|"]
     lines += [f"| {name} | {value.format(**results)} | {note.format(**results)} |"
@@ -629,6 +750,7 @@ def run(counts: dict) -> dict:
         results.update(measure_calls(environ))
         results.update({f"{name}_with_resets": value for name, value in measure_calls(with_resets).items()})
         results.update(measure_capacity(environ))
+        results.update(measure_review_costs(environ, counts["warm"]))
         results.update(median_round(lambda: measure_warm(environ, counts["warm"]), "warm_p50_ratio",
                                     counts["rounds"]))
         results.update(measure_overhead(environ, counts["overhead"]))
@@ -647,6 +769,7 @@ def run(counts: dict) -> dict:
         finally:
             stop_processes(api, poller)
         results.update(measure_page_reads(environ, client, names, counts["listed"], counts["reviews"]))
+        results.update(measure_due_words(environ, client, names, counts["vocabulary"], counts["reviews"]))
         results.update(measure_reset(with_resets, client, names, counts["listed"]))
         results.update(measure_many_resets(with_resets, client, names, counts["resets"]))
     return results
