@@ -331,11 +331,10 @@ def measure_due_words(environ: dict, client, names, words: int, reviews: int) ->
     answer, first_units = consumed_units(app, app_client, page)
     body = json.loads(answer["body"])
     calls = count_calls(app, app_client, page)
-    last = get_event("/api/groups/{group_id}/due-words", {"group_id": str(DUE_GROUP["id"])}, {"limit": "100"})
     cursor, pages = None, 0
     while True:  # to the page where the due words end and the new ones begin
-        if cursor:
-            last["queryStringParameters"] = {"limit": "100", "cursor": cursor}
+        last = get_event("/api/groups/{group_id}/due-words", {"group_id": str(DUE_GROUP["id"])},
+                         {"limit": "100", **({"cursor": cursor} if cursor else {})})
         answer, last_units = consumed_units(app, app_client, last)
         listed = json.loads(answer["body"])
         pages += 1
