@@ -1,6 +1,7 @@
 """Use cases of word reviews: one answer, or a round of them (the lang-portal's
 submitStudySessionReview), each recorded on its session, with the memory of its words
 (chalicelib.scheduling), in one transaction."""
+import time
 import uuid
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -16,7 +17,14 @@ from chalicelib.errors import (
 )
 from chalicelib.histories import Histories
 from chalicelib.references import ReferenceCache
-from chalicelib.repeats import REVIEW_NAMESPACE, ROUND_NAMESPACE, fingerprint, keyed_id, resolve_round
+from chalicelib.repeats import (
+    REVIEW_NAMESPACE,
+    ROUND_NAMESPACE,
+    fingerprint,
+    keyed_id,
+    resolve_round,
+    time_ordered_id,
+)
 from chalicelib.representation import review_json
 from chalicelib.schema import WORD_COUNTER_PREFIXES, word_history
 from chalicelib.store import DynamoStore, ReviewRefused
@@ -30,7 +38,7 @@ from chalicelib.validation import (
 )
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
-MEMORY_ATTEMPTS = 8  # computations of a word's memory while parallel reviews of it change it
+MEMORY_ATTEMPTS = 64  # computations of a memory that parallel reviews of the word change first (in budget)
 
 
 def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate],
@@ -98,7 +106,7 @@ class Reviews:
     @staticmethod
     def _new_review(owner: str, session_id: str, new, now: datetime, review_id: Optional[str],
                     fingerprint_of: Optional[list]) -> dict:
-        review_id = review_id or str(uuid.uuid4())
+        review_id = review_id or time_ordered_id()
         reviewed_at = new.reviewed_at or format_timestamp(now)
         review = {
             "id": review_id,
@@ -132,6 +140,7 @@ class Reviews:
         given = [(index, new.reviewed_at) for index, new in enumerate(asked) if new.reviewed_at]
         earliest = min((at for _, at in given), default=None)
         set_end_time, memories = True, None  # until the session says its end_time must stay
+        started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
             if memories is None:
                 memories = self._memories(reviews, words)
@@ -155,8 +164,12 @@ class Reviews:
                     absent.append(f"Word {reviews[0]['word_id']} does not exist.")
                 if absent:
                     raise NotFound(" ".join(absent)) from None
-                if refused.memory_stale:
-                    memories = None  # another review of a word was applied first: compute again
+                if refused.memory_stale:  # another review of a word was applied first: compute again
+                    memories, conflicts = None, conflicts + 1
+                    if not self._store.wait_after_conflict(conflicts, started):
+                        break
+                    if name is None:  # ids of their own: made now, they come after the one applied
+                        _renew_ids(reviews)
                 if refused.session is None:
                     if refused.memory_stale:
                         continue
@@ -193,6 +206,12 @@ class Reviews:
                      for word_id in scheduling.late_words(reviews, stored)}
         groups_of = {word["id"]: tuple(word.get("group_ids", [])) for word in words.values()}
         return scheduling.plan(reviews, stored, histories, groups_of)
+
+
+def _renew_ids(reviews: list) -> None:
+    for review in reviews:
+        review["id"] = time_ordered_id()
+        review["reviewed_key"] = scheduling.answer_key(review["created_at"], review["id"])
 
 
 def _given_time(new) -> list:

@@ -279,6 +279,11 @@ class DynamoStore:
                 "ExpressionAttributeValues": {":words": _to_attribute(words), ":owner": {"S": owner}}}})
         return items
 
+    def wait_after_conflict(self, conflicts: int, started: float) -> bool:
+        """A jittered, growing pause before computing a write again that lost a race; False when
+        one more attempt would not end inside the request's budget."""
+        return self._attempts.pause(random.uniform(0.002, min(0.05, 0.005 * 2**conflicts)), started)
+
     @_translate_errors
     def memories(self, owner: str, word_ids: Iterable[int]) -> Dict[int, Item]:
         """The owner's memory of these words (chalicelib.scheduling), read strongly consistent;

@@ -62,16 +62,16 @@ def migrate(client, names: Mapping[str, str], created: list) -> int:
     reviews that were given an owner (then their aggregates are counted again)."""
     changed = [logical for logical, table in TABLES.items() if names[logical] not in created
                and match_indexes(client, names[logical], create_table_input(table, names[logical]))]
+    given = 0
+    if "study_sessions" in changed:
+        from chalicelib.audit import rebuild
+
+        given = adopt_unowned(client, names)
+        rebuild(client, names)
     if "word_reviews" in changed:  # reviews from before scheduling: indexed by word, their memory replayed
         from chalicelib.audit import rebuild_memories
 
         rebuild_memories(client, names)
-    if "study_sessions" not in changed:
-        return 0
-    from chalicelib.audit import rebuild
-
-    given = adopt_unowned(client, names)
-    rebuild(client, names)
     return given
 
 
@@ -152,11 +152,11 @@ def provision(client, names: Mapping[str, str]) -> list:
     """Missing tables created, older ones migrated, reference data loaded; returns the tables
     created now."""
     created = ensure_tables(client, names)
+    seed_reference_data(client, names)  # first: the memories' rebuild copies each word into its groups
     adopted = migrate(client, names, created)
     if adopted:
         print(f"{adopted} sessions and reviews from before learners now belong to the implicit learner; "
               "their aggregates were counted again.", flush=True)
-    seed_reference_data(client, names)
     return created
 
 

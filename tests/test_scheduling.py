@@ -334,3 +334,17 @@ def test_random_histories_in_random_order_equal_the_replay(api, session, seed):
         assert memory_of(memory_item(api, word)) == {
             n: want[n] for n in ("state", "stability", "difficulty", "due")}
     assert memory_differences(api.dynamodb, api.names) == []
+
+
+def test_ids_of_reviews_without_a_key_sort_in_the_order_they_were_made():
+    import time
+    import uuid
+
+    from chalicelib.repeats import time_ordered_id
+
+    first = time_ordered_id()
+    time.sleep(0.002)
+    later = time_ordered_id()
+
+    assert first < later and uuid.UUID(first).version == uuid.UUID(later).version == 7
+    assert len({time_ordered_id() for _ in range(1000)}) == 1000
