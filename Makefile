@@ -54,7 +54,7 @@ bench: $(INSTALLED)
 	$(PYTHON) -m devtools.bench
 
 audit: $(INSTALLED)
-	$(PYTHON) -m devtools.audit --stage $(or $(AUDIT_STAGE),local) $(if $(REBUILD),--rebuild)
+	$(PYTHON) -m devtools.audit --stage $(or $(AUDIT_STAGE),local) $(if $(REBUILD),--rebuild) $(if $(LEARNER),--learner $(LEARNER))
 
 import-words: $(INSTALLED)
 	$(PYTHON) -m devtools.import_words words --file "$(FILE)" --group "$(GROUP)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)

@@ -7,6 +7,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import http
 from chalicelib.config import (
+    PURGE_EVERY_MINUTES,
     REQUEST_DEADLINE,
     auth_mode,
     build_aggregate_writer,
@@ -15,7 +16,7 @@ from chalicelib.config import (
     cors_config,
     table_names,
 )
-from chalicelib.learners import authorizer, learner_of
+from chalicelib.learners import authorizer, identity_of, learner_of
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -28,6 +29,7 @@ app.register_middleware(http.json_middleware(app, CORS), "http")
 _services = None
 _dashboard = None
 _catalog = None
+_learner_data = None
 _aggregate_writer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/consumer_template.py); `make run` polls both
@@ -59,6 +61,13 @@ def catalog():
 
 def learner():
     return learner_of(app.current_request, auth_mode())
+
+
+def learner_data():
+    global _learner_data
+    if _learner_data is None:
+        _learner_data = services().learner_data()
+    return _learner_data
 
 
 def route(path, methods=("GET",), public=False):
@@ -140,6 +149,20 @@ def reset_study_history():
 @route("/api/study-sessions/{session_id}")
 def get_study_session(session_id):
     return services().sessions.get(learner(), session_id, http.query(app.current_request))
+
+
+@route("/api/me/export")
+def export_my_data():
+    """Everything stored for the learner, a page at a time (chalicelib.data_rights)."""
+    body, filename = learner_data().export(identity_of(app.current_request, auth_mode()),
+                                           http.query(app.current_request))
+    return http.attachment(body, filename)
+
+
+@route("/api/me", methods=["DELETE"])
+def erase_me():
+    """The learner's account now, their data off the request path; 202 with when."""
+    return http.accepted(learner_data().erase(identity_of(app.current_request, auth_mode())))
 
 
 @route("/dashboard/stats")
@@ -245,7 +268,7 @@ def count_new_sessions_and_reviews(event):
     return process(event.to_dict()["Records"], table_names(), _aggregate_writer)
 
 
-@app.schedule(Rate(15, unit=Rate.MINUTES), name="purge")
+@app.schedule(Rate(PURGE_EVERY_MINUTES, unit=Rate.MINUTES), name="purge")
 def purge_reset_histories(event):
     """Deletes what resets left behind (chalicelib.purge); `make run` calls it from its poller."""
     return {"deleted": build_purger().purge()}

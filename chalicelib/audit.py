@@ -109,3 +109,12 @@ def rebuild_memories(client, tables: Mapping[str, str]) -> int:
         else:
             client.delete_item(TableName=tables["memories"], Key=to_item(key))
     return len(found)
+
+
+def learner_items(client, tables: Mapping[str, str], learner: str) -> List[Tuple[str, dict]]:
+    """(table, item) of every item stored anywhere that names the learner: in its key, in an
+    index's key, or as its owner. After an erasure completes: none."""
+    prefix = f"{learner}#"
+    return [(logical, item) for logical, table in tables.items() for item in _scan(client, table)
+            if any(isinstance(value, str) and (value == learner or value.startswith(prefix))
+                   for value in item.values())]

@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 from chalice import CORSConfig
 
+from chalicelib.accounts import CognitoAccounts
 from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
 from chalicelib.errors import InternalError
 from chalicelib.histories import Histories
@@ -91,10 +92,25 @@ def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **c
     """Reads the environment when called, not when imported: Chalice's test client sets the
     stage's variables only while a request runs (it swaps ``os.environ`` itself). ``clock``:
     tests may give one."""
+    environ = os.environ if environ is None else environ
     names, limits = table_names(environ), dynamodb_limits(environ)
     client = client or dynamodb_client(limits)
     store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
-    return Services.build(store, ReferenceCache(store), Histories(store, resets_enabled(environ)), **clock)
+    signed_in = auth_mode(environ) == "cognito"
+    histories = Histories(store, resets_enabled(environ), erasable=signed_in)
+    pool_id = environ.get("USER_POOL_ID", "")
+    accounts = (CognitoAccounts(lambda: cognito_client(pool_id.split("_")[0] or None), pool_id)
+                if signed_in else None)
+    return Services.build(store, ReferenceCache(store), histories, **clock,
+                          erasure_seconds=erasure_seconds(environ),
+                          delete_account=accounts.delete if accounts else None)
+
+
+def cognito_client(region: Optional[str]):
+    """In the pool's region (a pool id is "<region>_<id>"); the endpoint comes from botocore's own
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER when set (make run's local Cognito)."""
+    return boto3.client("cognito-idp", region_name=region, config=Config(
+        connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2}))
 
 
 def background_client():
@@ -126,6 +142,17 @@ def purge_grace_seconds(environ: Optional[Mapping[str, str]] = None) -> float:
             f"PURGE_GRACE_SECONDS ({grace:g} s) must exceed DYNAMODB_REQUEST_BUDGET ({budget:g} s): "
             "a create of the old history may still land that long after a reset."))
     return grace
+
+
+PURGE_EVERY_MINUTES = 15  # the scheduled purge's rate (app.py); make run's poller runs it sooner
+
+
+def erasure_seconds(environ: Optional[Mapping[str, str]] = None) -> float:
+    """How long after an erasure the purge has deleted all of it, at most: the grace, the wait
+    for the next run (PURGE_INTERVAL_SECONDS, the schedule's by default), and a minute to run."""
+    environ = os.environ if environ is None else environ
+    interval = _number(environ, "PURGE_INTERVAL_SECONDS", float(PURGE_EVERY_MINUTES * 60))
+    return purge_grace_seconds(environ) + interval + 60
 
 
 def build_purger(environ: Optional[Mapping[str, str]] = None):

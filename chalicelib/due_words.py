@@ -39,8 +39,9 @@ class DueWords:
 
     def for_session(self, learner: str, session_id: str, query: dict) -> dict:
         """The due words of the session's group: what an activity launched with it asks next."""
+        owner = self._owner_of(learner)
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
-        if session is None or session.get("owner") != self._owner_of(learner):
+        if session is None or session.get("owner") != owner:
             raise NotFound(SESSION_NOT_FOUND)
         return self._page(session["owner"], session["group_id"], query)
 

@@ -7,21 +7,38 @@ later, off the request path. Where resets are off (prod) the epoch is always 0 a
 read to know it; where they are on, each request first reads the learner's epoch (one
 strongly consistent GetItem, so a read right after a reset sees the new epoch).
 """
-from chalicelib.errors import Forbidden
+from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.schema import owner
 from chalicelib.store import DynamoStore
 
+ACCOUNT_ERASED = "This account was deleted: its tokens are no longer accepted."
+
 
 class Histories:
-    def __init__(self, store: DynamoStore, resets_enabled: bool):
+    def __init__(self, store: DynamoStore, resets_enabled: bool, erasable: bool = False):
+        """``erasable``: learners sign in, and may erase their account (chalicelib.data_rights):
+        then each request also reads the learner's erased mark, with the epoch where resets are on."""
         self._store = store
         self._resets_enabled = resets_enabled
+        self._erasable = erasable
 
     def owner(self, learner: str) -> str:
+        if self._erasable:
+            epoch, erased = self._store.learner_state(learner, self._resets_enabled)
+            if erased:
+                raise Unauthorized(ACCOUNT_ERASED)
+            return owner(learner, epoch)
         return owner(learner, self._store.epoch(learner) if self._resets_enabled else 0)
+
+    def epochs(self, learner: str) -> range:
+        """The learner's epochs whose items may still be stored: the purge's done with the rest."""
+        state = self._store.history(learner)
+        return range(state.get("purged", 0), state.get("epoch", 0) + 1)
 
     def reset(self, learner: str) -> dict:
         if not self._resets_enabled:
             raise Forbidden("Resetting study history is turned off on this stage.")
+        if self._erasable:
+            self.owner(learner)  # an erased learner's token is refused here too
         self._store.start_new_history(learner)
         return {"message": "Study history has been reset."}

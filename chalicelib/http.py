@@ -42,6 +42,16 @@ def json_or_null(body: Optional[dict]) -> Response:
     return Response(body="null" if body is None else body, status_code=200)
 
 
+def attachment(body: dict, filename: str) -> Response:
+    """200 with the body, which a browser saves as ``filename``."""
+    return Response(body=body, status_code=200,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def accepted(body: dict) -> Response:
+    return Response(body=body, status_code=202)
+
+
 def created(body: dict, replayed: bool, headers: Optional[dict] = None) -> Response:
     headers = dict(headers or {})
     if replayed:

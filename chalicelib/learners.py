@@ -9,6 +9,7 @@ checks what the gateway does not: that it is an ID token of one of this API's ap
 request is the implicit learner's.
 """
 import os
+from typing import NamedTuple, Optional
 
 from chalice import CognitoUserPoolAuthorizer
 from chalice.app import Request
@@ -27,12 +28,25 @@ def authorizer() -> CognitoUserPoolAuthorizer:
 
 
 def learner_of(request: Request, mode: str) -> str:
+    return identity_of(request, mode).sub
+
+
+class Identity(NamedTuple):
+    sub: str  # the learner
+    username: Optional[str]
+    email: Optional[str]
+
+
+def identity_of(request: Request, mode: str) -> Identity:
+    """The learner, with the account's username and e-mail as the token states them."""
     if mode == "none":
-        return IMPLICIT_LEARNER
+        return Identity(IMPLICIT_LEARNER, None, None)
     claims = ((request.context or {}).get("authorizer") or {}).get("claims") or {}
     clients = [c for c in os.environ.get("LEARNER_CLIENT_IDS", "").split(",") if c]
     learner, audience = claims.get("sub"), claims.get("aud")
     if not isinstance(learner, str) or not learner or claims.get("token_use") != "id" or (
             clients and not (isinstance(audience, str) and audience in clients)):
         raise Unauthorized(SIGN_IN_FIRST)
-    return learner
+    username, email = claims.get("cognito:username"), claims.get("email")
+    return Identity(learner, username if isinstance(username, str) else None,
+                    email if isinstance(email, str) else None)

@@ -1,4 +1,5 @@
-"""Deletes the histories that resets left behind (chalicelib.histories), off the request path:
+"""Deletes the histories that resets left behind (chalicelib.histories), and all of an erased
+learner's (chalicelib.data_rights: the erasure moved them to a new epoch), off the request path:
 a scheduled function deployed, the local run's poller on `make run`.
 
 A reset marks the learner's history item `purge_pending`; the sparse index PURGES lists those
@@ -17,6 +18,7 @@ a create that read the old epoch just before the reset may still be writing into
 stream consumer may still be counting the old epoch's last records (its iterator age alarm
 fires at a minute). Records of an old epoch delivered after that are dropped by the consumer.
 """
+import hashlib
 import logging
 import time
 from typing import Callable, Dict, List, Mapping, Tuple
@@ -33,6 +35,11 @@ SCANNED = {"study_sessions": ("owner", ("id",)), "word_reviews": ("owner", ("id"
 log = logging.getLogger("study-sessions.purge")
 
 
+def _pseudonym(learner: str) -> str:
+    """What the logs name a learner by: their data may be erased, the logs are kept for days."""
+    return hashlib.sha256(learner.encode()).hexdigest()[:16]
+
+
 class HistoryPurger:
     def __init__(self, client, tables: Mapping[str, str], grace_seconds: float,
                  clock: Callable[[], float] = time.time):
@@ -45,10 +52,13 @@ class HistoryPurger:
         """Delete every old history whose learner was reset at least the grace period ago; the
         number of items deleted."""
         due: Dict[str, Tuple[int, int]] = {}  # learner -> its old epochs, [purged, epoch)
+        erased = set()
         for learner in self._pending():
             state = self._state(learner)
             if self._clock() - state.get("reset_at", 0) >= self._grace_seconds:
                 due[learner] = (state.get("purged", 0), state.get("epoch", 0))
+                if "erased_at" in state:
+                    erased.add(learner)
         if not due:
             return 0
         keys = self._old_items(due)
@@ -58,11 +68,13 @@ class HistoryPurger:
                 for table, table_keys in keys.get(learner, {}).items():
                     self._delete(table, table_keys)
                     deleted += len(table_keys)
-                self._finish(learner, epoch)
+                self._finish(learner, epoch, learner in erased)
             except Exception as error:  # noqa: BLE001 - the others are purged; this one next run
-                log.error("purge_failed learner=%s cause=%s: %s", learner, type(error).__name__, error)
+                log.error("purge_failed learner=%s cause=%s: %s", _pseudonym(learner), type(error).__name__,
+                          error)
                 continue
-            log.info("purged learner=%s epochs=%d..%d", learner, purged, epoch - 1)
+            log.info("purged learner=%s epochs=%d..%d%s", _pseudonym(learner), purged, epoch - 1,
+                     " erased" if learner in erased else "")
         return deleted
 
     def _old_items(self, due: Dict[str, Tuple[int, int]]) -> Dict[str, Dict[str, List[dict]]]:
@@ -93,16 +105,20 @@ class HistoryPurger:
                                        Key={"learner": {"S": learner}, "item": {"S": HISTORY}})
         return from_item(answer.get("Item", {}))
 
-    def _finish(self, learner: str, epoch: int) -> None:
+    def _finish(self, learner: str, epoch: int, erased: bool) -> None:
+        """Clear the learner's mark; an erased learner's history item goes too, the last item
+        whose key names them (their erased mark is keyed by a hash, chalicelib.schema)."""
+        key = {"learner": {"S": learner}, "item": {"S": HISTORY}}
+        condition = {"ConditionExpression": "epoch = :epoch",
+                     "ExpressionAttributeValues": {":epoch": {"N": str(epoch)}}}
         try:
-            self._client.update_item(
-                TableName=self._tables["aggregates"],
-                Key={"learner": {"S": learner}, "item": {"S": HISTORY}},
-                UpdateExpression="SET purged = :epoch REMOVE purge_pending",
-                ConditionExpression="epoch = :epoch",
-                ExpressionAttributeValues={":epoch": {"N": str(epoch)}})
+            if erased:
+                self._client.delete_item(TableName=self._tables["aggregates"], Key=key, **condition)
+            else:
+                self._client.update_item(TableName=self._tables["aggregates"], Key=key, **condition,
+                                         UpdateExpression="SET purged = :epoch REMOVE purge_pending")
         except self._client.exceptions.ConditionalCheckFailedException:
-            pass  # reset again meanwhile: the next run purges that epoch too
+            pass  # reset (or erased) again meanwhile: the next run purges that epoch too
 
     def _delete(self, table: str, keys: List[dict]) -> None:
         name = self._tables[table]

@@ -3,6 +3,7 @@
 Tests, the local run and the CloudFormation template all build tables from
 ``create_table_input``; nothing else spells out a key schema.
 """
+import hashlib
 from typing import Dict, NamedTuple, Optional, Tuple
 
 Attribute = Tuple[str, str]  # (name, DynamoDB scalar type: "S" or "N")
@@ -78,6 +79,15 @@ WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-wo
 # with a reset whose old history is not yet deleted.
 AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
 HISTORY = "history"
+# A learner who erased their account (chalicelib.data_rights) leaves a mark that refuses their
+# still-valid ID tokens: keyed by a hash of the learner, so that it names nobody, and removed by
+# TTL once no token of theirs can be valid (Cognito's longest ID token lasts a day).
+ERASED = "erased"
+ERASED_MARK_SECONDS = 24 * 3600 + 3600
+
+
+def erased_mark(learner: str) -> dict:
+    return {"learner": f"{ERASED}#{hashlib.sha256(learner.encode()).hexdigest()}", "item": ERASED}
 PURGES = Index("purges", ("purge_pending", "S"), ("learner", "S"))
 PURGE_PENDING = "pending"  # the one value of purge_pending: the index is one small partition
 TOTALS = "totals"

@@ -93,8 +93,9 @@ class Sessions:
     def get(self, learner: str, session_id: str, query: dict) -> dict:
         """The session page of the lang-portal: the session and its reviewed words, paged."""
         paging = parse_numbered_paging(query)
+        owner = self._histories.owner(learner)
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
-        if session is None or session.get("owner") != self._histories.owner(learner):
+        if session is None or session.get("owner") != owner:
             raise NotFound(SESSION_NOT_FOUND)
         counts = word_counts(session)
         page_ids = sorted(counts)[paging.offset:paging.offset + paging.per_page]

@@ -13,12 +13,15 @@ from chalicelib.deadline import Attempts
 from chalicelib.errors import InternalError, Unavailable
 from chalicelib.scheduling import Answer, MemoryUpdate, card_fields
 from chalicelib.schema import (
+    ERASED,
+    ERASED_MARK_SECONDS,
     HISTORY,
     MEMORIES_BY_DUE,
     PURGE_PENDING,
     REVIEWED_WORDS,
     REVIEWS_BY_WORD,
     Index,
+    erased_mark,
     group_scope,
     word_history,
 )
@@ -107,6 +110,12 @@ def to_item(values: Item) -> dict:
 
 def from_item(item: dict) -> Item:
     return {name: _from_attribute(attribute) for name, attribute in item.items()}
+
+
+def _partition_keys(logical: str, index: Optional[Index]) -> Tuple[str, str]:
+    if index is not None:
+        return index.partition_key[0], index.sort_key[0]
+    return {"memories": ("scope", "word_id"), "aggregates": ("learner", "item")}[logical]
 
 
 class ReviewRefused(Exception):
@@ -385,15 +394,59 @@ class DynamoStore:
                 index.sort_key[0]: {"S": after[0]},
                 "id": {"S": after[1]},
             }
-        items = [from_item(item) for item in self._call("query", **params)["Items"]]
-        return items[:limit], len(items) > limit
+        answer = self._call("query", **params)
+        items = [from_item(item) for item in answer["Items"]]
+        return items[:limit], len(items) > limit or "LastEvaluatedKey" in answer
+
+    @_translate_errors
+    def learner_state(self, learner: str, with_epoch: bool) -> Tuple[int, bool]:
+        """The learner's epoch (0 unless asked for) and whether they erased their account: one
+        strongly consistent read of their history item and their erased mark."""
+        keys = [(self._aggregates, erased_mark(learner))]
+        if with_epoch:
+            keys.append((self._aggregates, {"learner": learner, "item": HISTORY}))
+        found = {item["item"]: item for _, item in self._batch_get_all(keys, consistent=True)}
+        return found.get(HISTORY, {}).get("epoch", 0), ERASED in found
+
+    @_translate_errors
+    def mark_erased(self, learner: str, now: int) -> int:
+        """Mark the learner erased, unless they are; when they were (epoch seconds)."""
+        mark = {**erased_mark(learner), "erased_at": now, "expires_at": now + ERASED_MARK_SECONDS}
+        try:
+            self._call("put_item", write=True, TableName=self._aggregates, Item=to_item(mark),
+                       ConditionExpression="attribute_not_exists(learner)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            return now
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            existing = error.response.get("Item")
+            return from_item(existing)["erased_at"] if existing else now
+
+    @_translate_errors
+    def purge_every_epoch(self, learner: str, now: int) -> None:
+        """Hand every epoch of the learner's history to the purge (chalicelib.purge), which then
+        deletes their history item too. After mark_erased, never in one transaction with it: a
+        request reads the two without isolation, and must not see the new epoch without the
+        mark. A resend moves one epoch further, as empty."""
+        self._call("update_item", write=True, TableName=self._aggregates,
+                   Key=to_item({"learner": learner, "item": HISTORY}),
+                   UpdateExpression="ADD epoch :one SET purge_pending = :pending, reset_at = :now, "
+                                    "erased_at = :now",
+                   ExpressionAttributeValues=to_item({":one": 1, ":pending": PURGE_PENDING, ":now": now}))
 
     @_translate_errors
     def epoch(self, learner: str) -> int:
         """How many times the learner's history was reset (chalicelib.histories)."""
+        return self.history(learner).get("epoch", 0)
+
+    @_translate_errors
+    def history(self, learner: str) -> Item:
+        """The learner's history item: epoch, purged (the epochs before it are deleted); empty
+        before the first reset."""
         answer = self._call("get_item", TableName=self._aggregates, ConsistentRead=True,
                             Key={"learner": {"S": learner}, "item": {"S": HISTORY}})
-        return from_item(answer.get("Item", {})).get("epoch", 0)
+        return from_item(answer.get("Item", {}))
 
     @_translate_errors
     def start_new_history(self, learner: str) -> None:
@@ -450,6 +503,34 @@ class DynamoStore:
             "ScanIndexForward": False,
             **extra,
         }
+
+    @_translate_errors
+    def partition_page(self, logical: str, partition_value: str, limit: int, after=None,
+                       index: Optional[Index] = None) -> Tuple[List[Item], bool]:
+        """Up to ``limit`` items of one partition of a table (or of its ``index``) in sort key
+        order, strictly after the sort key value ``after``; and whether more follow."""
+        table = {"word_reviews": self._reviews, "memories": self._memories,
+                 "aggregates": self._aggregates}[logical]
+        partition_key, sort_key = _partition_keys(logical, index)
+        params = {"TableName": table, "KeyConditionExpression": "#pk = :pk",
+                  "ExpressionAttributeNames": {"#pk": partition_key},
+                  "ExpressionAttributeValues": {":pk": {"S": partition_value}}, "Limit": limit + 1}
+        if index is not None:
+            params["IndexName"] = index.name
+        if after is not None:
+            params["KeyConditionExpression"] += " AND #sk > :after"
+            params["ExpressionAttributeNames"]["#sk"] = sort_key
+            params["ExpressionAttributeValues"][":after"] = _to_attribute(after)
+        answer = self._call("query", **params)
+        items = [from_item(item) for item in answer["Items"]]
+        return items[:limit], len(items) > limit or "LastEvaluatedKey" in answer
+
+    @_translate_errors
+    def get_reviews(self, review_ids: Sequence[str]) -> List[Item]:
+        """The reviews with these ids, in the order asked."""
+        by_id = {item["id"]: item for _, item in self._batch_get_all(
+            [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)])}
+        return [by_id[id_] for id_ in review_ids if id_ in by_id]
 
     @_translate_errors
     def scan_groups(self) -> List[Item]:

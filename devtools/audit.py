@@ -3,6 +3,7 @@ and reviews, and print any difference; `--rebuild` writes them over the aggregat
 memories tables.
 
     python -m devtools.audit [--stage local] [--rebuild]
+    python -m devtools.audit [--stage local] --learner <sub>    (after an erasure: nothing left?)
 
 Locally it reads `make run`'s DynamoDB Local (DYNAMODB_PORT, 8001 by default); for a deployed
 stage (`--stage dev`) it uses the AWS credentials and region of the environment. Exit code 1
@@ -19,6 +20,7 @@ from chalicelib.audit import (
     differences,
     expected,
     expected_memories,
+    learner_items,
     memory_differences,
     rebuild,
     rebuild_memories,
@@ -39,8 +41,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local")
     parser.add_argument("--rebuild", action="store_true", help="write the recount over what differs")
+    parser.add_argument("--learner", help="instead: every item that names this learner (after an erasure)")
     args = parser.parse_args()
     client, names = client_for(args.stage), table_names(args.stage)
+    if args.learner:
+        return erased(client, names, args.learner)
     try:
         found, memories = differences(client, names), memory_differences(client, names)
     except EndpointConnectionError:
@@ -65,6 +70,18 @@ def main() -> int:
           f"and reviews, and all {len(expected_memories(client, names))} memory items a replay of the "
           "reviews.")
     return 0
+
+
+def erased(client, names, learner: str) -> int:
+    found = learner_items(client, names, learner)
+    for table, item in found:
+        print(json.dumps({"table": table, "item": item}, default=sorted))
+    if found:
+        print(f"{len(found)} items name learner {learner}.")
+        return 1
+    print(f"No item in any table or index names learner {learner}.")
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

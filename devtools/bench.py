@@ -350,6 +350,30 @@ def measure_due_words(environ: dict, client, names, words: int, reviews: int) ->
             "read_units_dashboard_with_due": stats_units}
 
 
+def measure_export(environ: dict) -> dict:
+    """GET /api/me/export page by page to the end, over what the runs before stored for the
+    implicit learner (measure_page_reads' sessions, measure_due_words' reviews and memories)."""
+    progress("export: every page of the learner's data")
+    app, _ = fresh_app(environ)
+    counts = {"sessions": 0, "reviews": 0, "memories": 0, "aggregates": 0}
+    pages, largest, cursor = 0, 0, None
+    started = time.perf_counter()
+    while True:
+        answer = app.app(get_event("/api/me/export", {}, {"cursor": cursor} if cursor else {}), Context())
+        assert answer["statusCode"] == 200, answer
+        body = json.loads(answer["body"])
+        pages, largest = pages + 1, max(largest, len(answer["body"]))
+        for part in counts:
+            counts[part] += len(body[part])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    seconds = time.perf_counter() - started
+    return {"export_pages": pages, "export_seconds": round(seconds, 1),
+            "export_page_ms": round(seconds / pages * 1000, 1), "export_largest_page_bytes": largest,
+            **{f"export_{part}": number for part, number in counts.items()}}
+
+
 def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -> dict:
     """Read units of numbered pages of one activity's sessions, and of the portal's dashboard,
     words and group pages, over ``count`` sessions and ``reviews`` reviews, from DynamoDB's own
@@ -722,6 +746,10 @@ def markdown(results: dict) -> str:
          "a {due_words_vocabulary}-word group, {due_words_reviews} reviews stored; "
          "page {due_words_turn_page} of 100 holds the first new words (its Query and the group's "
          "reviewed set)"),
+        ("Export of the learner's data (GET /api/me/export, 100 items a page), warm",
+         "{export_pages} pages in {export_seconds} s ({export_page_ms} ms a page); largest page "
+         "{export_largest_page_bytes} bytes", "{export_sessions} sessions, {export_reviews} reviews, "
+         "{export_memories} memories, {export_aggregates} aggregates"),
         ("Read units of the dashboard's stats with words_due", "{read_units_dashboard_with_due}",
          "the due count reads the due memories' items: ~16 a unit (bound: the learner's due words)"),
     ]
@@ -769,6 +797,7 @@ def run(counts: dict) -> dict:
             stop_processes(api, poller)
         results.update(measure_page_reads(environ, client, names, counts["listed"], counts["reviews"]))
         results.update(measure_due_words(environ, client, names, counts["vocabulary"], counts["reviews"]))
+        results.update(measure_export(environ))
         results.update(measure_reset(with_resets, client, names, counts["listed"]))
         results.update(measure_many_resets(with_resets, client, names, counts["resets"]))
     return results

@@ -173,6 +173,10 @@ def create_server(project_dir: str, stage: str, host: str, port: int) -> local.L
     )
     app = config.chalice_app  # loading it put the stage's variables into os.environ
     os.environ.update(overrides)
+    if os.environ.get("AUTH_MODE") == "cognito":  # an erasure deletes its learner from the local pool
+        settings = json.loads(Path(os.environ["LOCAL_COGNITO_FILE"]).read_text())
+        os.environ.update({"USER_POOL_ID": settings["user_pool_id"],
+                           "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": settings["endpoint"]})
     validate_routes(app.routes)
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice  # per-thread current_request, as chalice local does

@@ -24,6 +24,20 @@ def _pool_arn() -> dict:
     return {"Fn::If": [CREATE_POOL, {"Fn::GetAtt": [POOL, "Arn"]}, {"Ref": POOL_ARN}]}
 
 
+def pool_id() -> dict:
+    return {"Fn::Select": [1, {"Fn::Split": ["/", _pool_arn()]}]}
+
+
+def accounts_policy(role: str) -> dict:
+    """The one Cognito action the function takes: deleting a learner who erases their account
+    (chalicelib.accounts), in this stack's pool only."""
+    return {"Type": "AWS::IAM::Policy", "Properties": {
+        "PolicyName": "DeleteErasedLearners", "Roles": [{"Ref": role}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "DeleteErasedLearners", "Effect": "Allow", "Action": ["cognito-idp:AdminDeleteUser"],
+            "Resource": [_pool_arn()]}]}}}
+
+
 def template(protected: bool) -> Dict[str, dict]:
     """Parameters, Conditions, Resources and Outputs to merge into the template."""
     policy = "Retain" if protected else "Delete"
@@ -88,7 +102,7 @@ def template(protected: bool) -> Dict[str, dict]:
         "Resources": {POOL: pool, CLIENT: client},
         "Outputs": {  # with Chalice's EndpointURL, what `make frontend-config` turns into a .env
             "LearnerPoolArn": {"Value": _pool_arn()},
-            "LearnerPoolId": {"Value": {"Fn::Select": [1, {"Fn::Split": ["/", _pool_arn()]}]}},
+            "LearnerPoolId": {"Value": pool_id()},
             "LearnerPoolClientId": {"Value": {"Ref": CLIENT}},
             "Region": {"Value": {"Ref": "AWS::Region"}},
         },

@@ -30,7 +30,7 @@ FUNCTION = "APIHandler"
 API = "RestAPI"
 INVOKE_PERMISSION = "APIHandlerInvokePermission"
 LOG_GROUP = monitoring.FUNCTION_LOG_GROUP
-POLICIES = ["DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"]
+POLICIES = ["DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy", "AccountsPolicy"]
 READS = {"dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"}
 # checkov findings that do not fit this service, skipped in the template with the reason.
 SKIPS = {
@@ -193,6 +193,7 @@ def merge_template(stage: str) -> dict:
     resources["DynamoDBAccessPolicy"] = dynamodb_policy()
     resources["LogsPolicy"] = logs_policy()
     resources["TracingPolicy"] = tracing_policy()
+    resources["AccountsPolicy"] = learner_pool.accounts_policy(ROLE)
     resources.update(monitoring.log_groups(operations(stage)["log_retention_days"], protected))
     resources.update(monitoring.alarms(stage, {
         logical_id(name): [kind for kind, used in (("Read", READS & set(actions)),
@@ -213,7 +214,8 @@ def merge_template(stage: str) -> dict:
         "Architectures": [ARCHITECTURE],
         "Environment": {
             "Variables": {**{table.env_var: {"Ref": logical_id(name)} for name, table in TABLES.items()},
-                          "LEARNER_CLIENT_IDS": {"Ref": learner_pool.CLIENT}}
+                          "LEARNER_CLIENT_IDS": {"Ref": learner_pool.CLIENT},
+                          "USER_POOL_ID": learner_pool.pool_id()}
         },
     }
     resources[FUNCTION] = {

@@ -97,16 +97,17 @@ class Api:
 
         rebuild(self.dynamodb, self.names)
 
-    def restart(self, resets: bool = False, clock=None):
+    def restart(self, resets: bool = False, clock=None, **environment):
         """A new service, as in a fresh Lambda container: its reference cache is empty. Resets
         are off unless asked for, as on prod, whose calls and units the tests pin; with them
         each request first reads the learner's epoch (tests/test_reset.py)."""
         environ = {**stage_environment("local"), "RESET_HISTORY": "enabled" if resets else "disabled",
-                   **{table.env_var: self.names[logical] for logical, table in TABLES.items()}}
+                   **{table.env_var: self.names[logical] for logical, table in TABLES.items()}, **environment}
         given = {"clock": clock} if clock else {}
         app_module._services = build_services(environ, client=self.dynamodb, **given)
         app_module._dashboard = None
         app_module._catalog = None
+        app_module._learner_data = None
 
 
 @pytest.fixture
@@ -114,6 +115,7 @@ def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_services", None)
     monkeypatch.setattr(app_module, "_dashboard", None)
     monkeypatch.setattr(app_module, "_catalog", None)
+    monkeypatch.setattr(app_module, "_learner_data", None)
     with Client(app_module.app, stage_name="local") as client:
         api = Api(client, dynamodb, table_names)
         api.restart()

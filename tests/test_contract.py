@@ -72,15 +72,16 @@ def call_and_validate(case, server):
     case.call_and_validate(base_url=server.base_url, checks=CHECKS, timeout=10)
 
 
-# Two seeds, so that one seed's blind spot (seed 777 found `?cursor=` refused) hides less.
-@schema.parametrize()
+# Two seeds, so that one seed's blind spot (seed 777 found `?cursor=` refused) hides less. Not
+# DELETE /api/me: it would erase the shared server's "fuzz" (tests/test_data_rights.py erases its own).
+@schema.exclude(path="/api/me", method="DELETE").parametrize()
 @seed(20261126)
 @settings(max_examples=110, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_server_keeps_the_contract(case, signed_in_server):
     call_and_validate(case, signed_in_server)
 
 
-@schema.parametrize()
+@schema.exclude(path="/api/me", method="DELETE").parametrize()
 @seed(777)
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_server_keeps_the_contract_with_another_seed(case, signed_in_server):

@@ -105,15 +105,20 @@ def test_dynamodb_access_is_only_the_called_actions_on_the_tables(packaged):
     }
 
 
-def test_the_other_permissions_are_only_its_own_log_group_and_x_ray(packaged):
+def test_the_other_permissions_are_its_log_group_x_ray_and_deleting_users_of_its_pool(packaged):
     stage, _, template = packaged
     others = [s for s in policy_statements(template, "ApiHandlerRole")
               if not any("dynamodb" in a for a in s["Action"])]
+    pool_arn = {"Fn::If": ["CreateLearnerPool", {"Fn::GetAtt": ["LearnerPool", "Arn"]},
+                           {"Ref": "LearnerPoolArn"}]}
 
     assert sorted((sorted(s["Action"]), s["Resource"]) for s in others) == [
+        (["cognito-idp:AdminDeleteUser"], [pool_arn]),  # an erasure (chalicelib.accounts)
         (["logs:CreateLogStream", "logs:PutLogEvents"], [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}]),
         (["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
     ]
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["USER_POOL_ID"] == {"Fn::Select": [1, {"Fn::Split": ["/", pool_arn]}]}
     log_group = template["Resources"][LOG_GROUP]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     function_name = template["Resources"]["APIHandler"]["Properties"]["FunctionName"]["Fn::Sub"]
@@ -132,7 +137,8 @@ def test_every_statement_names_its_resources_without_wildcard_tables_or_accounts
             assert statement["Resource"] == ["*"]  # these have no resource-level permissions
             continue
         for resource in statement["Resource"]:
-            assert set(resource) <= {"Fn::GetAtt", "Fn::Sub"}, resource
+            # Fn::If: the stack's own pool, or the one its LearnerPoolArn parameter names
+            assert set(resource) <= {"Fn::GetAtt", "Fn::Sub", "Fn::If"}, resource
             if "Fn::Sub" in resource:
                 assert resource["Fn::Sub"].endswith(".Arn}/index/*"), resource
 
@@ -141,7 +147,8 @@ def test_the_api_can_invoke_the_function_only_once_its_policies_are_attached(pac
     _, _, template = packaged
     permission = template["Resources"]["APIHandlerInvokePermission"]
 
-    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"}
+    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy",
+                                            "AccountsPolicy"}
 
 
 def test_the_function_is_created_only_once_its_policies_are_attached(packaged):
@@ -150,7 +157,8 @@ def test_the_function_is_created_only_once_its_policies_are_attached(packaged):
     function = template["Resources"]["APIHandler"]
 
     assert function["Properties"]["Tracing"] == "Active"
-    assert set(function["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy"}
+    assert set(function["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy",
+                                          "AccountsPolicy"}
 
 
 def test_the_function_runs_python_3_13_on_graviton(packaged):

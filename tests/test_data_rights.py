@@ -1,0 +1,283 @@
+"""Learners own their data: GET /api/me/export answers all of it, page by page, and DELETE
+/api/me erases the account at once and every item of theirs with the purge; on moto and
+DynamoDB Local, with moto's Cognito."""
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import app as app_module
+from chalicelib.audit import learner_items
+from chalicelib.config import REQUEST_DEADLINE
+from chalicelib.errors import Unauthorized
+from chalicelib.purge import HistoryPurger
+from chalicelib.store import from_item
+from devtools.local_auth import create_pool, sign_in
+from tests.helpers import assert_error
+
+ANA, BEN = ("ana@example.com", "Correct-Horse-1"), ("ben@example.com", "Battery-Staple-2")
+
+
+@pytest.fixture
+def pool():
+    with mock_aws():
+        client = boto3.client("cognito-idp", region_name="us-east-1")
+        settings = create_pool(client, [ANA, BEN])
+        tokens = {name: sign_in(client, settings["client_id"], name, password)
+                  for name, password in (ANA, BEN)}
+        yield client, settings, tokens
+
+
+@pytest.fixture
+def learners(api, pool, monkeypatch):
+    """Ana and Ben signed in, on a stage with sign-in and resets (as dev)."""
+    client, settings, tokens = pool
+    monkeypatch.setattr(app_module, "auth_mode", lambda: "cognito")
+    api.restart(resets=True, AUTH_MODE="cognito", USER_POOL_ID=settings["user_pool_id"])
+
+    class Learner:
+        def __init__(self, name):
+            self.name, self.headers = name, {"Authorization": tokens[name]}
+            self.sub = next(a["Value"] for a in client.admin_get_user(
+                UserPoolId=settings["user_pool_id"], Username=name)["UserAttributes"] if a["Name"] == "sub")
+
+        def post(self, body, path="/api/study-sessions"):
+            return api.post(body, headers=self.headers, path=path)
+
+        def get(self, path):
+            return api.get(path, headers=self.headers)
+
+        def delete(self):
+            return api.http.request("DELETE", "/api/me", headers=self.headers, body=b"")
+
+        def create(self, group_id=1):
+            response = self.post({"group_id": group_id, "study_activity_id": 1})
+            assert response.status_code == 201, response.body
+            return response.json_body["id"]
+
+        def review(self, session_id, word_id, correct=True):
+            response = self.post({"word_id": word_id, "correct": correct},
+                                 path=f"/api/study-sessions/{session_id}/review")
+            assert response.status_code == 201, response.body
+            return response.json_body
+
+    return Learner(ANA[0]), Learner(BEN[0])
+
+
+def write_history(api, learner):
+    """Two histories: one session reset away, then two sessions with reviews; counted."""
+    old = learner.create(2)
+    learner.review(old, 11)
+    assert learner.post({}, path="/api/study-sessions/reset").status_code == 200
+    sessions = [learner.create(1), learner.create(2)]
+    reviews = [learner.review(sessions[0], w, c) for w, c in ((1, True), (2, False), (1, False))]
+    reviews.append(learner.review(sessions[1], 12))
+    api.count_history()
+    return old, sessions, reviews
+
+
+def export_all(learner, limit=None):
+    pages, cursor = [], None
+    while True:
+        query = "&".join(part for part in (f"limit={limit}" if limit else "",
+                                           f"cursor={cursor}" if cursor else "") if part)
+        response = learner.get(f"/api/me/export?{query}" if query else "/api/me/export")
+        assert response.status_code == 200, response.body
+        disposition = response.headers["Content-Disposition"]
+        assert disposition.startswith('attachment; filename="study-sessions-export-')
+        pages.append(response.json_body)
+        cursor = response.json_body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def merged(pages):
+    return {part: [item for page in pages for item in page[part]]
+            for part in ("sessions", "reviews", "memories", "aggregates")}
+
+
+def test_the_export_is_everything_written_for_the_learner_and_nothing_of_others(api, learners):
+    ana, ben = learners
+    old, sessions, reviews = write_history(api, ana)
+    ben.review(ben.create(1), 3)
+
+    pages = export_all(ana)
+
+    # moto's ID tokens carry no email claim; Cognito's do, where the pool holds the attribute
+    assert len(pages) == 1 and pages[0]["learner"] == {"sub": ana.sub, "username": ANA[0], "email": None}
+    data = merged(pages)
+    listed = {s["id"]: s for s in ana.get("/api/study-sessions").json_body["items"]}
+    assert {s["id"]: s for s in data["sessions"] if s["epoch"] == 1} == {
+        id_: {"epoch": 1, **session} for id_, session in listed.items()}
+    assert [s["id"] for s in data["sessions"] if s["epoch"] == 0] == [old]  # reset, not yet purged
+    assert sorted((r["id"], r["epoch"]) for r in data["reviews"] if r["epoch"] == 1) == sorted(
+        (r["id"], 1) for r in reviews)
+    assert {r["id"]: r for r in data["reviews"] if r["epoch"] == 1} == {
+        r["id"]: {"epoch": 1, **r} for r in reviews}  # every field, the memory each answer showed
+    memories = {m["word_id"]: m for m in data["memories"] if m["epoch"] == 1}
+    assert sorted(memories) == [1, 2, 12] and memories[1]["reviews"] == 2
+    stored = from_item(api.dynamodb.get_item(TableName=api.names["memories"], Key={
+        "scope": {"S": f"{ana.sub}#1"}, "word_id": {"N": "1"}})["Item"])
+    assert {n: memories[1][n] for n in ("state", "stability", "difficulty", "due", "last_review")} == {
+        n: stored[n] for n in ("state", "stability", "difficulty", "due", "last_review")}
+    totals = next(a for a in data["aggregates"] if a["epoch"] == 1 and a["item"] == "totals")
+    assert (totals["sessions"], totals["reviews"], totals["correct"]) == (2, 4, 2)
+    assert not any(a["item"].startswith("seen#") for a in data["aggregates"])
+    everything = str(data)
+    assert ben.sub not in everything
+
+
+def test_the_export_pages_by_cursor_and_the_pages_add_up_to_one_export(api, learners):
+    ana, _ = learners
+    write_history(api, ana)
+
+    pages = export_all(ana, limit=2)
+
+    assert all(sum(len(page[p]) for p in ("sessions", "reviews", "memories", "aggregates")) <= 2
+               for page in pages)
+    assert merged(pages) == merged(export_all(ana))
+    assert_error(ana.get("/api/me/export?cursor=not-one"), 400, "validation_error", "cursor is not valid")
+
+
+def test_an_erasure_deletes_the_account_refuses_its_token_and_leaves_nothing_after_the_purge(
+        api, learners, pool):
+    client, settings, _ = pool
+    ana, ben = learners
+    write_history(api, ana)
+    ben_session = ben.create(1)
+    ben.review(ben_session, 4)
+    api.count_history()
+    ben_items = learner_items(api.dynamodb, api.names, ben.sub)
+
+    erased = ana.delete()
+
+    assert erased.status_code == 202, erased.body
+    assert set(erased.json_body) == {"message", "erased_at", "complete_by"}
+    assert erased.json_body["complete_by"] > erased.json_body["erased_at"]
+    with pytest.raises(client.exceptions.UserNotFoundException):
+        client.admin_get_user(UserPoolId=settings["user_pool_id"], Username=ana.name)
+    for response in (ana.get("/api/study-sessions"), ana.post({"group_id": 1, "study_activity_id": 1}),
+                     ana.get("/dashboard/stats"), ana.get("/api/me/export")):
+        assert_error(response, 401, "unauthorized", "This account was deleted")
+    again = ana.delete()
+    assert (again.status_code, again.json_body) == (202, erased.json_body)  # a resend answers the same
+
+    assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() > 0
+
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+    assert learner_items(api.dynamodb, api.names, ben.sub) == ben_items  # another's data untouched
+    assert ben.get(f"/api/study-sessions/{ben_session}").status_code == 200
+
+
+def test_an_erasure_interrupted_half_way_finishes_on_the_next_run(api, learners):
+    ana, ben = learners
+    write_history(api, ana)
+    assert ana.delete().status_code == 202
+
+    class FailingDeletes:
+        """The DynamoDB client, whose BatchWriteItem fails once it has deleted some items."""
+
+        def __init__(self, client):
+            self._client, self.calls = client, 0
+
+        def __getattr__(self, name):
+            return getattr(self._client, name)
+
+        def batch_write_item(self, **params):
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("injected: the purge stopped half-way")
+            return self._client.batch_write_item(**params)
+
+    HistoryPurger(FailingDeletes(api.dynamodb), api.names, grace_seconds=0).purge()
+    assert learner_items(api.dynamodb, api.names, ana.sub) != []  # some deleted, some left
+
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+
+
+# moto's transactions are not thread-safe: one rolled back restores its tables over other threads' writes
+@pytest.mark.parametrize("dynamodb", ["dynamodb_local"], indirect=True)
+def test_writes_racing_an_erasure_are_refused_after_it_and_none_is_left_after_the_purge(api, learners):
+    ana, ben = learners
+    services = api.services()
+    first = ana.create(1)
+    refused, stop = [], threading.Event()
+
+    def write():
+        while not stop.is_set():
+            REQUEST_DEADLINE.start()  # each loop is a request
+            try:
+                session = services.sessions.create(ana.sub, {"group_id": 1, "study_activity_id": 1}, None)[0]
+                services.reviews.review(ana.sub, session["id"], None, {"word_id": 2, "correct": True}, None)
+            except Unauthorized:
+                refused.append(True)
+                return
+            except Exception as error:  # noqa: BLE001 - reported below
+                refused.append(error)
+                return
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    time.sleep(0.3)
+    assert ana.delete().status_code == 202
+    for writer in writers:
+        writer.join(timeout=30)
+    stop.set()
+    ben_session = ben.create(2)
+
+    assert refused == [True] * 3  # each writer was refused once the erasure had answered
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+    assert ben.get(f"/api/study-sessions/{ben_session}").status_code == 200
+    assert ana.get(f"/api/study-sessions/{first}").status_code == 401
+
+
+def test_without_sign_in_there_is_no_account_to_erase_and_the_export_is_the_implicit_learner_s(api):
+    session = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+
+    erased = api.http.request("DELETE", "/api/me", headers={}, body=b"")
+    exported = api.get("/api/me/export").json_body
+
+    assert_error(erased, 403, "forbidden", "no sign-in")
+    assert exported["learner"] == {"sub": "implicit", "username": None, "email": None}
+    assert [s["id"] for s in exported["sessions"]] == [session["id"]]
+    assert api.get("/api/study-sessions").json_body["items"][0]["id"] == session["id"]
+
+
+@pytest.mark.server
+def test_auth_cognito_make_run_exports_and_erases_a_learner_of_its_local_pool(signed_in_server):
+    import uuid
+
+    import requests
+
+    from devtools.local_auth import cognito_client
+
+    server = signed_in_server
+    settings, pool = server.settings, cognito_client(server.settings["endpoint"])
+    username = f"erased-{uuid.uuid4().hex[:8]}"  # a learner of its own: the server is shared
+    pool.admin_create_user(UserPoolId=settings["user_pool_id"], Username=username, MessageAction="SUPPRESS")
+    pool.admin_set_user_password(UserPoolId=settings["user_pool_id"], Username=username,
+                                 Password="Fresh-local-2026!", Permanent=True)
+    headers = {"Authorization": sign_in(pool, settings["client_id"], username, "Fresh-local-2026!")}
+    url = server.base_url
+    created = requests.post(f"{url}/api/study-sessions", json={"group_id": 1, "study_activity_id": 1},
+                            headers=headers, timeout=30)
+    assert created.status_code == 201
+
+    exported = requests.get(f"{url}/api/me/export", headers=headers, timeout=30)
+    erased = requests.delete(f"{url}/api/me", headers=headers, timeout=30)
+    after = requests.get(f"{url}/api/study-sessions", headers=headers, timeout=30)
+
+    assert exported.status_code == 200 and exported.headers["Content-Disposition"].startswith("attachment")
+    assert [s["id"] for s in exported.json()["sessions"]] == [created.json()["id"]]
+    assert exported.json()["learner"]["username"] == username
+    assert erased.status_code == 202, erased.text
+    assert erased.headers["Access-Control-Allow-Origin"] == "*"
+    assert after.status_code == 401 and "deleted" in after.json()["error"]
+    with pytest.raises(pool.exceptions.UserNotFoundException):
+        pool.admin_get_user(UserPoolId=settings["user_pool_id"], Username=username)
