@@ -61,18 +61,18 @@ def tables(dynamodb_local_server):
     delete_tables(client, names)
 
 
-def run_creates(lambda_python, unzipped, tables, endpoint, count):
+def run_creates(lambda_python, unzipped, tables, endpoint, count, *then):
     """The dev stage's function (deployed limits) on these tables, at this DynamoDB endpoint."""
     python, _ = lambda_python
     env = {"PATH": "/usr/bin:/bin", **stage_environment("dev"), **dynamodb_local.LOCAL_CREDENTIALS,
            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
            **{table.env_var: tables[logical] for logical, table in TABLES.items()}}
-    run = subprocess.run([str(python), str(HARNESS), str(unzipped), str(count)], env=env,
+    run = subprocess.run([str(python), str(HARNESS), str(unzipped), str(count), *then], env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     answers = [json.loads(line.split(" ", 1)[1]) for line in run.stdout.splitlines()
-               if line.startswith("answer ")]
-    assert {answer["botocore"] for answer in answers} == {lambda_python[1]}
+               if line.startswith(("answer ", "review "))]
+    assert {answer["botocore"] for answer in answers if "botocore" in answer} == {lambda_python[1]}
     return answers
 
 
@@ -81,8 +81,17 @@ def test_a_create_sends_each_call_once(lambda_python, unzipped, tables, dynamodb
         answers = run_creates(lambda_python, unzipped, tables, proxy.endpoint, 2)
 
     assert [answer["status"] for answer in answers] == [201, 201]
-    # the second create is warm; dev allows resets, so each create first reads the learner's epoch
-    assert proxy.operations == ["BatchGetItem", "GetItem", "PutItem", "GetItem", "PutItem"]
+    # the second create is warm; dev signs learners in and allows resets, so each create first
+    # reads the learner's erased mark and epoch (one BatchGetItem)
+    assert proxy.operations == ["BatchGetItem", "BatchGetItem", "PutItem", "BatchGetItem", "PutItem"]
+
+
+def test_a_review_through_the_zip_schedules_its_word_with_the_vendored_fsrs(lambda_python, unzipped, tables,
+                                                                            dynamodb_local_server):
+    *_, review = run_creates(lambda_python, unzipped, tables, dynamodb_local_server.endpoint, 1, "review")
+
+    assert review["status"] == 201  # the word's first review on one runtime, its second on the next
+    assert review["memory"]["state"] in ("learning", "review") and review["memory"]["stability"] > 0
 
 
 def test_a_silent_dynamodb_is_503_within_3_seconds_after_at_most_2_attempts(lambda_python, unzipped,
