@@ -300,15 +300,15 @@ def measure_due_words(environ: dict, client, names, words: int, reviews: int) ->
     from chalicelib.schema import REVIEWED_WORDS, group_scope, word_history
 
     progress(f"due words: a {words}-word group, {reviews} reviews and their memories")
-    first_word, per_word = 100_000, reviews // words
+    first_word, reviewed = 100_000, words - words // 10  # a tenth of the group never reviewed
     write_all(client, names["groups"], [DUE_GROUP])
     write_all(client, names["words"], [{"id": first_word + n, "kanji": f"語{n}", "romaji": f"go{n}",
                                         "english": f"word {n}", "group_ids": [DUE_GROUP["id"]]}
                                        for n in range(words)])
     owner_, stored, memories = IMPLICIT_OWNER, [], []
-    for n in range(words):
+    for n in range(reviewed):
         word_id, answers = first_word + n, []
-        for k in range(per_word):  # a review every 2 days, every 4th wrong; the last 9 in 10 words due
+        for k in range(reviews // reviewed + (n < reviews % reviewed)):  # every 2 days, every 4th wrong
             at = f"2025-{1 + (k * 2 + n % 7) // 28 % 12:02d}-{1 + (k * 2 + n % 7) % 28:02d}T09:00:00Z"
             review_id = str(uuid.uuid4())
             answers.append(Answer(answer_key(at, review_id), (k + n) % 4 != 0))
@@ -319,10 +319,8 @@ def measure_due_words(environ: dict, client, names, words: int, reviews: int) ->
         memories += [{"scope": owner_, "word_id": word_id, "owner": owner_, **state},
                      {"scope": group_scope(owner_, DUE_GROUP["id"]), "word_id": word_id, "owner": owner_,
                       **card_fields(state)}]
-    reviewed = list(range(first_word, first_word + words - words // 10))  # a tenth never reviewed
-    memories = [m for m in memories if m["word_id"] in set(reviewed)]
     memories.append({"scope": group_scope(owner_, DUE_GROUP["id"]), "word_id": REVIEWED_WORDS,
-                     "owner": owner_, "reviewed": reviewed})
+                     "owner": owner_, "reviewed": list(range(first_word, first_word + reviewed))})
     write_all(client, names["word_reviews"], stored)
     write_all(client, names["memories"], memories)
     app, app_client = fresh_app(environ)
