@@ -14,9 +14,10 @@ from chalicelib.histories import Histories
 from chalicelib.learners import Identity
 from chalicelib.pagination import INVALID_CURSOR, decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
-from chalicelib.representation import review_json, session_json
+from chalicelib.representation import review_json
 from chalicelib.scheduling import CARD_FIELDS
 from chalicelib.schema import REVIEWS_BY_WORD, SESSIONS_NEWEST, owner, word_history
+from chalicelib.sessions import named_sessions
 from chalicelib.store import DynamoStore, Item
 from chalicelib.validation import format_timestamp, parse_limit
 
@@ -73,11 +74,7 @@ class LearnerData:
     def _sessions(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
         keys, more = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit,
                                                 list(after) if after else None)
-        sessions = self._store.get_sessions([key["id"] for key in keys])
-        groups, activities = self._references.lookup({s["group_id"] for s in sessions},
-                                                     {s["study_activity_id"] for s in sessions})
-        shown = [session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
-                 for s in sessions]
+        shown = named_sessions(self._references, self._store.get_sessions([key["id"] for key in keys]))
         return shown, [keys[-1]["created_at"], keys[-1]["id"]] if more else None
 
     def _reviews(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:

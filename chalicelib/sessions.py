@@ -44,6 +44,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def named_sessions(references: ReferenceCache, sessions: list) -> list:
+    """Sessions as JSON, with group and activity names read once for all of them."""
+    groups, activities = references.lookup(
+        {s["group_id"] for s in sessions}, {s["study_activity_id"] for s in sessions}
+    )
+    return [
+        session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
+        for s in sessions
+    ]
+
+
 class Sessions:
     def __init__(self, store: DynamoStore, references: ReferenceCache, reference_data: ReferenceData,
                  histories: Histories, clock: Callable[[], datetime] = utc_now):
@@ -107,14 +118,7 @@ class Sessions:
         }
 
     def _named(self, sessions: list) -> list:
-        """Sessions as JSON, with group and activity names read once for all of them."""
-        groups, activities = self._references.lookup(
-            {s["group_id"] for s in sessions}, {s["study_activity_id"] for s in sessions}
-        )
-        return [
-            session_json(s, groups.get(s["group_id"]), activities.get(s["study_activity_id"]))
-            for s in sessions
-        ]
+        return named_sessions(self._references, sessions)
 
     def _live(self, keys: list) -> list:
         """The indexes hold keys only: the sessions themselves, with their live counts."""
