@@ -43,7 +43,7 @@ class LearnerData:
 
     def export(self, identity: Identity, query: dict) -> Tuple[dict, str]:
         """One page of everything stored for the learner, and the name to save it under."""
-        limit = _export_limit(query.get("limit"))
+        limit = parse_limit(query.get("limit"), DEFAULT_EXPORT_PAGE)
         position = decode_cursor(query.get("cursor"), "export", (str, str, str, str))
         self._histories.owner(identity.sub)  # an erased learner's token is refused
         epochs = list(self._histories.epochs(identity.sub))
@@ -131,7 +131,3 @@ class LearnerData:
 
 def _number(text: str) -> Optional[int]:
     return int(text) if text.isdigit() else None
-
-
-def _export_limit(value: Optional[str]) -> int:
-    return DEFAULT_EXPORT_PAGE if value is None else parse_limit(value)

@@ -211,9 +211,9 @@ def parse_idempotency_key(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def parse_limit(value: Optional[str]) -> int:
+def parse_limit(value: Optional[str], default: int = DEFAULT_PAGE_SIZE) -> int:
     if value is None:
-        return DEFAULT_PAGE_SIZE
+        return default
     if _DIGITS.fullmatch(value) and 1 <= int(value) <= MAX_PAGE_SIZE:
         return int(value)
     raise ValidationFailed(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
