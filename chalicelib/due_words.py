@@ -54,14 +54,18 @@ class DueWords:
         words = {word["id"]: word for word in self._references.all_words()
                  if group_id in word.get("group_ids", [])}
         items: List[dict] = []
+        due: List[Item] = []
         if after is None or after[0] == DUE:
             due, more = self._store.due_memories(group_scope(owner, group_id), format_timestamp(now), limit,
                                                  (after[1], after[2]) if after else None)
             items = [_due_json(words[memory["word_id"]], memory, now) for memory in due
                      if memory["word_id"] in words]  # a word since taken out of the group is not listed
-            if more or (len(due) == limit and self._new_words(owner, group_id, words, 0)):
+            if more:
                 return page_json(items, encode_cursor(list_name, [DUE, due[-1]["due"], due[-1]["word_id"]]))
         fresh = self._new_words(owner, group_id, words, after[2] if after and after[0] == NEW else 0)
+        if len(due) == limit:  # the due words filled the page: the new ones come next
+            return page_json(items, encode_cursor(list_name, [DUE, due[-1]["due"], due[-1]["word_id"]])
+                             if fresh else None)
         shown = fresh[:limit - len(items)]
         items += [{**word_json(word), "state": scheduling.NEW, "due": None, "retrievability": None}
                   for word in shown]
