@@ -89,14 +89,10 @@ def test_parallel_reviews_of_one_word_each_count_once_in_its_memory(local_server
                 "reviewed_at": (started + timedelta(hours=50 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")}
                for n in range(12)]
 
-    def send(answer):
-        return requests.post(local_server.url(f"/api/study-sessions/{session['id']}/review"),
-                             json=answer, timeout=30)
+    replies = post_in_parallel(local_server.base_url, lambda n: answers[n], 12, 12,
+                               path=f"/api/study-sessions/{session['id']}/review")
 
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        replies = list(pool.map(send, answers))
-
-    assert [reply.status_code for reply in replies] == [201] * 12
+    assert [reply.status for reply in replies] == [201] * 12
     owner = from_item(local_server.dynamodb.get_item(
         TableName=local_server.names["study_sessions"], Key={"id": {"S": session["id"]}})["Item"])["owner"]
     stored = sorted((r["created_at"], r["id"], r["correct"]) for r in scan(local_server, "word_reviews")
