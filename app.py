@@ -6,6 +6,7 @@ import os
 from chalice import Chalice, Rate
 
 from chalicelib import http
+from chalicelib.access import API, running_as
 from chalicelib.config import (
     PURGE_EVERY_MINUTES,
     REQUEST_DEADLINE,
@@ -73,6 +74,7 @@ def learner_data():
 def route(path, methods=("GET",), public=False):
     def register(view):
         @functools.wraps(view)
+        @running_as(API)
         def within_deadline(*args, **kwargs):
             REQUEST_DEADLINE.start()
             return view(*args, **kwargs)

@@ -25,6 +25,7 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
+from chalicelib.access import AGGREGATES, running_as
 from chalicelib.schema import (
     HISTORY,
     IMPLICIT_LEARNER,
@@ -295,6 +296,7 @@ def _failure(c: Counted) -> dict:
     return {"itemIdentifier": c.record["dynamodb"]["SequenceNumber"]}
 
 
+@running_as(AGGREGATES)
 def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWriter) -> dict:
     """The batch's records in as few transactions as fit (each record exactly once); a chunk
     that fails is applied again record by record, so that only a record that fails alone is

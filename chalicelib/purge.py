@@ -23,6 +23,7 @@ import logging
 import time
 from typing import Callable, Dict, List, Mapping, Tuple
 
+from chalicelib.access import PURGE, running_as
 from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, split_owner
 from chalicelib.store import from_item
 
@@ -48,6 +49,7 @@ class HistoryPurger:
         self._grace_seconds = grace_seconds
         self._clock = clock
 
+    @running_as(PURGE)
     def purge(self) -> int:
         """Delete every old history whose learner was reset at least the grace period ago; the
         number of items deleted."""

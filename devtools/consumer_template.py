@@ -7,6 +7,7 @@ stream reads on the two streams and writes on the aggregates table only."""
 from typing import Dict
 
 from devtools.monitoring import alarm, log_group, logs_and_traces, metric
+from devtools.policies import data_policy
 
 FUNCTION = "Aggregates"  # chalice package's logical ids for the decorated function and its role
 ROLE = "AggregatesRole"
@@ -20,9 +21,6 @@ EVENTS = {"AggregatesDynamodbEventSource": "StudySessionsTable",
 MAX_RETRIES = 10
 MAX_RECORD_AGE_SECONDS = 86_400  # the streams keep records 24 h
 ITERATOR_AGE_ALARM_MS = 60_000
-# What the consumer calls on the aggregates table: a record's transaction is authorised item by
-# item (the markers' PutItem, the counters' UpdateItem), after one read of what a chunk touches.
-AGGREGATE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 SKIPS = [
     ("CKV_AWS_116", "No DLQ: the mapping retries stream records, then sends them to an SQS destination"),
     ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),
@@ -44,29 +42,20 @@ def _event(table: str) -> dict:
     }}
 
 
-def _policy(aggregates_table: str) -> dict:
-    streams = [{"Fn::GetAtt": [table, "StreamArn"]} for table in EVENTS.values()]
-    statements = [
-        {"Sid": "ReadStreams", "Effect": "Allow",
-         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-         "Resource": streams},
-        # ListStreams has no resource-level permissions.
-        {"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": ["*"]},
-        {"Sid": "WriteAggregates", "Effect": "Allow", "Action": AGGREGATE_ACTIONS,
-         "Resource": [{"Fn::GetAtt": [aggregates_table, "Arn"]}]},
+def _policy(resets: bool) -> dict:
+    policy = data_policy("aggregates", "AggregatesConsumer", resets, {})
+    policy["Properties"]["PolicyDocument"]["Statement"] += [
         {"Sid": "ReportFailures", "Effect": "Allow", "Action": ["sqs:SendMessage"],
          "Resource": [{"Fn::GetAtt": [QUEUE, "Arn"]}]},
         *logs_and_traces(LOG_GROUP),
     ]
-    return {"Type": "AWS::IAM::Policy", "Properties": {
-        "PolicyName": "AggregatesConsumer", "Roles": [{"Ref": ROLE}],
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}}
+    return policy
 
 
-def resources(function_properties: dict, aggregates_table: str, retention_days: int,
-              protected: bool) -> Dict[str, dict]:
+def resources(function_properties: dict, retention_days: int, protected: bool,
+              resets: bool) -> Dict[str, dict]:
     """``function_properties``: what the API function gets too (runtime, architecture, the
-    tables' names)."""
+    tables' names); ``resets``: whether the stage lets learners reset their history."""
     return {
         FUNCTION: {
             "DependsOn": [POLICY],  # the mapping reads the streams with the function's role
@@ -75,7 +64,7 @@ def resources(function_properties: dict, aggregates_table: str, retention_days: 
                            "Events": {name: _event(table) for name, table in EVENTS.items()}},
         },
         ROLE: {"Properties": {"Policies": []}},
-        POLICY: _policy(aggregates_table),
+        POLICY: _policy(resets),
         LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-aggregates"}, retention_days,
                              protected),
         QUEUE: {"Type": "AWS::SQS::Queue",

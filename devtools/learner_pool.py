@@ -20,22 +20,12 @@ MAIL_FROM_SET = "LearnerMailFromSet"
 ID_TOKEN_MINUTES = 60
 
 
-def _pool_arn() -> dict:
+def pool_arn() -> dict:
     return {"Fn::If": [CREATE_POOL, {"Fn::GetAtt": [POOL, "Arn"]}, {"Ref": POOL_ARN}]}
 
 
 def pool_id() -> dict:
-    return {"Fn::Select": [1, {"Fn::Split": ["/", _pool_arn()]}]}
-
-
-def accounts_policy(role: str) -> dict:
-    """The one Cognito action the function takes: deleting a learner who erases their account
-    (chalicelib.accounts), in this stack's pool only."""
-    return {"Type": "AWS::IAM::Policy", "Properties": {
-        "PolicyName": "DeleteErasedLearners", "Roles": [{"Ref": role}],
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-            "Sid": "DeleteErasedLearners", "Effect": "Allow", "Action": ["cognito-idp:AdminDeleteUser"],
-            "Resource": [_pool_arn()]}]}}}
+    return {"Fn::Select": [1, {"Fn::Split": ["/", pool_arn()]}]}
 
 
 def template(protected: bool) -> Dict[str, dict]:
@@ -101,7 +91,7 @@ def template(protected: bool) -> Dict[str, dict]:
                        MAIL_FROM_SET: {"Fn::Not": [{"Fn::Equals": [{"Ref": MAIL_FROM}, ""]}]}},
         "Resources": {POOL: pool, CLIENT: client},
         "Outputs": {  # with Chalice's EndpointURL, what `make frontend-config` turns into a .env
-            "LearnerPoolArn": {"Value": _pool_arn()},
+            "LearnerPoolArn": {"Value": pool_arn()},
             "LearnerPoolId": {"Value": pool_id()},
             "LearnerPoolClientId": {"Value": {"Ref": CLIENT}},
             "Region": {"Value": {"Ref": "AWS::Region"}},
@@ -111,4 +101,4 @@ def template(protected: bool) -> Dict[str, dict]:
 
 def security_definitions() -> dict:
     """The API's authorizer, as `chalice package` writes it, on this stack's pool."""
-    return {AUTHORIZER_NAME: {"x-amazon-apigateway-authorizer": {"providerARNs": [_pool_arn()]}}}
+    return {AUTHORIZER_NAME: {"x-amazon-apigateway-authorizer": {"providerARNs": [pool_arn()]}}}

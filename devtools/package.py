@@ -14,9 +14,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from chalicelib.config import resets_enabled
 from chalicelib.learners import SIGN_IN_FIRST
 from chalicelib.schema import TABLES, create_table_input
-from devtools import consumer_template, learner_pool, monitoring, purge_template
+from devtools import consumer_template, learner_pool, monitoring, policies, purge_template
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 # Amazon Linux 2023 (python3.11 runs on Amazon Linux 2, whose support ended 2026-06-30), and
@@ -30,8 +31,7 @@ FUNCTION = "APIHandler"
 API = "RestAPI"
 INVOKE_PERMISSION = "APIHandlerInvokePermission"
 LOG_GROUP = monitoring.FUNCTION_LOG_GROUP
-POLICIES = ["DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy", "AccountsPolicy"]
-READS = {"dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"}
+POLICIES = ["DataAccessPolicy", "LogsPolicy", "TracingPolicy"]
 # checkov findings that do not fit this service, skipped in the template with the reason.
 SKIPS = {
     API: [("CKV_AWS_120", "No caching: answers carry live counts and each create is a write")],
@@ -43,23 +43,6 @@ SKIPS = {
     "table": [("CKV_AWS_119", "Encrypted at rest with the AWS managed key; no personal data for a CMK")],
     "unprotected table": [("CKV_AWS_28", "Not prod: disposable data, deleted with the stack; prod has PITR")],
 }
-# The DynamoDB actions chalicelib.store calls, per table; nothing else is granted.
-# A review's TransactWriteItems is authorised item by item (ConditionCheckItem, PutItem, UpdateItem).
-ACTIONS = {
-    "groups": ["dynamodb:BatchGetItem", "dynamodb:Scan"],
-    "study_activities": ["dynamodb:BatchGetItem", "dynamodb:Scan"],
-    "words": ["dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
-    "study_sessions": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
-                       "dynamodb:UpdateItem"],
-    # a review (PutItem); a word's reviews replayed when one arrives late (Query of its index)
-    "word_reviews": ["dynamodb:PutItem", "dynamodb:Query"],
-    # a list's total, the dashboard's figures, a learner's epoch (GetItem) and its reset (UpdateItem)
-    "aggregates": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-    # the words' memory: read before a review, written in its transaction, due words queried
-    "memories": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
-                 "dynamodb:UpdateItem"],
-}
-INDEX_QUERIES = ("study_sessions", "word_reviews", "memories")  # the tables whose indexes the API queries
 # API Gateway answers these itself, before the function runs: in the service's error shape too.
 GATEWAY_ERRORS = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", '"No route matches this method and path."'),
@@ -71,8 +54,7 @@ GATEWAY_ERRORS = {
 }
 
 
-def logical_id(name: str) -> str:
-    return "".join(part.title() for part in name.split("_")) + "Table"
+logical_id = policies.table_logical_id
 
 
 def table_resource(name: str, table_name: str, protected: bool) -> dict:
@@ -93,26 +75,6 @@ def table_resource(name: str, table_name: str, protected: bool) -> dict:
         "DeletionPolicy": policy,
         "UpdateReplacePolicy": policy,
         "Properties": properties,
-    }
-
-
-def dynamodb_policy() -> dict:
-    statements = []
-    for name, actions in ACTIONS.items():
-        arn = {"Fn::GetAtt": [logical_id(name), "Arn"]}
-        resources = [arn]
-        if name in INDEX_QUERIES:
-            resources.append({"Fn::Sub": f"${{{logical_id(name)}.Arn}}/index/*"})
-        statements.append({
-            "Sid": logical_id(name), "Effect": "Allow", "Action": actions, "Resource": resources,
-        })
-    return {
-        "Type": "AWS::IAM::Policy",
-        "Properties": {
-            "PolicyName": "DynamoDBAccess",
-            "Roles": [{"Ref": ROLE}],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-        },
     }
 
 
@@ -184,21 +146,19 @@ def gateway_responses(allowed_origin: str) -> dict:
 def merge_template(stage: str) -> dict:
     names = table_names(stage)
     protected = stage in PROTECTED_STAGES
+    resets = resets_enabled(stage_environment(stage))
     resources = {
         logical_id(name): table_resource(name, names[name], protected) for name in TABLES
     }
     table_skips = SKIPS["table"] if protected else SKIPS["table"] + SKIPS["unprotected table"]
     for name in TABLES:
         resources[logical_id(name)]["Metadata"] = checkov_skips(table_skips)
-    resources["DynamoDBAccessPolicy"] = dynamodb_policy()
+    resources["DataAccessPolicy"] = policies.data_policy("api", "DataAccess", resets, learner_pool.pool_arn())
     resources["LogsPolicy"] = logs_policy()
     resources["TracingPolicy"] = tracing_policy()
-    resources["AccountsPolicy"] = learner_pool.accounts_policy(ROLE)
     resources.update(monitoring.log_groups(operations(stage)["log_retention_days"], protected))
     resources.update(monitoring.alarms(stage, {
-        logical_id(name): [kind for kind, used in (("Read", READS & set(actions)),
-                                                   ("Write", set(actions) - READS)) if used]
-        for name, actions in {**ACTIONS, "aggregates": consumer_template.AGGREGATE_ACTIONS}.items()
+        table: sorted(kinds) for table, kinds in policies.table_uses().items()
     }, {
         # The API queries the sessions' indexes, the purge them and the purges index.
         (logical_id(name), index.name): ["Read", "Write"]
@@ -225,9 +185,9 @@ def merge_template(stage: str) -> dict:
         "Properties": {"FunctionName": monitoring.FUNCTION_NAME, **function_properties},
     }
     resources.update(consumer_template.resources(
-        function_properties, logical_id("aggregates"), operations(stage)["log_retention_days"], protected))
+        function_properties, operations(stage)["log_retention_days"], protected, resets))
     resources.update(purge_template.resources(
-        function_properties, operations(stage)["log_retention_days"], protected))
+        function_properties, operations(stage)["log_retention_days"], protected, resets))
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
     resources[API] = {"Metadata": checkov_skips(SKIPS[API]),
                       "Properties": {**api_properties(stage, allowed_origin), "Name": monitoring.API_NAME,

@@ -4,21 +4,13 @@ own role: reads of the pending resets and deletes of the old histories, nothing 
 from typing import Dict
 
 from devtools.monitoring import alarm, log_group, logs_and_traces, metric
+from devtools.policies import data_policy
 
 FUNCTION = "Purge"  # chalice package's logical ids for the scheduled function and its role
 ROLE = "PurgeRole"
 LOG_GROUP = "PurgeLogGroup"
 POLICY = "PurgePolicy"
 FUNCTION_NAME = {"Fn::Sub": "${AWS::StackName}-purge"}
-# What chalicelib.purge calls, per table (logical id); indexes: the tables whose indexes it queries.
-ACTIONS = {
-    "AggregatesTable": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan",
-                        "dynamodb:BatchWriteItem"],
-    "StudySessionsTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
-    "WordReviewsTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
-    "MemoriesTable": ["dynamodb:Scan", "dynamodb:BatchWriteItem"],
-}
-INDEXES = ("AggregatesTable",)
 SKIPS = [
     ("CKV_AWS_116", "No DLQ: a failed run leaves its learners marked, and the next run purges them"),
     ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),
@@ -26,21 +18,16 @@ SKIPS = [
 ]
 
 
-def _policy() -> dict:
-    statements = [{
-        "Sid": f"Purge{table}", "Effect": "Allow", "Action": actions,
-        "Resource": [{"Fn::GetAtt": [table, "Arn"]}] + (
-            [{"Fn::Sub": f"${{{table}.Arn}}/index/*"}] if table in INDEXES else []),
-    } for table, actions in ACTIONS.items()]
-    statements += logs_and_traces(LOG_GROUP)
-    return {"Type": "AWS::IAM::Policy", "Properties": {
-        "PolicyName": "PurgeResetHistories", "Roles": [{"Ref": ROLE}],
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}}
+def _policy(resets: bool) -> dict:
+    policy = data_policy("purge", "PurgeResetHistories", resets, {})
+    policy["Properties"]["PolicyDocument"]["Statement"] += logs_and_traces(LOG_GROUP)
+    return policy
 
 
-def resources(function_properties: dict, retention_days: int, protected: bool) -> Dict[str, dict]:
+def resources(function_properties: dict, retention_days: int, protected: bool,
+              resets: bool) -> Dict[str, dict]:
     """``function_properties``: what the API function gets too (runtime, architecture, the
-    tables' names)."""
+    tables' names); ``resets``: whether the stage lets learners reset their history."""
     return {
         FUNCTION: {
             "DependsOn": [POLICY],
@@ -49,7 +36,7 @@ def resources(function_properties: dict, retention_days: int, protected: bool) -
                            "Timeout": 900},
         },
         ROLE: {"Properties": {"Policies": []}},
-        POLICY: _policy(),
+        POLICY: _policy(resets),
         LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-purge"}, retention_days, protected),
         "PurgeErrorsAlarm": alarm(
             "The purge of reset histories failed: old sessions and reviews stay stored (unlisted) "

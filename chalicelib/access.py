@@ -1,0 +1,93 @@
+"""What each deployed function may call, the one declaration of it: `make package` writes each
+function's role from it (devtools/package.py), and the tests hold every call a function makes
+against the role so written, as AWS would (tests/roles.py). A function's entry point says which
+function runs (``running_as``), so a call is checked against its own role only.
+
+Actions are DynamoDB's IAM actions per logical table (chalicelib.schema.TABLES); ``indexes``
+are the indexes the function queries, each granted on its own ARN. A TransactWriteItems is
+authorised item by item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), so only those
+appear here. Every grant is used: the role tests fail on one that no call of theirs needed."""
+import contextvars
+from contextlib import contextmanager
+from typing import Dict, Iterator, NamedTuple, Optional, Tuple
+
+from chalicelib.schema import (
+    MEMORIES_BY_DUE,
+    PURGES,
+    REVIEWS_BY_WORD,
+    SESSIONS_BY_ACTIVITY,
+    SESSIONS_BY_GROUP,
+    SESSIONS_NEWEST,
+)
+
+API = "api"
+AGGREGATES = "aggregates"
+PURGE = "purge"
+
+
+class TableAccess(NamedTuple):
+    actions: Tuple[str, ...]
+    indexes: Tuple[str, ...] = ()  # queried: "Query" on <table>/index/<name>
+    with_resets: Tuple[str, ...] = ()  # needed only where the stage lets learners reset (RESET_HISTORY)
+
+
+class FunctionAccess(NamedTuple):
+    tables: Dict[str, TableAccess]
+    cognito: Tuple[str, ...] = ()  # cognito-idp actions on the stage's user pool
+    streams: Tuple[str, ...] = ()  # tables whose stream feeds the function (its event source mapping)
+
+
+FUNCTIONS: Dict[str, FunctionAccess] = {
+    API: FunctionAccess(
+        tables={
+            # reference data, cached: every group, activity and word read at once, or by id
+            "groups": TableAccess(("BatchGetItem", "Scan")),
+            "study_activities": TableAccess(("BatchGetItem", "Scan")),
+            # a review checks its word exists in its transaction
+            "words": TableAccess(("BatchGetItem", "Scan", "ConditionCheckItem")),
+            "study_sessions": TableAccess(
+                ("PutItem", "GetItem", "BatchGetItem", "UpdateItem"),
+                (SESSIONS_NEWEST.name, SESSIONS_BY_GROUP.name, SESSIONS_BY_ACTIVITY.name)),
+            # a review; a word's reviews replayed when one arrives late; the export's reviews
+            "word_reviews": TableAccess(("PutItem", "BatchGetItem"), (REVIEWS_BY_WORD.name,)),
+            # list totals and figures; the learner's epoch with the erased mark (BatchGetItem);
+            # a reset (UpdateItem); an erasure's mark (PutItem)
+            "aggregates": TableAccess(("GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem")),
+            # the words' memory: read before a review, written in its transaction, due words queried
+            "memories": TableAccess(("BatchGetItem", "GetItem", "Query", "PutItem", "UpdateItem"),
+                                    (MEMORIES_BY_DUE.name,)),
+        },
+        cognito=("AdminDeleteUser",),  # an erasure deletes the learner's account
+    ),
+    AGGREGATES: FunctionAccess(
+        # one read of what a chunk of records touches, then its transaction: markers and counters
+        tables={"aggregates": TableAccess(("BatchGetItem", "PutItem", "UpdateItem"))},
+        streams=("study_sessions", "word_reviews"),
+    ),
+    PURGE: FunctionAccess(tables={
+        # the pending purges (its index), each learner's state, its progress and last its item
+        # (a reset's purge saves its progress; an erasure's deletes the history item)
+        "aggregates": TableAccess(("GetItem", "DeleteItem", "Scan", "BatchWriteItem"), (PURGES.name,),
+                                  with_resets=("UpdateItem",)),
+        "study_sessions": TableAccess(("Scan", "BatchWriteItem")),
+        "word_reviews": TableAccess(("Scan", "BatchWriteItem")),
+        "memories": TableAccess(("Scan", "BatchWriteItem")),
+    }),
+}
+
+_RUNNING: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("function", default=None)
+
+
+@contextmanager
+def running_as(function: str) -> Iterator[None]:
+    """Marks the calls made inside as the named function's, whose role must grant them."""
+    token = _RUNNING.set(function)
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
+
+
+def running() -> Optional[str]:
+    """The function whose code is running, or None outside every function (tools, tests' setup)."""
+    return _RUNNING.get()
