@@ -9,9 +9,13 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from devtools import dynamodb_local
-from devtools.provision import delete_tables, provision
-from devtools.stage import stage_environment
+from tests import roles
+
+roles.install()  # before any botocore session is made: every client checks the active roles
+
+from devtools import dynamodb_local  # noqa: E402
+from devtools.provision import delete_tables, provision  # noqa: E402
+from devtools.stage import stage_environment  # noqa: E402
 
 # As `chalice local` and Lambda do, the stage's variables are set before app is imported.
 os.environ.update(stage_environment("local"))
@@ -63,6 +67,7 @@ class Api:
         self.lambda_ = client.lambda_
         self.dynamodb = dynamodb
         self.names = names
+        self.roles = None
 
     def post(self, body, headers=None, path="/api/study-sessions"):
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
@@ -104,6 +109,7 @@ class Api:
         environ = {**stage_environment("local"), "RESET_HISTORY": "enabled" if resets else "disabled",
                    **{table.env_var: self.names[logical] for logical, table in TABLES.items()}, **environment}
         given = {"clock": clock} if clock else {}
+        self.roles.bind(self.roles.binding._replace(pool_id=environ.get("USER_POOL_ID", "")))
         app_module._services = build_services(environ, client=self.dynamodb, **given)
         app_module._dashboard = None
         app_module._catalog = None
@@ -118,8 +124,47 @@ def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_learner_data", None)
     with Client(app_module.app, stage_name="local") as client:
         api = Api(client, dynamodb, table_names)
-        api.restart()
-        yield api
+        api.roles = roles.Enforcer(packaged_roles_template(),
+                                   roles.Binding(dynamodb.meta.region_name, table_names))
+        roles.activate(api.roles)
+        try:
+            api.restart()
+            yield api
+        finally:
+            roles.deactivate(api.roles)
+        assert not api.roles.denied, "calls the packaged roles refuse: " + "; ".join(
+            call.describe() for call in api.roles.denied)
+
+
+_roles_template = None
+_packaged = {}
+
+
+def packaged(stage):
+    """The output folder and template of `make package` for a stage, with no credentials and a
+    dummy region: made once per test run."""
+    if stage not in _packaged:
+        import subprocess
+
+        from devtools.stage import PROJECT_DIR
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env["AWS_DEFAULT_REGION"] = "eu-west-1"
+        subprocess.run(["make", "--no-print-directory", "package", f"STAGE={stage}"], cwd=PROJECT_DIR,
+                       env=env, check=True, capture_output=True)
+        out = PROJECT_DIR / "out" / stage
+        _packaged[stage] = out, json.loads((out / "sam.json").read_text())
+    return _packaged[stage]
+
+
+def packaged_roles_template():
+    """The roles `make package` writes (the same on every stage: chalicelib.access is one)."""
+    global _roles_template
+    if _roles_template is None:
+        from devtools.package import merge_template
+
+        _roles_template = merge_template("dev")
+    return _roles_template
 
 
 class LocalServer:

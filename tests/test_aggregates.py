@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from chalicelib.access import FUNCTIONS
 from chalicelib.aggregates import AggregateWriter, process
 from chalicelib.audit import differences, expected, rebuild, stored
 from devtools import dynamodb_local
-from devtools.consumer_template import AGGREGATE_ACTIONS
 from devtools.stream_poller import StreamPoller, local_clients
 from tests.helpers import DynamoDBCalls
 
@@ -159,14 +159,16 @@ def test_mastered_words_at_the_5_review_and_80_percent_edges(api, writer, answer
     assert (totals["mastered"], totals["words_studied"], totals["reviews"]) == (mastered, 1, len(answers))
 
 
-def test_every_call_the_consumer_makes_is_granted_to_its_role(api, history, writer):
+def test_every_call_the_consumer_makes_is_checked_and_granted_to_its_role(api, history, writer):
     with DynamoDBCalls(api.dynamodb) as calls:
         process(history, api.names, writer)
         process(history, api.names, writer)  # the duplicates' cancelled transactions too
 
-    used = {(table, f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
-    assert used and {table for table, _ in used} == {api.names["aggregates"]}
-    assert {action for _, action in used} <= set(AGGREGATE_ACTIONS)
+    assert calls.operations and not api.roles.denied  # each was held against the consumer's role
+    aggregates = api.roles.binding.table_arn("aggregates")
+    used = {(action, resource) for function, action, resource in api.roles.used if function == "aggregates"}
+    assert used == {(f"dynamodb:{action}", aggregates)
+                    for action in FUNCTIONS["aggregates"].tables["aggregates"].actions}
 
 
 def test_the_audit_finds_a_broken_aggregate_and_the_rebuild_mends_it(api, history, writer):

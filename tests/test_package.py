@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chalicelib.access import FUNCTIONS
+from chalicelib.config import resets_enabled
 from chalicelib.http import ROUTABLE_METHODS
 from chalicelib.schema import TABLES, create_table_input
 from devtools.monitoring import ACCESS_LOG_GROUP
-from devtools.package import ACTIONS, LOG_GROUP, logical_id
+from devtools.package import LOG_GROUP, logical_id
+from devtools.policies import ROLES
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
-from tests.helpers import DynamoDBCalls
+from tests.conftest import packaged as packaged_output
 
 MAX_ZIP_BYTES = 512 * 1024  # sources and bytecode: the app, Chalice, the scheduler (fsrs, typing_extensions)
 
@@ -23,13 +26,8 @@ MAX_ZIP_BYTES = 512 * 1024  # sources and bytecode: the app, Chalice, the schedu
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def packaged(request):
     """The output of `make package` for a stage, with no credentials and a dummy region."""
-    stage = request.param
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["AWS_DEFAULT_REGION"] = "eu-west-1"
-    subprocess.run(["make", "--no-print-directory", "package", f"STAGE={stage}"], cwd=PROJECT_DIR,
-                   env=env, check=True, capture_output=True)
-    out = PROJECT_DIR / "out" / stage
-    return stage, out, json.loads((out / "sam.json").read_text())
+    out, template = packaged_output(request.param)
+    return request.param, out, template
 
 
 def policy_statements(template, role=None):
@@ -86,37 +84,57 @@ def test_the_function_finds_its_tables_by_ref(packaged):
         assert variables[table.env_var] == {"Ref": logical_id(name)}
 
 
-def test_dynamodb_access_is_only_the_called_actions_on_the_tables(packaged):
-    _, _, template = packaged
-    statements = [s for s in policy_statements(template, "ApiHandlerRole")
-                  if any("dynamodb" in a for a in s["Action"])]
+def granted(template, role, prefix=""):
+    """(action, resource) pairs the role grants, resources as the template writes them."""
+    return {(action, json.dumps(resource)) for statement in policy_statements(template, role)
+            for action in statement["Action"] for resource in statement["Resource"]
+            if action.startswith(prefix)}
 
-    granted = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        assert all(action.startswith("dynamodb:") and "*" not in action for action in statement["Action"])
-        assert statement["Resource"] != "*" and "*" not in statement["Resource"]
-        for resource in statement["Resource"]:
-            granted[json.dumps(resource)] = set(statement["Action"])
-    assert granted == {
-        **{json.dumps({"Fn::GetAtt": [logical_id(n), "Arn"]}): set(a) for n, a in ACTIONS.items()},
-        **{json.dumps({"Fn::Sub": f"${{{logical_id(n)}.Arn}}/index/*"}): set(ACTIONS[n])
-           for n in ("study_sessions", "word_reviews", "memories")},
-    }
+
+def declared(function, stage):
+    """What chalicelib.access declares for a function on a stage, as template resources."""
+    resets = resets_enabled(stage_environment(stage))
+    pairs = set()
+    for table, grant in FUNCTIONS[function].tables.items():
+        arn = json.dumps({"Fn::GetAtt": [logical_id(table), "Arn"]})
+        pairs |= {(f"dynamodb:{a}", arn) for a in grant.actions + (grant.with_resets if resets else ())}
+        pairs |= {("dynamodb:Query", json.dumps({"Fn::Sub": f"${{{logical_id(table)}.Arn}}/index/{index}"}))
+                  for index in grant.indexes}
+    return pairs
+
+
+def test_each_role_s_table_access_is_what_chalicelib_access_declares_for_its_function(packaged):
+    stage, _, template = packaged
+    stream_reads = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams"}
+
+    for function, role in ROLES.items():
+        tables = {(a, r) for a, r in granted(template, role, "dynamodb:") if a not in stream_reads}
+        assert tables == declared(function, stage), function
+    assert not any("*" in action for statement in policy_statements(template)
+                   for action in statement["Action"])
+
+
+def test_resets_are_granted_only_where_the_stage_allows_them(packaged):
+    stage, _, template = packaged
+    reset_grants = {(f"dynamodb:{a}", json.dumps({"Fn::GetAtt": [logical_id(table), "Arn"]}))
+                    for table, grant in FUNCTIONS["purge"].tables.items() for a in grant.with_resets}
+
+    assert reset_grants  # the purge saves a reset's progress
+    assert (reset_grants <= granted(template, "PurgeRole")) == (stage != "prod")
 
 
 def test_the_other_permissions_are_its_log_group_x_ray_and_deleting_users_of_its_pool(packaged):
     stage, _, template = packaged
-    others = [s for s in policy_statements(template, "ApiHandlerRole")
-              if not any("dynamodb" in a for a in s["Action"])]
     pool_arn = {"Fn::If": ["CreateLearnerPool", {"Fn::GetAtt": ["LearnerPool", "Arn"]},
                            {"Ref": "LearnerPoolArn"}]}
 
-    assert sorted((sorted(s["Action"]), s["Resource"]) for s in others) == [
-        (["cognito-idp:AdminDeleteUser"], [pool_arn]),  # an erasure (chalicelib.accounts)
-        (["logs:CreateLogStream", "logs:PutLogEvents"], [{"Fn::GetAtt": [LOG_GROUP, "Arn"]}]),
-        (["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
-    ]
+    assert granted(template, "ApiHandlerRole") - granted(template, "ApiHandlerRole", "dynamodb:") == {
+        ("cognito-idp:AdminDeleteUser", json.dumps(pool_arn)),  # an erasure (chalicelib.accounts)
+        ("logs:CreateLogStream", json.dumps({"Fn::GetAtt": [LOG_GROUP, "Arn"]})),
+        ("logs:PutLogEvents", json.dumps({"Fn::GetAtt": [LOG_GROUP, "Arn"]})),
+        ("xray:PutTelemetryRecords", '"*"'), ("xray:PutTraceSegments", '"*"'),
+    }
     variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert variables["USER_POOL_ID"] == {"Fn::Select": [1, {"Fn::Split": ["/", pool_arn]}]}
     log_group = template["Resources"][LOG_GROUP]
@@ -139,16 +157,17 @@ def test_every_statement_names_its_resources_without_wildcard_tables_or_accounts
         for resource in statement["Resource"]:
             # Fn::If: the stack's own pool, or the one its LearnerPoolArn parameter names
             assert set(resource) <= {"Fn::GetAtt", "Fn::Sub", "Fn::If"}, resource
-            if "Fn::Sub" in resource:
-                assert resource["Fn::Sub"].endswith(".Arn}/index/*"), resource
+            if "Fn::Sub" in resource:  # an index, by its own name
+                table, _, index = resource["Fn::Sub"].partition(".Arn}/index/")
+                names = {i.name for t in TABLES.values() for i in t.indexes + t.local_indexes}
+                assert index in names, resource
 
 
 def test_the_api_can_invoke_the_function_only_once_its_policies_are_attached(packaged):
     _, _, template = packaged
     permission = template["Resources"]["APIHandlerInvokePermission"]
 
-    assert set(permission["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy",
-                                            "AccountsPolicy"}
+    assert set(permission["DependsOn"]) == {"DataAccessPolicy", "LogsPolicy", "TracingPolicy"}
 
 
 def test_the_function_is_created_only_once_its_policies_are_attached(packaged):
@@ -157,8 +176,7 @@ def test_the_function_is_created_only_once_its_policies_are_attached(packaged):
     function = template["Resources"]["APIHandler"]
 
     assert function["Properties"]["Tracing"] == "Active"
-    assert set(function["DependsOn"]) == {"DynamoDBAccessPolicy", "LogsPolicy", "TracingPolicy",
-                                          "AccountsPolicy"}
+    assert set(function["DependsOn"]) == {"DataAccessPolicy", "LogsPolicy", "TracingPolicy"}
 
 
 def test_the_function_runs_python_3_13_on_graviton(packaged):
@@ -208,26 +226,6 @@ def test_the_zip_carries_the_app_compiled_for_the_runtime_when_built_on_it(packa
         assert compiled == {importlib.util.cache_from_source(name) for name in sources}
     else:
         assert compiled == set()  # bytecode of another Python would be dead weight
-
-
-def test_every_dynamodb_call_the_app_makes_is_granted(api):
-    table_of = {api.names[name]: name for name in TABLES}
-    with DynamoDBCalls(api.dynamodb) as calls:
-        created = api.post({"group_id": 1, "study_activity_id": 1}).json_body
-        for path in ["/api/study-sessions", f"/api/study-sessions/{created['id']}", "/api/groups",
-                     "/api/groups/1", "/api/groups/1/study-sessions", "/api/study-activities",
-                     "/api/study-activities/1", "/api/study-activities/1/study-sessions"]:
-            assert api.get(path).status_code == 200
-        api.post({"group_id": 1, "study_activity_id": 1}, headers={"Idempotency-Key": "k"})
-        api.post({"group_id": 1, "study_activity_id": 1}, headers={"Idempotency-Key": "k"})
-        review = f"/api/study-sessions/{created['id']}/review"
-        assert api.post({"word_id": 1, "correct": True}, path=review).status_code == 201
-        assert api.post({"word_id": 1, "correct": False}, path=review).status_code == 201
-        assert api.get("/api/groups/1/words").status_code == 200
-        assert api.get(f"/api/study-sessions/{created['id']}").status_code == 200
-
-    used = {(table_of[table], f"dynamodb:{op}") for op, tables in calls.tables for table in tables}
-    assert used and all(action in ACTIONS[table] for table, action in used)
 
 
 def test_checkov_finds_nothing_unexplained(packaged):
@@ -384,20 +382,19 @@ def test_the_consumer_reads_both_streams_as_aws_runs_a_stream_consumer(packaged)
 def test_the_consumer_s_role_reads_the_two_streams_and_writes_only_the_aggregates(packaged):
     _, _, template = packaged
 
-    granted = {(action, json.dumps(resource)) for statement in policy_statements(template, "AggregatesRole")
-               for action in statement["Action"] for resource in statement["Resource"]}
+    grants = granted(template, "AggregatesRole")
 
     streams = {json.dumps({"Fn::GetAtt": [logical_id(n), "StreamArn"]})
                for n in ("study_sessions", "word_reviews")}
     aggregates = json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})
-    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == {
+    assert {(a, r) for a, r in grants if a.startswith("dynamodb:")} == {
         *((action, stream) for stream in streams
           for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")),
         ("dynamodb:ListStreams", '"*"'),
-        *((action, aggregates)
-          for action in ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+        *((f"dynamodb:{action}", aggregates)
+          for action in FUNCTIONS["aggregates"].tables["aggregates"].actions),
     }
-    assert {(a, r) for a, r in granted if not a.startswith(("dynamodb:", "xray:"))} == {
+    assert {(a, r) for a, r in grants if not a.startswith(("dynamodb:", "xray:"))} == {
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]})),
         ("logs:CreateLogStream", json.dumps({"Fn::GetAtt": ["AggregatesLogGroup", "Arn"]})),
         ("logs:PutLogEvents", json.dumps({"Fn::GetAtt": ["AggregatesLogGroup", "Arn"]})),
@@ -420,23 +417,14 @@ def test_the_consumer_s_failures_and_lag_have_alarms(packaged):
 
 
 def test_the_purge_runs_on_a_schedule_with_only_the_deletes_it_makes(packaged):
-    _, _, template = packaged
+    stage, _, template = packaged
     purge = template["Resources"]["Purge"]
 
-    granted = {(action, json.dumps(resource)) for statement in policy_statements(template, "PurgeRole")
-               for action in statement["Action"] for resource in statement["Resource"]}
+    grants = granted(template, "PurgeRole")
 
-    def table(name, *actions, index=False):
-        arn = [json.dumps({"Fn::GetAtt": [logical_id(name), "Arn"]})]
-        arn += [json.dumps({"Fn::Sub": f"${{{logical_id(name)}.Arn}}/index/*"})] if index else []
-        return {(action, resource) for action in actions for resource in arn}
-
-    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == (
-        table("aggregates", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan",
-              "dynamodb:BatchWriteItem", index=True)
-        | table("study_sessions", "dynamodb:Scan", "dynamodb:BatchWriteItem")
-        | table("word_reviews", "dynamodb:Scan", "dynamodb:BatchWriteItem")
-        | table("memories", "dynamodb:Scan", "dynamodb:BatchWriteItem"))
+    assert {(a, r) for a, r in grants if a.startswith("dynamodb:")} == declared("purge", stage)
+    assert declared("purge", stage) >= {("dynamodb:Query", json.dumps(
+        {"Fn::Sub": "${AggregatesTable.Arn}/index/purges"}))}  # what is pending, from its sparse index
     assert purge["Properties"]["Handler"] == "app.purge_reset_histories"
     assert purge["Properties"]["Events"]["PurgeEvent"] == {"Type": "Schedule",
                                                            "Properties": {"Schedule": "rate(15 minutes)"}}
