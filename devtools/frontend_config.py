@@ -1,6 +1,6 @@
 """The settings a frontend (a Vite app, clients/web) needs for a stage, printed as a .env file:
 
-    make frontend-config STAGE=dev > .env.production     (or STAGE=local)
+    make frontend-config STAGE=dev > .env.production     (STAGE=local: make run's, see below)
 
 For a deployed stage they are the stack's outputs (EndpointURL, Region, LearnerPoolId,
 LearnerPoolClientId; stack study-sessions-<stage>, AWS credentials and region of the
@@ -17,6 +17,9 @@ from typing import Dict, Optional
 from devtools.stage import PROJECT_DIR, stack_name, stack_outputs
 
 LOCAL_COGNITO = PROJECT_DIR / ".data" / "local-cognito.json"
+NO_STAGE = ("make frontend-config needs a stage: STAGE=dev or STAGE=prod for a deployed stack's settings "
+            "(with the AWS credentials and region of the environment), or STAGE=local for make run's "
+            "(with AUTH=cognito make run running, for sign-in).")
 OUTPUTS = {"VITE_API_BASE_URL": "EndpointURL", "VITE_AWS_REGION": "Region",
            "VITE_USER_POOL_ID": "LearnerPoolId", "VITE_USER_POOL_CLIENT_ID": "LearnerPoolClientId"}
 
@@ -48,9 +51,11 @@ def dotenv(settings: Dict[str, str], comment: Optional[str] = None) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stage")
     parser.add_argument("--stack", help="default: study-sessions-<stage>")
     args = parser.parse_args()
+    if not args.stage:
+        raise SystemExit(NO_STAGE)
     if args.stage == "local":
         settings = local(int(os.environ.get("PORT", 8000)))
         note = "make run" if "VITE_USER_POOL_ID" in settings else \
