@@ -9,7 +9,7 @@ WEB := clients/web
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint web package bench audit import-words import-activities frontend-config console-events reset-data clean
+.PHONY: run test lint web web-package package bench audit import-words import-activities frontend-config console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -36,6 +36,11 @@ $(WEB_BUILT): $(WEB_INSTALLED) $(wildcard $(WEB)/src/*.ts) $(WEB)/static/index.h
 	cd $(WEB) && npm run --silent build
 
 web: $(WEB_BUILT)
+
+# The client as the npm package a frontend installs: out/web/lang-portal-study-sessions-client-<version>.tgz
+web-package: $(WEB_INSTALLED)
+	mkdir -p out/web
+	cd $(WEB) && npm pack --pack-destination ../../out/web --loglevel=error
 
 run: $(INSTALLED) $(WEB_BUILT)
 	$(PYTHON) -m devtools.local_run
@@ -73,4 +78,4 @@ reset-data:
 	rm -rf "$(DATA_DIR)"
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist $(WEB)/lib $(WEB)/LICENSE
