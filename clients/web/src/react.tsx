@@ -98,9 +98,9 @@ function SignInForm({ message, onSignedIn }: { message: string; onSignedIn: (lea
   return (
     <form className="sign-in-gate" onSubmit={submit}>
       <h2>Sign in</h2>
-      <label>Username or e-mail <input name="username" autoComplete="username" required /></label>
-      <label>Password <input name="password" type="password" autoComplete="current-password" required /></label>
-      <button type="submit" disabled={busy}>Sign in</button>
+      <p><label>Username or e-mail <input name="username" autoComplete="username" required /></label></p>
+      <p><label>Password <input name="password" type="password" autoComplete="current-password" required /></label></p>
+      <p><button type="submit" disabled={busy}>Sign in</button></p>
       <p className="sign-in-gate-error" role="alert">{error}</p>
     </form>
   );
