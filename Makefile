@@ -9,7 +9,7 @@ WEB := clients/web
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint web package bench audit import-words import-activities frontend-config console-events reset-data clean
+.PHONY: run test lint web web-package package bench audit import-words import-activities frontend-config console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -37,6 +37,11 @@ $(WEB_BUILT): $(WEB_INSTALLED) $(wildcard $(WEB)/src/*.ts) $(WEB)/static/index.h
 
 web: $(WEB_BUILT)
 
+# The client as the npm package a frontend installs: out/web/lang-portal-study-sessions-client-<version>.tgz
+web-package: $(WEB_INSTALLED)
+	mkdir -p out/web
+	cd $(WEB) && npm pack --pack-destination ../../out/web --loglevel=error
+
 run: $(INSTALLED) $(WEB_BUILT)
 	$(PYTHON) -m devtools.local_run
 
@@ -62,8 +67,9 @@ import-words: $(INSTALLED)
 import-activities: $(INSTALLED)
 	$(PYTHON) -m devtools.import_words activities --file "$(FILE)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
 
+# No default stage here: without STAGE it says what it needs (STAGE=local for make run's settings).
 frontend-config: $(INSTALLED)
-	@$(PYTHON) -m devtools.frontend_config --stage $(STAGE)
+	@$(PYTHON) -m devtools.frontend_config $(if $(filter command line environment,$(origin STAGE)),--stage $(STAGE))
 
 console-events: $(INSTALLED)
 	$(PYTHON) -m devtools.console_events --stage $(STAGE) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))
@@ -72,4 +78,4 @@ reset-data:
 	rm -rf "$(DATA_DIR)"
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) $(SCAN_VENV) .cache out .pytest_cache .hypothesis $(WEB)/node_modules $(WEB)/dist $(WEB)/lib $(WEB)/LICENSE

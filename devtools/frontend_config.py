@@ -1,11 +1,11 @@
 """The settings a frontend (a Vite app, clients/web) needs for a stage, printed as a .env file:
 
-    make frontend-config STAGE=dev > .env.production     (or STAGE=local)
+    make frontend-config STAGE=dev > .env.production     (STAGE=local: make run's, see below)
 
 For a deployed stage they are the stack's outputs (EndpointURL, Region, LearnerPoolId,
 LearnerPoolClientId; stack study-sessions-<stage>, AWS credentials and region of the
 environment); for `local`, make run's API and, while `AUTH=cognito make run` runs, its local
-Cognito (.data/local-cognito.json).
+Cognito (.data/local-cognito.json; PORT and DATA_DIR as make run's).
 """
 import argparse
 import json
@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 from typing import Dict, Optional
 
-from devtools.stage import PROJECT_DIR, stack_name, stack_outputs
+from devtools.local_run import DEFAULT_API_PORT, DEFAULT_DATA_DIR
+from devtools.stage import stack_name, stack_outputs
 
-LOCAL_COGNITO = PROJECT_DIR / ".data" / "local-cognito.json"
+NO_STAGE = ("make frontend-config needs a stage: STAGE=dev or STAGE=prod for a deployed stack's settings "
+            "(with the AWS credentials and region of the environment), or STAGE=local for make run's "
+            "(with AUTH=cognito make run running, for sign-in).")
 OUTPUTS = {"VITE_API_BASE_URL": "EndpointURL", "VITE_AWS_REGION": "Region",
            "VITE_USER_POOL_ID": "LearnerPoolId", "VITE_USER_POOL_CLIENT_ID": "LearnerPoolClientId"}
 
@@ -31,7 +34,12 @@ def from_outputs(outputs: Dict[str, str]) -> Dict[str, str]:
     return settings
 
 
-def local(api_port: int, cognito_file: Path = LOCAL_COGNITO) -> Dict[str, str]:
+def local_cognito_file() -> Path:
+    """Where `AUTH=cognito make run` keeps its local Cognito's settings: beside its data folder."""
+    return Path(os.environ.get("DATA_DIR", DEFAULT_DATA_DIR)).parent / "local-cognito.json"
+
+
+def local(api_port: int, cognito_file: Path) -> Dict[str, str]:
     settings = {"VITE_API_BASE_URL": f"http://127.0.0.1:{api_port}"}
     if cognito_file.exists():
         cognito = json.loads(cognito_file.read_text())
@@ -48,11 +56,13 @@ def dotenv(settings: Dict[str, str], comment: Optional[str] = None) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stage")
     parser.add_argument("--stack", help="default: study-sessions-<stage>")
     args = parser.parse_args()
+    if not args.stage:
+        raise SystemExit(NO_STAGE)
     if args.stage == "local":
-        settings = local(int(os.environ.get("PORT", 8000)))
+        settings = local(int(os.environ.get("PORT", DEFAULT_API_PORT)), local_cognito_file())
         note = "make run" if "VITE_USER_POOL_ID" in settings else \
             "make run: no sign-in (start AUTH=cognito make run for the local Cognito's settings)"
     else:

@@ -56,10 +56,21 @@ def stack_name(stage: str) -> str:
 
 
 def stack_outputs(stack: str) -> dict:
-    """A deployed stack's outputs by key, with the AWS credentials and region of the environment."""
+    """A deployed stack's outputs by key, with the AWS credentials and region of the environment;
+    without them, or without the stack, one sentence that says so (SystemExit)."""
     import boto3
+    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
-    [found] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    try:
+        [found] = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    except NoRegionError:
+        raise SystemExit(f"Reading stack {stack} needs an AWS region: export AWS_DEFAULT_REGION=<the stack's "
+                         "region>.") from None
+    except NoCredentialsError:
+        raise SystemExit(f"Reading stack {stack} needs AWS credentials: aws sts get-caller-identity must "
+                         "answer.") from None
+    except ClientError as error:
+        raise SystemExit(f"Stack {stack} could not be read: {error.response['Error']['Message']}") from None
     return {output["OutputKey"]: output["OutputValue"] for output in found.get("Outputs", [])}
 
 

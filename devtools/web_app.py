@@ -25,7 +25,11 @@ def sign_in_settings(environ: Mapping[str, str]) -> Optional[dict]:
     """What the client configures Amplify with, from the file AUTH=cognito make run wrote."""
     if environ.get("AUTH_MODE") != "cognito":
         return None
-    local = json.loads(Path(environ["LOCAL_COGNITO_FILE"]).read_text())
+    return local_pool_settings(json.loads(Path(environ["LOCAL_COGNITO_FILE"]).read_text()))
+
+
+def local_pool_settings(local: Mapping[str, str]) -> dict:
+    """The client's signIn settings (a config.json's) for the local Cognito's pool and app client."""
     return {"region": local["region"], "userPoolId": local["user_pool_id"],
             "userPoolClientId": local["client_id"], "userPoolEndpoint": local["endpoint"]}
 

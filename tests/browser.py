@@ -33,6 +33,7 @@ class Browser:
                   if t["type"] == "page"]
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
         self._id = 0
+        self.events = []
 
     def send(self, method, **params):
         self._id += 1
@@ -41,6 +42,31 @@ class Browser:
             message = json.loads(self.socket.recv())
             if message.get("id") == self._id:
                 return message["result"]
+            if "method" in message:
+                self.events.append(message)
+
+    def watch_console(self):
+        """From now on, keep what the page logs (see console_errors)."""
+        self.send("Runtime.enable")
+        self.send("Log.enable")
+
+    def console_errors(self):
+        """The page's console errors since watch_console: console.error calls, uncaught exceptions,
+        and the browser's own error lines (a CORS refusal, a failed request) with where they came from."""
+        self.evaluate("true")  # a round trip: what the page logged before it has arrived
+        errors = []
+        for event in self.events:
+            params = event["params"]
+            if event["method"] == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                words = (str(arg.get("value", arg.get("description"))) for arg in params["args"])
+                errors.append(("console", " ".join(words)))
+            elif event["method"] == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                errors.append(("exception", details.get("exception", {}).get("description", details["text"])))
+            elif event["method"] == "Log.entryAdded" and params["entry"]["level"] == "error":
+                entry = params["entry"]
+                errors.append((entry["source"], f"{entry['text']} {entry.get('url', '')}".strip()))
+        return errors
 
     def open(self, url):
         self.send("Page.navigate", url=url)

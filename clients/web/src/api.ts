@@ -1,7 +1,10 @@
-// Every call to the study-sessions API goes through apiFetch: it sends the learner's ID token
-// (from ./auth, the one module that holds tokens) and turns the API's answers into values or
-// typed errors. Request and answer types come from openapi.yaml (npm run generate).
-import type { components } from "./api-types";
+// apiFetch: one call to the study-sessions API through authorizedFetch (the learner's ID token),
+// its answer turned into a value or a typed error. Request and answer types come from
+// openapi.yaml (npm run generate).
+import type { components } from "./api-types.js";
+import { SignInRequired, createAuthorizedFetch, type AuthorizedFetchOptions } from "./authorized-fetch.js";
+
+export type { components, paths } from "./api-types.js";
 
 export type Schemas = components["schemas"];
 export type DashboardStats = Schemas["DashboardStats"];
@@ -16,14 +19,6 @@ export type Group = Schemas["Group"];
 export type ErrorBody = Schemas["Error"];
 export interface CursorPage<T> { items: T[]; next_cursor: string | null }
 
-/** The API answered 401: the learner must sign in (again). */
-export class SignInRequired extends Error {
-  constructor(message = "Please sign in.") {
-    super(message);
-    this.name = "SignInRequired";
-  }
-}
-
 /** Any other answer that is not a success: the API's own sentence and machine code. */
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -32,23 +27,18 @@ export class ApiError extends Error {
   }
 }
 
-/** The ID token to send, or null on a stage without sign-in; throws SignInRequired. */
-export type IdTokenSource = () => Promise<string | null>;
-
-export interface ApiOptions {
+export interface ApiOptions extends AuthorizedFetchOptions {
   baseUrl: string;
-  idToken: IdTokenSource;
-  fetch?: typeof fetch;
 }
 
 export type ApiFetch = <T>(path: string, init?: RequestInit) => Promise<T>;
 
-export function createApiFetch({ baseUrl, idToken, fetch: send = fetch }: ApiOptions): ApiFetch {
+/** apiFetch(path, init): the parsed body of a success; SignInRequired on a 401, ApiError otherwise. */
+export function createApiFetch({ baseUrl, ...options }: ApiOptions): ApiFetch {
   const base = baseUrl.replace(/\/+$/, "");
+  const send = createAuthorizedFetch(options);
   return async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
-    const token = await idToken();
-    if (token) headers.set("Authorization", token);
     if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
     const response = await send(`${base}${path}`, { ...init, headers });
     const body = await readJson(response);

@@ -1,12 +1,14 @@
 // The one module that owns the learner's tokens (Amplify Auth v6 keeps them in localStorage):
 // sign in, sign out, who is signed in, and the ID token every API call sends.
 import { Amplify } from "aws-amplify";
-import { fetchAuthSession, getCurrentUser, signIn as amplifySignIn, signOut as amplifySignOut } from "aws-amplify/auth";
+import {
+  fetchAuthSession, getCurrentUser, signIn as amplifySignIn, signOut as amplifySignOut, type SignInOutput,
+} from "aws-amplify/auth";
 
-import { SignInRequired } from "./api";
-import { currentIdToken } from "./tokens";
+import { SignInRequired } from "./authorized-fetch.js";
+import { currentIdToken } from "./tokens.js";
 
-/** What `make frontend-config` prints for a stage (VITE_* variables), or /app/config.json holds. */
+/** A stage's user pool: what `make frontend-config` prints (VITE_* variables), or config.json's signIn. */
 export interface SignInSettings {
   region: string;
   userPoolId: string;
@@ -45,18 +47,24 @@ export function configureSignIn(settings: SignInSettings): void {
 const AUTH_FLOW = "USER_PASSWORD_AUTH" as const;
 
 export async function signIn(username: string, password: string): Promise<Learner> {
-  let result;
-  try {
-    result = await amplifySignIn({ username, password, options: { authFlowType: AUTH_FLOW } });
-  } catch (error) {
-    throw new SignInFailed(readable(error));
-  }
+  const result = await passwordSignIn(username, password);
   if (!result.isSignedIn) {
-    throw new SignInFailed(`Sign-in needs a step this page does not offer: ${result.nextStep.signInStep}.`);
+    throw new SignInFailed(`Sign-in needs a step this sign-in form does not offer: ${result.nextStep.signInStep}.`);
   }
   const learner = await currentLearner();
   if (!learner) throw new SignInFailed("Signed in, but no session was kept; try again.");
   return learner;
+}
+
+async function passwordSignIn(username: string, password: string, endStaleSession = true): Promise<SignInOutput> {
+  try {
+    return await amplifySignIn({ username, password, options: { authFlowType: AUTH_FLOW } });
+  } catch (error) {
+    if (!(endStaleSession && isAlreadySignedIn(error))) throw new SignInFailed(readable(error));
+  }
+  // Amplify still holds a session that the API refused (a 401 asked for this sign-in): end it, once.
+  await amplifySignOut();
+  return passwordSignIn(username, password, false);
 }
 
 export async function signOut(): Promise<void> {
@@ -84,10 +92,13 @@ export async function idToken(): Promise<string> {
   return token;
 }
 
+function isAlreadySignedIn(error: unknown): boolean {
+  return error instanceof Error && error.name === "UserAlreadyAuthenticatedException";
+}
+
 function readable(error: unknown): string {
   const name = error instanceof Error ? error.name : "";
   if (name === "NotAuthorizedException" || name === "UserNotFoundException") return "Wrong username or password.";
-  if (name === "UserAlreadyAuthenticatedException") return "You are already signed in.";
   if (name === "PasswordResetRequiredException") return "Your password must be reset before you sign in.";
   if (error instanceof TypeError) return "Sign-in service unreachable: check your connection and try again.";
   return "Sign-in failed: please try again.";

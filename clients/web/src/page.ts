@@ -1,30 +1,24 @@
 // The /app page of make run: sign in, see your figures and sessions, study a group's words,
-// sign out. Every call goes through one apiFetch; tokens stay in ./auth.
-import { ApiError, SignInRequired, createApiFetch, studySessionsApi, type Word } from "./api";
-import { SignInFailed, configureSignIn, currentLearner, idToken, signIn, signOut, type SignInSettings } from "./auth";
-
-interface PageConfig {
-  apiBase: string;
-  signIn: SignInSettings | null; // null: the stage has no sign-in
-}
+// sign out. It uses the package's own entry (./index), as a frontend that installs it would.
+import {
+  ApiError, SESSION_ENDED, SignInFailed, SignInRequired, apiFetch, configure, currentLearner, readConfig, signIn,
+  signOut, studySessionsApi, type Word,
+} from "./index.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const WORDS_PER_ROUND = 5;
 
 async function main(): Promise<void> {
-  const config: PageConfig = await (await fetch("config.json")).json();
-  if (config.signIn) configureSignIn(config.signIn);
-  const api = studySessionsApi(createApiFetch({
-    baseUrl: config.apiBase,
-    idToken: config.signIn ? idToken : async () => null,
-  }));
+  const config = await readConfig("config.json");
+  configure(config);
+  const api = studySessionsApi(apiFetch);
 
   async function run(action: () => Promise<void>): Promise<void> {
     $("message").textContent = "";
     try {
       await action();
     } catch (error) {
-      if (error instanceof SignInRequired) return showSignIn(error.message);
+      if (error instanceof SignInRequired) return showSignIn(SESSION_ENDED);
       $("message").textContent = error instanceof ApiError || error instanceof SignInFailed
         ? error.message : "Something went wrong; please try again.";
     }

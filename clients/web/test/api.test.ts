@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ApiError, SignInRequired, createApiFetch, studySessionsApi } from "../src/api";
+import { ApiError, createApiFetch, studySessionsApi } from "../src/api";
+import { SignInRequired } from "../src/authorized-fetch";
 
 interface Sent { url: string; init: RequestInit }
 
@@ -44,13 +45,16 @@ test("a 401 becomes SignInRequired with the API's sentence", async () => {
                        (error: unknown) => error instanceof SignInRequired && error.message === "Sign in first.");
 });
 
-test("no token at all is SignInRequired before anything is sent", async () => {
+test("no token at all: the call goes out unsigned, and the API's 401 is SignInRequired, announced", async () => {
   const sent: Sent[] = [];
-  const apiFetch = createApiFetch({ baseUrl: "", fetch: fakeFetch(200, {}, sent),
-                                    idToken: async () => { throw new SignInRequired(); } });
+  let announced = 0;
+  const apiFetch = createApiFetch({ baseUrl: "", idToken: async () => { throw new SignInRequired(); },
+                                    fetch: fakeFetch(401, { error: "No token.", code: "unauthorized" }, sent),
+                                    onSignInRequired: () => announced++ });
 
   await assert.rejects(apiFetch("/dashboard/stats"), SignInRequired);
-  assert.equal(sent.length, 0);
+  assert.equal(new Headers(sent[0].init.headers).has("Authorization"), false);
+  assert.equal(announced, 1);
 });
 
 test("another error keeps its status, code and sentence", async () => {

@@ -1,0 +1,43 @@
+// The configured client of one page: the stage's settings, and authorizedFetch and apiFetch that
+// use them. A 401 from either is announced to whoever listens (the sign-in gate) before the
+// caller sees it.
+import { createApiFetch } from "./api.js";
+import { configureSignIn, idToken } from "./auth.js";
+import { createAuthorizedFetch } from "./authorized-fetch.js";
+import type { ClientConfig } from "./config.js";
+
+/** What a sign-in form says when a call needed sign-in. */
+export const SESSION_ENDED = "Your session has ended: please sign in again.";
+
+let current: ClientConfig | null = null;
+const listeners = new Set<() => void>();
+
+/** Sets the stage's API base and user pool; call once, before the first call (the gate does). */
+export function configure(config: ClientConfig): void {
+  if (config.signIn) configureSignIn(config.signIn);
+  current = config;
+}
+
+/** The configured API base URL ("" until configure ran, or for the page's own origin). */
+export function apiBase(): string {
+  return current?.apiBase.replace(/\/+$/, "") ?? "";
+}
+
+/** Calls `listener` on every 401 that authorizedFetch or apiFetch receives; returns its removal. */
+export function onSignInRequired(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+const options = {
+  idToken: () => (current?.signIn ? idToken() : Promise.resolve(null)),
+  onSignInRequired: () => listeners.forEach((listener) => listener()),
+};
+
+/** fetch, with the learner's ID token (refreshed when due); a 401 is announced, then returned. */
+export const authorizedFetch: typeof fetch = createAuthorizedFetch(options);
+
+/** apiFetch(path, init) on the configured API base: the parsed body, or SignInRequired / ApiError. */
+export function apiFetch<T>(path: string, init?: RequestInit): Promise<T> {
+  return createApiFetch({ ...options, baseUrl: apiBase() })<T>(path, init);
+}

@@ -1,0 +1,13 @@
+// @lang-portal/study-sessions-client: calls to the study-sessions API with the learner's ID token,
+// and their sign-in. No React here: the sign-in gate is the "./react" entry.
+export { SESSION_ENDED, apiBase, apiFetch, authorizedFetch, configure, onSignInRequired } from "./client.js";
+export { configFromEnv, loadConfig, readConfig, type ClientConfig, type ConfigSource } from "./config.js";
+export {
+  SignInFailed, configureSignIn, currentLearner, idToken, signIn, signOut, type Learner, type SignInSettings,
+} from "./auth.js";
+export { SignInRequired, createAuthorizedFetch, type AuthorizedFetchOptions, type IdTokenSource } from "./authorized-fetch.js";
+export { ApiError, createApiFetch, studySessionsApi, type ApiFetch, type ApiOptions } from "./api.js";
+export type {
+  CreatedSession, CursorPage, DashboardStats, ErrorBody, Group, NewReview, NewSession, RecentSession, Review,
+  Schemas, Session, Word, components, paths,
+} from "./api.js";
