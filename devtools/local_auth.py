@@ -1,8 +1,9 @@
 """Sign-in on `AUTH=cognito make run`: a local Cognito (moto's server) with a user pool, an app
-client and two demo learners, and the token check API Gateway's Cognito authorizer makes, which
-`chalice local` skips (it only base64-decodes tokens).
+client and two demo learners, kept in the data folder across restarts, and the token check API
+Gateway's Cognito authorizer makes, which `chalice local` skips (it only base64-decodes tokens).
 
-    python -m devtools.local_auth --port 8002 --out .data/local-cognito.json   (started by make run)
+    python -m devtools.local_auth --port 8002 --out .data/local-cognito.json \
+        --state .data/dynamodb/cognito.json                                 (started by make run)
 
 The pool's tokens are real RS256 JWTs; the local server (devtools.dev_server) checks each one's
 signature against the pool's JWKS, its expiry, issuer, audience (this app client) and use (an ID
@@ -97,12 +98,23 @@ def create_pool(client, learners: List[tuple] = DEMO_LEARNERS) -> Dict[str, obje
     app_client = client.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName=CLIENT_NAME, GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
+    add_learners(client, pool["Id"], learners)
+    return {"user_pool_id": pool["Id"], "client_id": app_client["ClientId"], "learners": _listed(learners)}
+
+
+def add_learners(client, pool_id: str, learners: List[tuple]) -> None:
+    """Each learner with a permanent password; one the pool has already is left as it is."""
     for username, password in learners:
-        client.admin_create_user(UserPoolId=pool["Id"], Username=username, MessageAction="SUPPRESS")
-        client.admin_set_user_password(UserPoolId=pool["Id"], Username=username, Password=password,
+        try:
+            client.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+        except client.exceptions.UsernameExistsException:
+            continue
+        client.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password,
                                        Permanent=True)
-    return {"user_pool_id": pool["Id"], "client_id": app_client["ClientId"],
-            "learners": [{"username": u, "password": p} for u, p in learners]}
+
+
+def _listed(learners: List[tuple]) -> List[dict]:
+    return [{"username": username, "password": password} for username, password in learners]
 
 
 def sign_in(client, client_id: str, username: str, password: str) -> str:
@@ -112,17 +124,59 @@ def sign_in(client, client_id: str, username: str, password: str) -> str:
     return answer["AuthenticationResult"]["IdToken"]
 
 
+def local_pool(client) -> Dict[str, object]:
+    """The pool and app client of an earlier start (devtools.cognito_state kept them, with their
+    learners), or new ones. A demo learner erased since (DELETE /api/me) comes back as a new
+    learner, a new `sub`, as if signed up again."""
+    pools = [pool for page in client.get_paginator("list_user_pools").paginate(MaxResults=60)
+             for pool in page["UserPools"] if pool["Name"] == POOL_NAME]
+    for pool in pools:
+        for app_client in client.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)[
+                "UserPoolClients"]:
+            if app_client["ClientName"] == CLIENT_NAME:
+                add_learners(client, pool["Id"], DEMO_LEARNERS)
+                return {"user_pool_id": pool["Id"], "client_id": app_client["ClientId"],
+                        "learners": _listed(DEMO_LEARNERS)}
+    return create_pool(client)
+
+
+def serve(port: int, state: Path):
+    """moto's server on 127.0.0.1:``port`` with the calls it lacks (devtools.cognito_calls) and
+    its pools restored from ``state`` and saved there after each change; running in a thread."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from devtools import cognito_calls, cognito_state
+
+    cognito_calls.install()
+    cognito_state.load(state)
+    app = cognito_state.SavedAfterEachChange(DomainDispatcherApplication(create_backend_app), state)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--state", type=Path, required=True,
+                        help="the file that keeps pools, app clients and learners across starts")
     args = parser.parse_args()
-    from moto.server import ThreadedMotoServer
+    from devtools.cognito_state import UnreadableState
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
+    try:
+        server = serve(args.port, args.state)
+    except UnreadableState as error:
+        print(error, file=sys.stderr)
+        return 1
     endpoint = f"http://127.0.0.1:{args.port}"
-    settings = {"endpoint": endpoint, "region": REGION, **create_pool(cognito_client(endpoint))}
+    client = cognito_client(endpoint)
+    settings = {"endpoint": endpoint, "region": REGION, **local_pool(client)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_suffix(".tmp")
     temporary.write_text(json.dumps(settings, indent=2) + "\n")
@@ -131,7 +185,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    server.stop()
+    server.shutdown()
     args.out.unlink(missing_ok=True)
     return 0
 

@@ -39,7 +39,10 @@ DEFAULT_DYNAMODB_PORT = 8001
 DEFAULT_COGNITO_PORT = 8002
 DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "dynamodb"
 AUTH_MODES = ("none", "cognito")
-STREAM_POSITIONS = "stream-positions.json"  # in the data folder: `make reset-data` forgets both
+# In the data folder, so that `make reset-data` forgets them with the tables: the poller's place
+# in the streams, and the local Cognito's pool, app client and learners (devtools.cognito_state).
+STREAM_POSITIONS = "stream-positions.json"
+COGNITO_STATE = "cognito.json"
 
 
 def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = None) -> dict:
@@ -54,14 +57,17 @@ def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = N
     }
 
 
-def start_local_cognito(port: int, settings_file: Path, log_path: Optional[Path] = None) -> subprocess.Popen:
-    """moto's Cognito with a pool, an app client and the demo learners; returns once
-    ``settings_file`` holds what a client needs to sign in."""
+def start_local_cognito(port: int, settings_file: Path, state_file: Path,
+                        log_path: Optional[Path] = None) -> subprocess.Popen:
+    """moto's Cognito with a pool, an app client and the demo learners, those of ``state_file``
+    if an earlier start wrote it; returns once ``settings_file`` holds what a client needs to
+    sign in."""
     if not port_is_free(port):
         raise SetupError(f"Port {port} is busy: stop what uses it or set COGNITO_PORT.")
     settings_file.unlink(missing_ok=True)
     process = _spawn_logged([sys.executable, "-m", "devtools.local_auth", "--port", str(port),
-                             "--out", str(settings_file)], log_path, quiet=True, cwd=PROJECT_DIR)
+                             "--out", str(settings_file), "--state", str(state_file)],
+                            log_path, quiet=True, cwd=PROJECT_DIR)
     wait_until_answering(process, settings_file.exists, "local Cognito", f"on port {port}")
     return process
 
@@ -143,8 +149,10 @@ def run(data_dir: Path, auth: str) -> None:
         if auth == "cognito":
             data_dir.parent.mkdir(parents=True, exist_ok=True)
             cognito_file = data_dir.parent / "local-cognito.json"
-            cognito = start_local_cognito(cognito_port, cognito_file, data_dir.parent / "cognito.log")
-            print(f"Local Cognito: sign-in settings and demo learners in {cognito_file}", flush=True)
+            cognito = start_local_cognito(cognito_port, cognito_file, data_dir / COGNITO_STATE,
+                                          data_dir.parent / "cognito.log")
+            print(f"Local Cognito: sign-in settings and demo learners in {cognito_file}, "
+                  f"its learners kept in {data_dir / COGNITO_STATE}", flush=True)
         database.start()
         names = table_names(STAGE)
         client = dynamodb_local.client(database.endpoint)

@@ -33,7 +33,9 @@ class Browser:
                   if t["type"] == "page"]
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
         self._id = 0
-        self.events = []
+        self.events = []  # every DevTools event so far, read while waiting for an answer
+        for domain in ("Network", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
 
     def send(self, method, **params):
         self._id += 1
@@ -45,26 +47,49 @@ class Browser:
             if "method" in message:
                 self.events.append(message)
 
+    def requests(self):
+        """(method, url, X-Amz-Target, status or the network error) of each request the page
+        made, in order; a request refused by CORS or never answered has its error."""
+        self.evaluate("true")  # reads the events sent so far
+        sent, outcomes = {}, {}
+        for event in self.events:
+            params = event["params"]
+            if event["method"] == "Network.requestWillBeSent":
+                request = params["request"]
+                headers = {name.lower(): value for name, value in request["headers"].items()}
+                target = headers.get("x-amz-target", "")
+                sent[params["requestId"]] = (request["method"], request["url"], target)
+            elif event["method"] == "Network.responseReceived":
+                outcomes[params["requestId"]] = params["response"]["status"]
+            elif event["method"] == "Network.loadingFailed":
+                outcomes[params["requestId"]] = params["errorText"]
+        return [(*request, outcomes.get(request_id)) for request_id, request in sent.items()]
+
     def watch_console(self):
-        """From now on, keep what the page logs (see console_errors)."""
-        self.send("Runtime.enable")
-        self.send("Log.enable")
+        """From now on, keep only what the page logs after this (see console_errors)."""
+        self.evaluate("true")  # reads the events sent so far
+        self.events.clear()
+
+    def failed_requests(self):
+        """The requests answered with 400 or more, or not at all."""
+        return [request for request in self.requests()
+                if not isinstance(request[-1], int) or request[-1] >= 400]
 
     def console_errors(self):
-        """The page's console errors since watch_console: console.error calls, uncaught exceptions,
-        and the browser's own error lines (a CORS refusal, a failed request) with where they came from."""
-        self.evaluate("true")  # a round trip: what the page logged before it has arrived
+        """Each error the page's console showed: the page's own, uncaught exceptions, and the
+        browser's (a failed load, a CORS refusal), as (source, text)."""
+        self.evaluate("true")
         errors = []
         for event in self.events:
             params = event["params"]
             if event["method"] == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-                words = (str(arg.get("value", arg.get("description"))) for arg in params["args"])
-                errors.append(("console", " ".join(words)))
+                errors.append(("console", " ".join(str(arg.get("value", arg.get("description")))
+                                                   for arg in params["args"])))
             elif event["method"] == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
                 errors.append(("exception", details.get("exception", {}).get("description", details["text"])))
             elif event["method"] == "Log.entryAdded" and params["entry"]["level"] == "error":
-                entry = params["entry"]
+                entry = params["entry"]  # a failed load names what failed by its url
                 errors.append((entry["source"], f"{entry['text']} {entry.get('url', '')}".strip()))
         return errors
 

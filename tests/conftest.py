@@ -268,7 +268,8 @@ def signed_in_server(tmp_path_factory):
         client = dynamodb_local.client(database.endpoint)
         names = table_names("local")
         provision(client, names)
-        cognito = start_local_cognito(dynamodb_local.free_port(), settings_file, folder / "cognito.log")
+        cognito = start_local_cognito(dynamodb_local.free_port(), settings_file, folder / "cognito.json",
+                                      folder / "cognito.log")
         api = poller = None
         try:
             settings = json.loads(settings_file.read_text())

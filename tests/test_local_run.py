@@ -371,3 +371,40 @@ def test_auth_cognito_make_run_signs_learners_in_and_stops_with_everything(tmp_p
     assert settings["endpoint"] == f"http://127.0.0.1:{cognito_port}"
     assert ports_free_within(5, api_port, dynamodb_port, cognito_port)
     assert not settings_file.exists()  # what a client needs exists only while it runs
+
+
+def test_auth_cognito_make_run_keeps_its_pool_and_ana_keeps_her_sessions_across_a_restart(tmp_path):
+    """A frontend built with the settings of one run signs in on the next, and ana, signed in
+    again, sees the sessions she created before (they are stored under her `sub`)."""
+    api_port, dynamodb_port, cognito_port = free_port(), free_port(), free_port()
+    signed_in = {"AUTH": "cognito", "COGNITO_PORT": str(cognito_port)}
+    url = f"http://127.0.0.1:{api_port}/api/study-sessions"
+
+    def sign_ana_in(settings):
+        [ana] = [learner for learner in settings["learners"] if learner["username"] == "ana"]
+        return sign_in(cognito_client(settings["endpoint"]), settings["client_id"], "ana", ana["password"])
+
+    def listed(token):
+        answer = requests.get(url, headers={"Authorization": token}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return [session["id"] for session in answer.json()["items"]]
+
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port, extra_env=signed_in)
+    try:
+        before = json.loads((tmp_path / "local-cognito.json").read_text())
+        token = sign_ana_in(before)
+        created = [requests.post(url, json={"group_id": group, "study_activity_id": 1}, timeout=10,
+                                 headers={"Authorization": token}).json()["id"] for group in (1, 2)]
+    finally:
+        assert interrupt(process) == 0
+
+    process, _ = start(tmp_path / "dynamodb", api_port, dynamodb_port, extra_env=signed_in)
+    try:
+        after = json.loads((tmp_path / "local-cognito.json").read_text())
+        again = listed(sign_ana_in(after))
+        with_the_old_token = listed(token)
+    finally:
+        assert interrupt(process) == 0
+
+    assert after == before
+    assert sorted(again) == sorted(with_the_old_token) == sorted(created)
