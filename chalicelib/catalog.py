@@ -4,7 +4,7 @@ import math
 from typing import Callable, Dict, List, Tuple
 
 from chalicelib.errors import NotFound
-from chalicelib.references import ReferenceCache
+from chalicelib.references import ReferenceCache, Snapshot
 from chalicelib.schema import word_item
 from chalicelib.store import DynamoStore
 from chalicelib.validation import (
@@ -53,55 +53,58 @@ class Catalog:
         """The learner's counts of every reviewed word, by aggregate item name."""
         return {item["item"]: item for item in self._store.aggregates(self._owner_of(learner), "word#")}
 
-    def _words(self, words: List[dict], counts: Dict[str, dict]) -> List[dict]:
-        names = {group["id"]: group["name"] for group in self._references.all_groups()}
+    @staticmethod
+    def _words(words: List[dict], counts: Dict[str, dict], snapshot: Snapshot) -> List[dict]:
         return [{
             "id": word["id"], "kanji": word["kanji"], "romaji": word["romaji"], "english": word["english"],
             "correct_count": counts.get(word_item(word["id"]), {}).get("correct", 0),
             "wrong_count": counts.get(word_item(word["id"]), {}).get("wrong", 0),
-            "groups": [{"id": id_, "name": names[id_]} for id_ in word.get("group_ids", []) if id_ in names],
+            "groups": [{"id": id_, "name": snapshot.groups[id_]["name"]} for id_ in word.get("group_ids", [])
+                       if id_ in snapshot.groups],
         } for word in words]
 
     def words_page(self, learner: str, query: dict) -> dict:
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
-        words = self._words(self._references.all_words(), self._all_counts(learner))
+        snapshot = self._references.snapshot()
+        words = self._words(list(snapshot.words.values()), self._all_counts(learner), snapshot)
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page,
                 "total_words": len(words)}
 
     def word(self, learner: str, word_id: str) -> dict:
         id_ = parse_listed_id(word_id)
-        found = self._references.lookup_words([id_]) if id_ else {}
-        if id_ not in found:
+        snapshot = self._references.snapshot(word_ids=[id_] if id_ else [])
+        if id_ not in snapshot.words:
             raise NotFound(f"Word {word_id} does not exist.")
         counts = {word_item(id_): self._store.aggregate(self._owner_of(learner), word_item(id_))}  # one item
-        return {"word": self._words([found[id_]], counts)[0]}
+        return {"word": self._words([snapshot.words[id_]], counts, snapshot)[0]}
 
-    def _groups(self) -> Dict[int, dict]:
-        words = self._references.all_words()
-        return {group["id"]: {
-            "id": group["id"], "group_name": group["name"],
-            "word_count": sum(1 for word in words if group["id"] in word.get("group_ids", [])),
-        } for group in self._references.all_groups()}
+    @staticmethod
+    def _group(group: dict, snapshot: Snapshot) -> dict:
+        return {"id": group["id"], "group_name": group["name"],
+                "word_count": len(snapshot.words_of(group["id"]))}
 
     def groups_page(self, query: dict) -> dict:
         paging = parse_sorted_paging(query, GROUP_SORT_KEYS)
         key = "group_name" if paging.sort_by == "name" else paging.sort_by
-        page, total_pages = sorted_page(list(self._groups().values()), paging, key)
+        snapshot = self._references.snapshot()
+        page, total_pages = sorted_page([self._group(group, snapshot) for group in snapshot.groups.values()],
+                                        paging, key)
         return {"groups": page, "total_pages": total_pages, "current_page": paging.page}
 
-    def group(self, group_id: str) -> dict:
+    def _showing(self, group_id: str) -> Tuple[int, Snapshot]:
+        """The group's id and the snapshot that shows it; NotFound if none does."""
         id_ = parse_listed_id(group_id)
-        group = self._groups().get(id_)
-        if group is None:
-            raise NotFound(f"Group {group_id} does not exist.")
-        return group
+        return id_, self._references.showing_group(id_, as_given=group_id)
+
+    def group(self, group_id: str) -> dict:
+        id_, snapshot = self._showing(group_id)
+        return self._group(snapshot.groups[id_], snapshot)
 
     def group_words_page(self, learner: str, group_id: str, query: dict) -> dict:
-        id_ = self.group(group_id)["id"]
+        id_, snapshot = self._showing(group_id)
         paging = parse_sorted_paging(query, WORD_SORT_KEYS)
-        words = self._words([w for w in self._references.all_words() if id_ in w.get("group_ids", [])],
-                            self._all_counts(learner))
+        words = self._words(snapshot.words_of(id_), self._all_counts(learner), snapshot)
         page, total_pages = sorted_page(words, paging, paging.sort_by)
         return {"words": page, "total_pages": total_pages, "current_page": paging.page}
 
@@ -109,7 +112,7 @@ class Catalog:
         """By start time, either way, a numbered page of the group's index: one page of items
         whatever the history. Any other order sorts the group's newest SORTED_SESSIONS_WINDOW
         sessions (ten pages; later pages are empty)."""
-        id_ = self.group(group_id)["id"]
+        id_, _ = self._showing(group_id)
         paging = parse_sorted_paging(query, SESSION_SORT_KEYS, SESSION_SORT_ALIASES)
         owner = self._owner_of(learner)
         if paging.sort_by == "start_time":

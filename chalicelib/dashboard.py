@@ -41,7 +41,7 @@ class Dashboard:
         since = (today - timedelta(days=ACTIVE_DAYS - 1)).isoformat()
         reviews = totals.get("reviews", 0)
         return {
-            "total_vocabulary": len(self._references.all_words()),
+            "total_vocabulary": len(self._references.snapshot().words),
             "total_words_studied": totals.get("words_studied", 0),
             "mastered_words": totals.get("mastered", 0),
             "success_rate": round(totals.get("correct", 0) / reviews, 4) if reviews else 0,

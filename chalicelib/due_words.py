@@ -32,10 +32,8 @@ class DueWords:
 
     def for_group(self, learner: str, group_id: str, query: dict) -> dict:
         id_ = parse_path_id(group_id, "group id")
-        groups, _ = self._references.lookup([id_], [])
-        if id_ not in groups:
-            raise NotFound(f"Group {id_} does not exist.")
-        return self._page(self._owner_of(learner), id_, query)
+        words = self._references.showing_group(id_).words_of(id_)
+        return self._page(self._owner_of(learner), id_, words, query)
 
     def for_session(self, learner: str, session_id: str, query: dict) -> dict:
         """The due words of the session's group: what an activity launched with it asks next."""
@@ -43,16 +41,17 @@ class DueWords:
         session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
         if session is None or session.get("owner") != owner:
             raise NotFound(SESSION_NOT_FOUND)
-        return self._page(session["owner"], session["group_id"], query)
+        group_id = session["group_id"]
+        words = self._references.snapshot(group_ids=[group_id]).words_of(group_id)
+        return self._page(session["owner"], group_id, words, query)
 
-    def _page(self, owner: str, group_id: int, query: dict) -> dict:
+    def _page(self, owner: str, group_id: int, group_words: List[Item], query: dict) -> dict:
         limit, list_name = parse_limit(query.get("limit")), f"due-words:{group_id}"
         after = decode_cursor(query.get("cursor"), list_name, (str, str, int))
         if after and after[0] not in (DUE, NEW):
             raise ValidationFailed(INVALID_CURSOR)
         now = self._clock()
-        words = {word["id"]: word for word in self._references.all_words()
-                 if group_id in word.get("group_ids", [])}
+        words = {word["id"]: word for word in group_words}
         items: List[dict] = []
         due: List[Item] = []
         if after is None or after[0] == DUE:

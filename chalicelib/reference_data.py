@@ -12,7 +12,7 @@ class ReferenceData:
         self._references = references
 
     def list_groups(self, query: dict) -> dict:
-        return self._page(self._references.all_groups(), "groups", group_json, query)
+        return self._page(list(self._references.snapshot().groups.values()), "groups", group_json, query)
 
     def list_activities(self) -> list:
         """Every study activity, by id: the lang-portal reads a bare array."""
@@ -20,14 +20,15 @@ class ReferenceData:
 
     def list_group_words(self, group_id: str, query: dict) -> dict:
         """The words an activity reviews for a group, by id."""
-        group = self.get_group(group_id)
-        words = [w for w in self._references.all_words() if group["id"] in w.get("group_ids", [])]
-        return self._page(words, f"words:{group['id']}", word_json, query)
+        id_ = parse_path_id(group_id, "group id")
+        snapshot = self._references.showing_group(id_)
+        return self._page(snapshot.words_of(id_), f"words:{id_}", word_json, query)
 
     def launch(self, activity_id: str) -> dict:
         """What the lang-portal's launch page needs: the activity and the groups to pick from."""
         activity = self.get_activity(activity_id)
-        return {"activity": activity, "groups": [group_json(g) for g in self._references.all_groups()]}
+        groups = self._references.snapshot().groups.values()
+        return {"activity": activity, "groups": [group_json(group) for group in groups]}
 
     @staticmethod
     def _page(items, scope: str, shape, query: dict):
@@ -42,10 +43,7 @@ class ReferenceData:
 
     def get_group(self, group_id: str) -> dict:
         id_ = parse_path_id(group_id, "group id")
-        groups, _ = self._references.lookup([id_], [])
-        if id_ not in groups:
-            raise NotFound(f"Group {id_} does not exist.")
-        return group_json(groups[id_])
+        return group_json(self._references.showing_group(id_).groups[id_])
 
     def get_activity(self, activity_id: str) -> dict:
         id_ = parse_path_id(activity_id, "study activity id")

@@ -133,6 +133,10 @@ def group_scope(owner_: str, group_id: int) -> str:
     return f"{owner_}#group#{group_id}"
 
 
+# A group item with this attribute is being imported (devtools/import_words.py): not shown until
+# the import has stored its words and removed the attribute (chalicelib.references).
+GROUP_IMPORTING = "importing"
+
 # The consumer reads only new items: a session's and a review's first image.
 STREAM_VIEW = "NEW_IMAGE"
 

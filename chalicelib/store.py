@@ -534,7 +534,8 @@ class DynamoStore:
 
     @_translate_errors
     def scan_groups(self) -> List[Item]:
-        return self._scan(self._reference_tables["group"])
+        """Consistent, as scan_words: every group and word written before the read is in it."""
+        return self._scan(self._reference_tables["group"], consistent=True)
 
     @_translate_errors
     def scan_activities(self) -> List[Item]:
@@ -542,10 +543,10 @@ class DynamoStore:
 
     @_translate_errors
     def scan_words(self) -> List[Item]:
-        return self._scan(self._words)
+        return self._scan(self._words, consistent=True)
 
-    def _scan(self, table: str) -> List[Item]:
-        return self._every_page("scan", {"TableName": table})
+    def _scan(self, table: str, consistent: bool = False) -> List[Item]:
+        return self._every_page("scan", {"TableName": table, "ConsistentRead": consistent})
 
     def _every_page(self, operation: str, params: dict) -> List[Item]:
         items: List[Item] = []

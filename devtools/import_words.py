@@ -10,8 +10,10 @@ group has that name. A word already stored (same kanji, romaji and english) is n
 but joins the group, as in the lang-portal's many-to-many word_groups; a word repeated inside
 the file is added once and reported. Importing the same file twice adds nothing. Locally it
 writes to make run's DynamoDB Local (DYNAMODB_PORT); for a deployed stage it uses the AWS
-credentials and region of the environment. A running function sees new words within 60 s (its
-reference cache, chalicelib.references).
+credentials and region of the environment. A new group is shown with all its words or not at
+all: it is stored hidden and shown once its words are in; a running function shows it when
+first asked for it (or within 60 s in its lists), and words that join a group already shown
+within 60 s (its reference cache, chalicelib.references).
 """
 import argparse
 import json
@@ -19,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Tuple
 
+from chalicelib.schema import GROUP_IMPORTING
 from chalicelib.store import from_item, to_item
 
 WORD_FIELDS = ("kanji", "romaji", "english")
@@ -97,13 +100,27 @@ class Importer:
             except self._client.exceptions.ConditionalCheckFailedException:
                 id_ += 1  # another import took it meanwhile
 
-    def group(self, name: str) -> Tuple[int, bool]:
-        """The id of the group of this name, and whether it was created now."""
+    def vocabulary(self, group_name: str, vocabulary: Vocabulary) -> Dict[str, int]:
+        """The words into the group of this name: its id, whether it was created, and what
+        became of the words. A new group is stored hidden (schema.GROUP_IMPORTING) and shown only
+        once all its words are stored, so a reader sees it with all of them or not at all; a
+        group an import cut short left hidden is finished, and shown, by the next."""
+        group_id, created = self._group(group_name)
+        counts = self.words(vocabulary, group_id)
+        if created:
+            self._client.update_item(TableName=self._tables["groups"], Key={"id": {"N": str(group_id)}},
+                                     UpdateExpression="REMOVE #importing",
+                                     ExpressionAttributeNames={"#importing": GROUP_IMPORTING})
+        return {"group_id": group_id, "group_created": created, **counts}
+
+    def _group(self, name: str) -> Tuple[int, bool]:
+        """The id of the group of this name, and whether it is hidden: created now or by an
+        import cut short."""
         groups = self._scan("groups")
-        found = [g["id"] for g in groups if g["name"] == name]
-        if found:
-            return min(found), False
-        return self._put_new("groups", {"name": name}, {g["id"] for g in groups}), True
+        named = sorted((g for g in groups if g["name"] == name), key=lambda g: g["id"])
+        if named:
+            return named[0]["id"], GROUP_IMPORTING in named[0]
+        return self._put_new("groups", {"name": name, GROUP_IMPORTING: True}, {g["id"] for g in groups}), True
 
     def words(self, vocabulary: Vocabulary, group_id: int) -> Dict[str, int]:
         stored = self._scan("words")
@@ -161,11 +178,10 @@ def main() -> int:
     if args.kind == "activities":
         print(json.dumps(importer.activities(parsed)))
         return 0
-    group_id, created = importer.group(args.group.strip())
     for first, repeated in parsed.repeats:
         print(f"[{repeated}] has the kanji, romaji and english of [{first}]: imported once.")
-    print(json.dumps({"group_id": group_id, "group_created": created, **importer.words(parsed, group_id),
-                      "repeated_in_file": len(parsed.repeats)}))
+    report = importer.vocabulary(args.group.strip(), parsed)
+    print(json.dumps({**report, "repeated_in_file": len(parsed.repeats)}))
     return 0
 
 
