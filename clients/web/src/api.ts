@@ -27,7 +27,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface ApiOptions extends AuthorizedFetchOptions {
+export interface ApiOptions extends Omit<AuthorizedFetchOptions, "apiBase"> {
+  /** The API's base URL; its requests, and only they, carry the token. */
   baseUrl: string;
 }
 
@@ -36,7 +37,7 @@ export type ApiFetch = <T>(path: string, init?: RequestInit) => Promise<T>;
 /** apiFetch(path, init): the parsed body of a success; SignInRequired on a 401, ApiError otherwise. */
 export function createApiFetch({ baseUrl, ...options }: ApiOptions): ApiFetch {
   const base = baseUrl.replace(/\/+$/, "");
-  const send = createAuthorizedFetch(options);
+  const send = createAuthorizedFetch({ ...options, apiBase: base });
   return async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
     if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");

@@ -3,14 +3,18 @@ import { test } from "node:test";
 
 import { ApiError, createApiFetch, studySessionsApi } from "../src/api";
 import { SignInRequired } from "../src/authorized-fetch";
+import { onPage } from "./page";
 
-interface Sent { url: string; init: RequestInit }
+onPage("https://app.example/");
+
+interface Sent { url: string; method: string; headers: Headers; body: string }
 
 function fakeFetch(status: number, body: unknown, sent: Sent[] = []): typeof fetch {
-  return (async (url: string, init: RequestInit) => {
-    sent.push({ url, init });
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input instanceof Request ? input : new URL(String(input), location.href), init);
+    sent.push({ url: request.url, method: request.method, headers: request.headers, body: await request.text() });
     return new Response(body === null ? "" : JSON.stringify(body), { status });
-  }) as unknown as typeof fetch;
+  }) as typeof fetch;
 }
 
 test("apiFetch sends the ID token and JSON, and answers the parsed body", async () => {
@@ -22,9 +26,8 @@ test("apiFetch sends the ID token and JSON, and answers the parsed body", async 
 
   assert.deepEqual(answer, { id: "s1" });
   assert.equal(sent[0].url, "https://api.example/dev/api/study-sessions");
-  const headers = new Headers(sent[0].init.headers);
-  assert.equal(headers.get("Authorization"), "id-token");
-  assert.equal(headers.get("Content-Type"), "application/json");
+  assert.equal(sent[0].headers.get("Authorization"), "id-token");
+  assert.equal(sent[0].headers.get("Content-Type"), "application/json");
 });
 
 test("without sign-in no Authorization header is sent", async () => {
@@ -34,7 +37,7 @@ test("without sign-in no Authorization header is sent", async () => {
 
   await apiFetch("/api/groups");
 
-  assert.equal(new Headers(sent[0].init.headers).has("Authorization"), false);
+  assert.equal(sent[0].headers.has("Authorization"), false);
 });
 
 test("a 401 becomes SignInRequired with the API's sentence", async () => {
@@ -53,7 +56,7 @@ test("no token at all: the call goes out unsigned, and the API's 401 is SignInRe
                                     onSignInRequired: () => announced++ });
 
   await assert.rejects(apiFetch("/dashboard/stats"), SignInRequired);
-  assert.equal(new Headers(sent[0].init.headers).has("Authorization"), false);
+  assert.equal(sent[0].headers.has("Authorization"), false);
   assert.equal(announced, 1);
 });
 
@@ -74,8 +77,24 @@ test("the page's calls name the documented routes", async () => {
   await api.startSession({ group_id: 1, study_activity_id: 1 });
   await api.review("a b", { word_id: 3, correct: false });
 
-  assert.deepEqual(sent.map((s) => [s.init.method, s.url, s.init.body]), [
-    ["POST", "/api/study-sessions", '{"group_id":1,"study_activity_id":1}'],
-    ["POST", "/api/study-sessions/a%20b/review", '{"word_id":3,"correct":false}'],
+  assert.deepEqual(sent.map((s) => [s.method, s.url, s.body]), [
+    ["POST", "https://app.example/api/study-sessions", '{"group_id":1,"study_activity_id":1}'],
+    ["POST", "https://app.example/api/study-sessions/a%20b/review", '{"word_id":3,"correct":false}'],
+  ]);
+});
+
+test("a path that takes apiFetch off its base's origin goes out without the token", async () => {
+  const sent: Sent[] = [];
+  const fetchAll = fakeFetch(200, {}, sent);
+  const onHost = createApiFetch({ baseUrl: "https://api.example", idToken: async () => "t", fetch: fetchAll });
+  const onOwnOrigin = createApiFetch({ baseUrl: "", idToken: async () => "t", fetch: fetchAll });
+
+  await onHost(".evil.example/api/groups");
+  await onOwnOrigin("//evil.example/api/groups");
+  await onHost("/api/groups");
+
+  assert.deepEqual(sent.map((s) => [s.url, s.headers.get("Authorization")]), [
+    ["https://api.example.evil.example/api/groups", null], ["https://evil.example/api/groups", null],
+    ["https://api.example/api/groups", "t"],
   ]);
 });
