@@ -67,9 +67,9 @@ import-words: $(INSTALLED)
 import-activities: $(INSTALLED)
 	$(PYTHON) -m devtools.import_words activities --file "$(FILE)" --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
 
-# No default stage here: without STAGE it says what it needs (STAGE=local for make run's settings).
+# No default stage here: without STAGE, or with an empty one, it says what it needs (STAGE=local for make run's settings).
 frontend-config: $(INSTALLED)
-	@$(PYTHON) -m devtools.frontend_config $(if $(filter command line environment,$(origin STAGE)),--stage $(STAGE))
+	@$(PYTHON) -m devtools.frontend_config $(if $(and $(filter command line environment,$(origin STAGE)),$(strip $(STAGE))),--stage $(STAGE))
 
 console-events: $(INSTALLED)
 	$(PYTHON) -m devtools.console_events --stage $(STAGE) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))

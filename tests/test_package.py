@@ -549,16 +549,24 @@ def test_frontend_config_for_local_names_make_run_and_its_local_cognito(tmp_path
         "VITE_USER_POOL_ENDPOINT": "http://127.0.0.1:8002"}
 
 
-@pytest.mark.parametrize("arguments, sentence", [
-    ([], "make frontend-config needs a stage: STAGE=dev or STAGE=prod for a deployed stack's settings "
-         "(with the AWS credentials and region of the environment), or STAGE=local for make run's "
-         "(with AUTH=cognito make run running, for sign-in).\n"),
-    (["STAGE=dev"], "Reading stack study-sessions-dev needs an AWS region: export AWS_DEFAULT_REGION=<the "
-                    "stack's region>.\n"),
+NEEDS_A_STAGE = ("make frontend-config needs a stage: STAGE=dev or STAGE=prod for a deployed stack's "
+                 "settings (with the AWS credentials and region of the environment), or STAGE=local for make "
+                 "run's (with AUTH=cognito make run running, for sign-in).\n")
+
+
+@pytest.mark.parametrize("arguments, stage_in_environment, sentence", [
+    ([], None, NEEDS_A_STAGE),
+    (["STAGE="], None, NEEDS_A_STAGE),
+    ([], "", NEEDS_A_STAGE),
+    (["STAGE=dev"], None, "Reading stack study-sessions-dev needs an AWS region: export "
+                          "AWS_DEFAULT_REGION=<the stack's region>.\n"),
 ])
-def test_frontend_config_without_a_stage_or_a_region_says_what_it_needs_in_one_sentence(arguments, sentence):
+def test_frontend_config_without_a_stage_or_a_region_says_what_it_needs_in_one_sentence(
+        arguments, stage_in_environment, sentence):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "STAGE"},
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    if stage_in_environment is not None:
+        env["STAGE"] = stage_in_environment
 
     result = subprocess.run(["make", "--no-print-directory", "frontend-config", *arguments], cwd=PROJECT_DIR,
                             env=env, capture_output=True, text=True, timeout=120)
