@@ -95,6 +95,39 @@ def test_a_fresh_vite_app_installs_the_tarball_and_builds_with_its_shipped_types
     assert REACT_MARKER in code_of("index.html")
 
 
+# What an app's import of each specifier resolves to (under node_modules), or Node's refusal.
+RESOLVE = """const resolved = (specifier) => {
+  try { return import.meta.resolve(specifier).split("/node_modules/").pop(); }
+  catch (error) { return error.code; }
+};
+console.log(JSON.stringify(process.argv.slice(1).map(resolved)));"""
+
+
+def external_imports(entry, scratch):
+    """The packages a built entry of the package imports, over all its chunks (esbuild's metafile)."""
+    meta = scratch / f"{entry.stem}.meta.json"
+    run([WEB / "node_modules" / ".bin" / "esbuild", entry, "--bundle", "--packages=external", "--format=esm",
+         f"--outfile={scratch / entry.name}", f"--metafile={meta}", "--log-level=warning"], cwd=scratch)
+    inputs = json.loads(meta.read_text())["inputs"].values()
+    return {imported["path"] for source in inputs for imported in source["imports"]
+            if imported.get("external")}
+
+
+def test_only_the_two_entries_are_importable_and_the_core_one_imports_no_react(consumer_app, tmp_path):
+    installed = consumer_app / "node_modules" / PACKAGE
+    assert list(json.loads((installed / "package.json").read_text())["exports"]) == [".", "./react"]
+    specifiers = [PACKAGE, f"{PACKAGE}/react", f"{PACKAGE}/lib/client.js", f"{PACKAGE}/lib/index.js",
+                  f"{PACKAGE}/package.json", f"{PACKAGE}/src/index.ts"]
+    done = subprocess.run(["node", "--input-type=module", "-e", RESOLVE, *specifiers], cwd=consumer_app,
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [f"{PACKAGE}/lib/index.js", f"{PACKAGE}/lib/react.js",
+                                       *["ERR_PACKAGE_PATH_NOT_EXPORTED"] * 4]
+
+    core = external_imports(installed / "lib" / "index.js", tmp_path)
+    assert core and all(name.split("/")[0] == "aws-amplify" for name in core), core  # so no React to install
+    assert {"react", "react/jsx-runtime"} <= external_imports(installed / "lib" / "react.js", tmp_path)
+
+
 class QuietFiles(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
