@@ -4,6 +4,7 @@ Tests, the local run and the CloudFormation template all build tables from
 ``create_table_input``; nothing else spells out a key schema.
 """
 import hashlib
+import re
 from typing import Dict, NamedTuple, Optional, Tuple
 
 Attribute = Tuple[str, str]  # (name, DynamoDB scalar type: "S" or "N")
@@ -107,6 +108,10 @@ def days_item(year: str) -> str:
 
 def word_item(word_id: int) -> str:
     return f"word#{word_id}"
+
+
+# The name of every aggregate item above but the consumer's markers.
+AGGREGATE_ITEM = re.compile(rf"{TOTALS}|(group|activity|word)#[1-9][0-9]{{0,15}}|days#[0-9]{{4}}")
 
 
 # Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.scheduling):
