@@ -21,7 +21,8 @@ OPTIONAL_FIELDS = ("created_at",)
 TIMESTAMP_EXAMPLE = "2026-11-26T21:54:23Z"
 # What a created_at or reviewed_at may be (openapi.yaml's OffsetTime declares the same pattern).
 RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"  # date, time, fraction
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"  # offset
 )
 STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what format_timestamp writes
 STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
