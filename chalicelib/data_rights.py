@@ -76,8 +76,9 @@ class LearnerData:
 
     def export(self, identity: Identity, query: dict) -> Tuple[dict, str]:
         """One page of everything stored for the learner, and the name to save it under: up to
-        ``limit`` items after the cursor's, in part, epoch and key order, read one item further
-        to know whether the page is the last."""
+        ``limit`` items after the cursor's, in part, epoch and key order. Each part tells
+        whether more of it follow; a page that ends with a part asks the next ones (a read of
+        one key) whether anything does, so the last page is the one that says so."""
         limit = parse_limit(query.get("limit"), DEFAULT_EXPORT_PAGE)
         position = decode_cursor(query.get("cursor"), EXPORT, *CURSOR_SHAPES)
         self._histories.owner(identity.sub)  # an erased learner's token is refused
@@ -86,68 +87,77 @@ class LearnerData:
             raise ValidationFailed(INVALID_CURSOR)  # an epoch that has not begun
         resume = (PARTS.index(position[0]), position[1]) if position else (0, epochs.start)
         found: List[Tuple[str, int, Found]] = []
+        more = False
         for part, epoch in ((part, epoch) for part in PARTS for epoch in epochs):
             if (PARTS.index(part), epoch) < resume:
                 continue  # before the cursor's item; an epoch purged since is simply not there
             after = tuple(position[2:]) if position and (part, epoch) == (position[0], position[1]) else None
-            read = getattr(self, f"_{part}")(owner(identity.sub, epoch), limit + 1 - len(found), after)
+            read, more = getattr(self, f"_{part}")(owner(identity.sub, epoch), limit - len(found), after)
             found += [(part, epoch, item) for item in read]
-            if len(found) > limit:
+            if more:
                 break
         now = self._clock()
         body = {"learner": identity._asdict(), "exported_at": format_timestamp(now),
                 **{part: [] for part in PARTS}, "next_cursor": None}
-        for part, epoch, (_, item) in found[:limit]:
+        for part, epoch, (_, item) in found:
             body[part].append({"epoch": epoch, **item})
-        if len(found) > limit:
-            part, epoch, (key, _) = found[limit - 1]
+        if more:
+            part, epoch, (key, _) = found[-1]
             body["next_cursor"] = encode_cursor(EXPORT, [part, epoch, *key])
         return body, f"study-sessions-export-{now:%Y%m%dT%H%M%SZ}.json"
 
-    def _sessions(self, owner_: str, limit: int, after: Optional[tuple]) -> List[Found]:
-        keys, _ = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit, after)
+    # Each part's reader: up to ``limit`` items (0: none, only whether any follow) strictly after
+    # the key ``after``, and whether more follow them.
+
+    def _sessions(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        keys, more = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit, after)
         shown = {session["id"]: session for session in named_sessions(
             self._references, self._store.get_sessions([key["id"] for key in keys]))}
-        return [((key["created_at"], key["id"]), shown[key["id"]]) for key in keys if key["id"] in shown]
+        keyed = [((key["created_at"], key["id"]), shown[key["id"]]) for key in keys if key["id"] in shown]
+        return keyed, more
 
-    def _reviews(self, owner_: str, limit: int, after: Optional[tuple]) -> List[Found]:
+    def _reviews(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
         """Word by word (the words the learner has a memory of), each word's reviews in the
-        order they are replayed."""
-        found: List[Found] = []
+        order they are replayed: the keys of one more than the page, the page's reviews in one
+        read."""
+        keys: List[Item] = []
         words_after = after[0] - 1 if after else None  # the cursor's word first, after its review
-        while True:
+        while len(keys) <= limit:
             words, more_words = self._store.partition_page("memories", owner_, WORDS_A_READ, words_after)
             for word in words:
-                word_id = word["word_id"]
-                keys, _ = self._store.partition_page(
-                    "word_reviews", word_history(owner_, word_id), limit - len(found),
-                    after[1] if after and after[0] == word_id else None, index=REVIEWS_BY_WORD)
-                reviews = {item["id"]: item for item in self._store.get_reviews([key["id"] for key in keys])}
-                found += [((word_id, key["reviewed_key"]), review_json(reviews[key["id"]]))
-                          for key in keys if key["id"] in reviews]
-                if len(found) == limit:
-                    return found
+                of_word, _ = self._store.partition_page(
+                    "word_reviews", word_history(owner_, word["word_id"]), limit + 1 - len(keys),
+                    after[1] if after and after[0] == word["word_id"] else None, index=REVIEWS_BY_WORD)
+                keys += [{**key, "word_id": word["word_id"]} for key in of_word]
+                if len(keys) > limit:
+                    break
             if not more_words:
-                return found
+                break
             words_after = words[-1]["word_id"]
+        page = keys[:limit]
+        reviews = {item["id"]: item for item in self._store.get_reviews([key["id"] for key in page])}
+        return [((key["word_id"], key["reviewed_key"]), review_json(reviews[key["id"]]))
+                for key in page if key["id"] in reviews], len(keys) > limit
 
-    def _memories(self, owner_: str, limit: int, after: Optional[tuple]) -> List[Found]:
-        items, _ = self._store.partition_page("memories", owner_, limit, after[0] if after else None)
+    def _memories(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        items, more = self._store.partition_page("memories", owner_, limit, after[0] if after else None)
         return [((item["word_id"],), {"word_id": item["word_id"], **{n: item.get(n) for n in CARD_FIELDS},
-                                      "reviews": item["applied"]}) for item in items]
+                                      "reviews": item["applied"]}) for item in items], more
 
-    def _aggregates(self, owner_: str, limit: int, after: Optional[tuple]) -> List[Found]:
+    def _aggregates(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
         """The items before the consumer's markers, then those after them: no marker is read."""
         items: List[Item] = []
+        more = False
         if after is None or after[0] < CONSUMER_MARKERS:
-            items, _ = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None,
-                                                  before=CONSUMER_MARKERS)
-        if len(items) < limit:
-            rest, _ = self._store.partition_page("aggregates", owner_, limit - len(items),
-                                                 max(after[0] if after else "", PAST_MARKERS))
+            items, more = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None,
+                                                     before=CONSUMER_MARKERS)
+        if not more:
+            rest, more = self._store.partition_page("aggregates", owner_, limit - len(items),
+                                                    max(after[0] if after else "", PAST_MARKERS))
             items += rest
         return [((item["item"],), {name: sorted(value) if isinstance(value, set) else value
-                                   for name, value in item.items() if name != "learner"}) for item in items]
+                                   for name, value in item.items() if name != "learner"})
+                for item in items], more
 
     def erase(self, identity: Identity) -> dict:
         """Erase the learner: their account now, their data within ``erasure_seconds``. A resend
