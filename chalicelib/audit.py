@@ -63,8 +63,8 @@ def expected_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict
     for review in _scan(client, tables["word_reviews"]):
         if "owner" in review:
             key = (review["owner"], review["word_id"])
-            answers.setdefault(key, []).append(Answer(answer_key(review["created_at"], review["id"]),
-                                                      review["correct"]))
+            order = review.get("reviewed_key") or answer_key(review["created_at"], review["id"])
+            answers.setdefault(key, []).append(Answer(order, review["correct"]))
     groups_of = {word["id"]: word.get("group_ids", []) for word in _scan(client, tables["words"])}
     want: Dict[MemoryKey, dict] = {}
     for (owner, word_id), of_word in answers.items():

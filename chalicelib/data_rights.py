@@ -2,7 +2,8 @@
 
 Export pages through the learner's items, part by part (sessions, reviews, memories,
 aggregates), each part epoch by epoch (a reset history not yet purged is still theirs): a page
-holds at most `limit` items (100 by default), so no answer grows with the history. Erasure marks
+holds at most `limit` items (100 by default), so no answer grows with the history, and its
+cursor names the last item it showed. Erasure marks
 the learner erased (their tokens are refused from then on, chalicelib.histories), hands every
 epoch to the purge, which deletes it off the request path as it deletes a reset's leftovers
 (chalicelib.purge), and deletes the Cognito user."""
@@ -12,11 +13,20 @@ from typing import Callable, List, Optional, Tuple
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.histories import Histories
 from chalicelib.learners import Identity
-from chalicelib.pagination import INVALID_CURSOR, decode_cursor, encode_cursor
+from chalicelib.pagination import (
+    INVALID_CURSOR,
+    a_count,
+    a_session_id,
+    a_stored_time,
+    an_id,
+    decode_cursor,
+    encode_cursor,
+    exactly,
+)
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import review_json
 from chalicelib.scheduling import CARD_FIELDS
-from chalicelib.schema import REVIEWS_BY_WORD, SESSIONS_NEWEST, owner, word_history
+from chalicelib.schema import AGGREGATE_ITEM, REVIEWS_BY_WORD, SESSIONS_NEWEST, owner, word_history
 from chalicelib.sessions import named_sessions
 from chalicelib.store import DynamoStore, Item
 from chalicelib.validation import format_timestamp, parse_limit
@@ -24,8 +34,31 @@ from chalicelib.validation import format_timestamp, parse_limit
 PARTS = ("sessions", "reviews", "memories", "aggregates")
 DEFAULT_EXPORT_PAGE = 100
 WORDS_A_READ = 100  # the learner's words, read this many at a time while their reviews are listed
-NOTHING = "-"  # a cursor's empty position
-CONSUMER_MARKERS = "seen#"  # the aggregates consumer's bookkeeping, not the learner's data
+CONSUMER_MARKERS, PAST_MARKERS = "seen#", "seen$"  # the aggregates consumer's bookkeeping sorts between
+EXPORT = "export"
+
+
+def _a_reviewed_key(key) -> bool:
+    """"<reviewed_at>#<order>", the order an id as the API makes them (schema.REVIEWS_BY_WORD)."""
+    if not isinstance(key, str) or key.count("#") != 1:
+        return False
+    reviewed_at, order = key.split("#")
+    return a_stored_time(reviewed_at) and a_session_id(order)
+
+
+def _an_aggregate_item(name) -> bool:
+    return isinstance(name, str) and AGGREGATE_ITEM.fullmatch(name) is not None
+
+
+# A cursor names the last item a page showed: its part, epoch and key. It cannot point between
+# two parts (the next part's first item is found from there), nor at what was never shown.
+CURSOR_SHAPES = (
+    (exactly("sessions"), a_count, a_stored_time, a_session_id),  # created_at, id: the newest first
+    (exactly("reviews"), a_count, an_id, _a_reviewed_key),  # word id, then the order of its replay
+    (exactly("memories"), a_count, an_id),  # word id
+    (exactly("aggregates"), a_count, _an_aggregate_item),  # item name
+)
+Found = Tuple[tuple, dict]  # an item's key in its part, and the item as exported
 
 
 class LearnerData:
@@ -42,76 +75,89 @@ class LearnerData:
         self._erasure_seconds = erasure_seconds
 
     def export(self, identity: Identity, query: dict) -> Tuple[dict, str]:
-        """One page of everything stored for the learner, and the name to save it under."""
+        """One page of everything stored for the learner, and the name to save it under: up to
+        ``limit`` items after the cursor's, in part, epoch and key order. Each part tells
+        whether more of it follow; a page that ends with a part asks the next ones (a read of
+        one key) whether anything does, so the last page is the one that says so."""
         limit = parse_limit(query.get("limit"), DEFAULT_EXPORT_PAGE)
-        position = decode_cursor(query.get("cursor"), "export", (str, str, str, str))
+        position = decode_cursor(query.get("cursor"), EXPORT, *CURSOR_SHAPES)
         self._histories.owner(identity.sub)  # an erased learner's token is refused
-        epochs = list(self._histories.epochs(identity.sub))
-        chunks = [(part, epoch) for part in PARTS for epoch in epochs]
-        start, after = 0, None
-        if position:
-            part, epoch, first, second = position
-            if (part, _number(epoch)) not in chunks:
-                raise ValidationFailed(INVALID_CURSOR)
-            start, after = chunks.index((part, _number(epoch))), (first, second)
+        epochs = self._histories.epochs(identity.sub)
+        if position and position[1] >= epochs.stop:
+            raise ValidationFailed(INVALID_CURSOR)  # an epoch that has not begun
+        resume = (PARTS.index(position[0]), position[1]) if position else (0, epochs.start)
+        found: List[Tuple[str, int, Found]] = []
+        more = False
+        for part, epoch in ((part, epoch) for part in PARTS for epoch in epochs):
+            if (PARTS.index(part), epoch) < resume:
+                continue  # before the cursor's item; an epoch purged since is simply not there
+            after = tuple(position[2:]) if position and (part, epoch) == (position[0], position[1]) else None
+            read, more = getattr(self, f"_{part}")(owner(identity.sub, epoch), limit - len(found), after)
+            found += [(part, epoch, item) for item in read]
+            if more:
+                break
         now = self._clock()
         body = {"learner": identity._asdict(), "exported_at": format_timestamp(now),
                 **{part: [] for part in PARTS}, "next_cursor": None}
-        for index in range(start, len(chunks)):
-            part, epoch = chunks[index]
-            room = limit - sum(len(body[name]) for name in PARTS)
-            if room == 0:
-                body["next_cursor"] = encode_cursor("export", [part, str(epoch), NOTHING, NOTHING])
-                break
-            items, resume = getattr(self, f"_{part}")(owner(identity.sub, epoch), room, after)
-            body[part] += [{"epoch": epoch, **item} for item in items]
-            after = None
-            if resume:
-                body["next_cursor"] = encode_cursor("export", [part, str(epoch), *resume])
-                break
+        for part, epoch, (_, item) in found:
+            body[part].append({"epoch": epoch, **item})
+        if more:
+            part, epoch, (key, _) = found[-1]
+            body["next_cursor"] = encode_cursor(EXPORT, [part, epoch, *key])
         return body, f"study-sessions-export-{now:%Y%m%dT%H%M%SZ}.json"
 
-    def _sessions(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
-        keys, more = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit,
-                                                list(after) if after else None)
-        shown = named_sessions(self._references, self._store.get_sessions([key["id"] for key in keys]))
-        return shown, [keys[-1]["created_at"], keys[-1]["id"]] if more else None
+    # Each part's reader: up to ``limit`` items (0: none, only whether any follow) strictly after
+    # the key ``after``, and whether more follow them.
 
-    def _reviews(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
-        """Word by word (the words the learner has a memory of), each word's reviews in order."""
-        # resume at the cursor's word (after its key), else at the first word
-        words_after, key_after = (int(after[0]) - 1, None if after[1] == NOTHING else after[1]) if after \
-            else (0, None)
-        found: List[Item] = []
-        while True:
+    def _sessions(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        keys, more = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit, after)
+        shown = {session["id"]: session for session in named_sessions(
+            self._references, self._store.get_sessions([key["id"] for key in keys]))}
+        keyed = [((key["created_at"], key["id"]), shown[key["id"]]) for key in keys if key["id"] in shown]
+        return keyed, more
+
+    def _reviews(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        """Word by word (the words the learner has a memory of), each word's reviews in the
+        order they are replayed: the keys of one more than the page, the page's reviews in one
+        read."""
+        keys: List[Item] = []
+        words_after = after[0] - 1 if after else None  # the cursor's word first, after its review
+        while len(keys) <= limit:
             words, more_words = self._store.partition_page("memories", owner_, WORDS_A_READ, words_after)
             for word in words:
-                word_id = word["word_id"]
-                keys, more = self._store.partition_page(
-                    "word_reviews", word_history(owner_, word_id), limit - len(found), key_after,
-                    index=REVIEWS_BY_WORD)
-                key_after = None
-                found += self._store.get_reviews([key["id"] for key in keys])
-                if more:
-                    return [review_json(r) for r in found], [str(word_id), keys[-1]["reviewed_key"]]
-                if len(found) == limit:
-                    return [review_json(r) for r in found], [str(word_id + 1), NOTHING]
+                of_word, _ = self._store.partition_page(
+                    "word_reviews", word_history(owner_, word["word_id"]), limit + 1 - len(keys),
+                    after[1] if after and after[0] == word["word_id"] else None, index=REVIEWS_BY_WORD)
+                keys += [{**key, "word_id": word["word_id"]} for key in of_word]
+                if len(keys) > limit:
+                    break
             if not more_words:
-                return [review_json(r) for r in found], None
+                break
             words_after = words[-1]["word_id"]
+        page = keys[:limit]
+        reviews = {item["id"]: item for item in self._store.get_reviews([key["id"] for key in page])}
+        return [((key["word_id"], key["reviewed_key"]), review_json(reviews[key["id"]]))
+                for key in page if key["id"] in reviews], len(keys) > limit
 
-    def _memories(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
-        items, more = self._store.partition_page("memories", owner_, limit, int(after[0]) if after else None)
-        shown = [{"word_id": item["word_id"], **{name: item.get(name) for name in CARD_FIELDS},
-                  "reviews": item["applied"]} for item in items]
-        return shown, [str(items[-1]["word_id"]), NOTHING] if more else None
+    def _memories(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        items, more = self._store.partition_page("memories", owner_, limit, after[0] if after else None)
+        return [((item["word_id"],), {"word_id": item["word_id"], **{n: item.get(n) for n in CARD_FIELDS},
+                                      "reviews": item["applied"]}) for item in items], more
 
-    def _aggregates(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
-        items, more = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None)
-        shown = [{name: sorted(value) if isinstance(value, set) else value
-                  for name, value in item.items() if name != "learner"}
-                 for item in items if not item["item"].startswith(CONSUMER_MARKERS)]
-        return shown, [items[-1]["item"], NOTHING] if more else None
+    def _aggregates(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        """The items before the consumer's markers, then those after them: no marker is read."""
+        items: List[Item] = []
+        more = False
+        if after is None or after[0] < CONSUMER_MARKERS:
+            items, more = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None,
+                                                     before=CONSUMER_MARKERS)
+        if not more:
+            rest, more = self._store.partition_page("aggregates", owner_, limit - len(items),
+                                                    max(after[0] if after else "", PAST_MARKERS))
+            items += rest
+        return [((item["item"],), {name: sorted(value) if isinstance(value, set) else value
+                                   for name, value in item.items() if name != "learner"})
+                for item in items], more
 
     def erase(self, identity: Identity) -> dict:
         """Erase the learner: their account now, their data within ``erasure_seconds``. A resend
@@ -127,7 +173,3 @@ class LearnerData:
         return {"message": "Your account is deleted; your study data will be deleted by complete_by.",
                 "erased_at": format_timestamp(erased),
                 "complete_by": format_timestamp(erased + timedelta(seconds=self._erasure_seconds))}
-
-
-def _number(text: str) -> Optional[int]:
-    return int(text) if text.isdigit() else None

@@ -10,7 +10,7 @@ from typing import Callable, List
 
 from chalicelib import scheduling
 from chalicelib.errors import SESSION_NOT_FOUND, NotFound, ValidationFailed
-from chalicelib.pagination import INVALID_CURSOR, decode_cursor, encode_cursor
+from chalicelib.pagination import INVALID_CURSOR, a_stored_time, an_id, decode_cursor, encode_cursor, exactly
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import page_json, word_json
 from chalicelib.schema import group_scope
@@ -19,6 +19,8 @@ from chalicelib.validation import format_timestamp, is_plausible_session_id, par
 
 DUE, NEW = "due", "new"  # a cursor's phase: among the due words, or the new ones
 NO_DUE = "-"  # a new word's cursor has no due
+# [phase, due, word id] of the page's last word
+CURSOR_SHAPES = ((exactly(DUE), a_stored_time, an_id), (exactly(NEW), exactly(NO_DUE), an_id))
 
 
 class DueWords:
@@ -47,10 +49,10 @@ class DueWords:
 
     def _page(self, owner: str, group_id: int, group_words: List[Item], query: dict) -> dict:
         limit, list_name = parse_limit(query.get("limit")), f"due-words:{group_id}"
-        after = decode_cursor(query.get("cursor"), list_name, (str, str, int))
-        if after and after[0] not in (DUE, NEW):
-            raise ValidationFailed(INVALID_CURSOR)
+        after = decode_cursor(query.get("cursor"), list_name, *CURSOR_SHAPES)
         now = self._clock()
+        if after and after[0] == DUE and after[1] > format_timestamp(now):
+            raise ValidationFailed(INVALID_CURSOR)  # not a due word's: the query would be refused
         words = {word["id"]: word for word in group_words}
         items: List[dict] = []
         due: List[Item] = []

@@ -1,7 +1,7 @@
 """Reads of the reference data, the same for every learner: groups, study activities and a
 group's words, from the function's cache (chalicelib.references)."""
 from chalicelib.errors import NotFound
-from chalicelib.pagination import decode_cursor, encode_cursor
+from chalicelib.pagination import an_id, decode_cursor, encode_cursor
 from chalicelib.references import ReferenceCache
 from chalicelib.representation import activity_json, group_json, page_json, word_json
 from chalicelib.validation import parse_limit, parse_path_id
@@ -32,7 +32,7 @@ class ReferenceData:
 
     @staticmethod
     def _page(items, scope: str, shape, query: dict):
-        size, after = parse_limit(query.get("limit")), decode_cursor(query.get("cursor"), scope, (int,))
+        size, after = parse_limit(query.get("limit")), decode_cursor(query.get("cursor"), scope, (an_id,))
         if after:
             items = [item for item in items if item["id"] > after[0]]
         page = items[:size]

@@ -3,6 +3,7 @@ fingerprint of what was asked, and how a write that found its id taken is resolv
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from typing import Optional, Tuple
@@ -17,14 +18,35 @@ REVIEW_NAMESPACE = uuid.UUID("0d9b6c7e-52f1-4c3a-8e0b-7b5f3e2a9c14")
 ROUND_NAMESPACE = uuid.UUID("5a1f0e43-9c2d-4b7a-8f36-2e9d41c07b58")  # a keyed round's reviews
 
 
+COUNTER_BITS = 42  # rand_a's 12 bits and the top 30 of rand_b: 4 trillion ids a millisecond
+_last_id = [0, 0]  # the millisecond and counter of the process's last id
+_last_id_lock = threading.Lock()
+
+
 def time_ordered_id() -> str:
-    """A UUIDv7 (RFC 9562; Python 3.14 has uuid.uuid7): an id made a millisecond later sorts
-    later. A review without a key gets one, so that of two reviews of a word in one second the
-    later written is also the later in the scheduler's order (chalicelib.scheduling)."""
-    millis, random_bits = time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10), "big")
-    value = (millis << 80 | 0x7 << 76 | (random_bits >> 62 & 0xFFF) << 64 | 0b10 << 62
-             | random_bits & ((1 << 62) - 1))
+    """A UUIDv7 (RFC 9562) that sorts after every one this process made before it, from any
+    thread: a counter follows the millisecond (method 1, as Python 3.14's uuid.uuid7), started
+    at random each millisecond and counted up within one; if the clock goes back, the last
+    millisecond is kept. Reviews are replayed in this order (chalicelib.scheduling), so the
+    answers of one round, all made in one millisecond, are replayed in the order written."""
+    with _last_id_lock:
+        now, (last, count) = time.time_ns() // 1_000_000, _last_id
+        if now > last:
+            millis, counter = now, _counter_start()
+        elif count + 1 < 1 << COUNTER_BITS:  # the same millisecond, or the clock went back
+            millis, counter = last, count + 1
+        else:  # this millisecond's counter is spent: take the next millisecond
+            millis, counter = last + 1, _counter_start()
+        _last_id[:] = millis, counter
+    tail = int.from_bytes(os.urandom(4), "big")
+    value = (millis << 80 | 0x7 << 76 | (counter >> 30) << 64 | 0b10 << 62
+             | (counter & ((1 << 30) - 1)) << 32 | tail)
     return str(uuid.UUID(int=value))
+
+
+def _counter_start() -> int:
+    """Random, its top bit 0: room to count up from."""
+    return int.from_bytes(os.urandom(6), "big") >> (48 - COUNTER_BITS + 1)
 
 
 def keyed_id(namespace: uuid.UUID, owner: str, key: str) -> str:

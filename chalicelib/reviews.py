@@ -106,10 +106,10 @@ class Reviews:
     @staticmethod
     def _new_review(owner: str, session_id: str, new, now: datetime, review_id: Optional[str],
                     fingerprint_of: Optional[list]) -> dict:
-        review_id = review_id or time_ordered_id()
+        order = time_ordered_id()  # the order written; a key's id (a UUIDv5) has none
         reviewed_at = new.reviewed_at or format_timestamp(now)
         review = {
-            "id": review_id,
+            "id": review_id or order,
             "owner": owner,
             "study_session_id": session_id,
             "word_id": new.word_id,
@@ -117,7 +117,7 @@ class Reviews:
             "created_at": reviewed_at,
             # the scheduler's order of the owner's reviews of this word (schema.REVIEWS_BY_WORD)
             "owner_word": word_history(owner, new.word_id),
-            "reviewed_key": scheduling.answer_key(reviewed_at, review_id),
+            "reviewed_key": scheduling.answer_key(reviewed_at, order),
             # a resend of the write finds this attempt's own items: a success, not a clash
             "write_token": uuid.uuid4().hex,
         }
@@ -168,8 +168,7 @@ class Reviews:
                     memories, conflicts = None, conflicts + 1
                     if not self._store.wait_after_conflict(conflicts, started):
                         break
-                    if name is None:  # ids of their own: made now, they come after the one applied
-                        _renew_ids(reviews)
+                    _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
                 if refused.session is None:
                     if refused.memory_stale:
                         continue
@@ -208,10 +207,14 @@ class Reviews:
         return scheduling.plan(reviews, stored, histories, groups_of)
 
 
-def _renew_ids(reviews: list) -> None:
+def _renew_order(reviews: list, keyed: bool) -> None:
+    """A new place in the replay order for each review, in the order written; and as the id of
+    a review without a key, which is its order."""
     for review in reviews:
-        review["id"] = time_ordered_id()
-        review["reviewed_key"] = scheduling.answer_key(review["created_at"], review["id"])
+        order = time_ordered_id()
+        if not keyed:
+            review["id"] = order
+        review["reviewed_key"] = scheduling.answer_key(review["created_at"], order)
 
 
 def _given_time(new) -> list:

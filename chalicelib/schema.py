@@ -4,6 +4,7 @@ Tests, the local run and the CloudFormation template all build tables from
 ``create_table_input``; nothing else spells out a key schema.
 """
 import hashlib
+import re
 from typing import Dict, NamedTuple, Optional, Tuple
 
 Attribute = Tuple[str, str]  # (name, DynamoDB scalar type: "S" or "N")
@@ -109,8 +110,13 @@ def word_item(word_id: int) -> str:
     return f"word#{word_id}"
 
 
+# The name of every aggregate item above but the consumer's markers.
+AGGREGATE_ITEM = re.compile(rf"{TOTALS}|(group|activity|word)#[1-9][0-9]{{0,15}}|days#[0-9]{{4}}")
+
+
 # Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.scheduling):
-# `reviewed_key` is "<reviewed_at>#<review id>".
+# `reviewed_key` is "<reviewed_at>#<order>", the order a UUIDv7 made as the review was written
+# (chalicelib.repeats.time_ordered_id): the review's id, unless an Idempotency-Key named it.
 REVIEWS_BY_WORD = Index("by_owner_word", ("owner_word", "S"), ("reviewed_key", "S"), ("correct",))
 
 

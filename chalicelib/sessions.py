@@ -6,7 +6,7 @@ from typing import Callable, Optional, Tuple
 
 from chalicelib.errors import SESSION_NOT_FOUND, NotFound
 from chalicelib.histories import Histories
-from chalicelib.pagination import decode_cursor, encode_cursor
+from chalicelib.pagination import a_session_id, a_stored_time, decode_cursor, encode_cursor
 from chalicelib.reference_data import ReferenceData
 from chalicelib.references import ReferenceCache
 from chalicelib.repeats import SESSION_NAMESPACE, keyed_id, payload_fingerprint, resolve_clash
@@ -159,7 +159,7 @@ class Sessions:
         if isinstance(paging, NumberedPaging):
             return self._numbered_page(owner, index, partition_value, aggregate, paging)
         scope = f"{index.name}:{partition_value}"
-        after = decode_cursor(paging.cursor, scope, (str, str))
+        after = decode_cursor(paging.cursor, scope, (a_stored_time, a_session_id))
         keys, more = self._store.query_sessions(index, partition_value, paging.limit, after)
         last = keys[-1] if keys else None
         return page_json(

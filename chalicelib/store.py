@@ -506,9 +506,11 @@ class DynamoStore:
 
     @_translate_errors
     def partition_page(self, logical: str, partition_value: str, limit: int, after=None,
-                       index: Optional[Index] = None) -> Tuple[List[Item], bool]:
+                       index: Optional[Index] = None, before: Optional[str] = None
+                       ) -> Tuple[List[Item], bool]:
         """Up to ``limit`` items of one partition of a table (or of its ``index``) in sort key
-        order, strictly after the sort key value ``after``; and whether more follow."""
+        order, strictly after the sort key value ``after`` and, of a table, strictly before
+        ``before``; and whether more follow."""
         table = {"word_reviews": self._reviews, "memories": self._memories,
                  "aggregates": self._aggregates}[logical]
         partition_key, sort_key = _partition_keys(logical, index)
@@ -517,13 +519,20 @@ class DynamoStore:
                   "ExpressionAttributeValues": {":pk": {"S": partition_value}}, "Limit": limit + 1}
         if index is not None:
             params["IndexName"] = index.name
-        if after is not None:
-            params["KeyConditionExpression"] += " AND #sk > :after"
+        bound = ("<", before) if before is not None else (">", after) if after is not None else None
+        if bound:
+            params["KeyConditionExpression"] += f" AND #sk {bound[0]} :bound"
             params["ExpressionAttributeNames"]["#sk"] = sort_key
-            params["ExpressionAttributeValues"][":after"] = _to_attribute(after)
-        answer = self._call("query", **params)
-        items = [from_item(item) for item in answer["Items"]]
-        return items[:limit], len(items) > limit or "LastEvaluatedKey" in answer
+            params["ExpressionAttributeValues"][":bound"] = _to_attribute(bound[1])
+        if before is not None and after is not None:  # one condition a key: after is a start key
+            params["ExclusiveStartKey"] = to_item({partition_key: partition_value, sort_key: after})
+        items: List[Item] = []
+        while True:  # a read stops at 1 MB: read on until the page is whole
+            answer = self._call("query", **params)
+            items += [from_item(item) for item in answer["Items"]]
+            if len(items) > limit or "LastEvaluatedKey" not in answer:
+                return items[:limit], len(items) > limit
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     @_translate_errors
     def get_reviews(self, review_ids: Sequence[str]) -> List[Item]:

@@ -19,9 +19,14 @@ DEFAULT_PER_PAGE = 10  # the lang-portal's page size
 REQUIRED_FIELDS = ("group_id", "study_activity_id")
 OPTIONAL_FIELDS = ("created_at",)
 TIMESTAMP_EXAMPLE = "2026-11-26T21:54:23Z"
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+# What a created_at or reviewed_at may be (openapi.yaml's OffsetTime declares the same pattern).
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"  # date, time, fraction
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"  # offset
 )
+STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what format_timestamp writes
+STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+SESSION_ID = re.compile(rf"[A-Za-z0-9-]{{1,{MAX_SESSION_ID_LENGTH}}}")  # what the API makes: UUIDs
 _PRINTABLE_ASCII = frozenset(string.printable) - frozenset("\t\n\r\x0b\x0c")
 _DIGITS = re.compile(r"[0-9]{1,16}")
 
@@ -179,7 +184,7 @@ def parse_timestamp(value: Any, latest: Optional[datetime] = None, name: str = "
         f"{name} must be an RFC 3339 timestamp with an offset, "
         f"for example {TIMESTAMP_EXAMPLE}."
     )
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
         raise ValidationFailed(problem)
     try:
         moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)

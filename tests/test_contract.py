@@ -1,15 +1,19 @@
-"""openapi.yaml is a valid OpenAPI 3.1 document, matches the app's routes, and holds
-against the real `chalice local` + DynamoDB Local under schemathesis, signed in with a token
-of the local Cognito (`AUTH=cognito make run`), and without sign-in whatever Authorization
-header a request carries."""
+"""openapi.yaml is a valid OpenAPI 3.1 document, matches the app's routes, declares every bound
+the code keeps (a value at a bound is taken, one past it refused), and holds against the real
+`chalice local` + DynamoDB Local under schemathesis, signed in with a token of the local Cognito
+(`AUTH=cognito make run`), and without sign-in whatever Authorization header a request carries."""
 import functools
+import json
 import random
 import string
 from pathlib import Path
 
+import pytest
 import schemathesis
 import yaml
-from hypothesis import HealthCheck, seed, settings
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
@@ -22,7 +26,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import app as app_module
+from chalicelib.errors import ValidationFailed
 from chalicelib.http import REFUSING_VIEW_PREFIX
+from chalicelib.validation import RFC3339, parse_timestamp
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 schema = schemathesis.openapi.from_path(str(SPEC))
@@ -54,6 +60,110 @@ def test_the_document_describes_every_route_and_method_of_the_app():
         for method, entry in methods.items() if not entry.view_name.startswith(REFUSING_VIEW_PREFIX)
     }
     assert documented == served
+
+
+DOCUMENT = yaml.safe_load(SPEC.read_text())
+
+
+def resolved(node):
+    """A schema or parameter with its $ref followed (OpenAPI 3.1: keywords beside it win)."""
+    if not (isinstance(node, dict) and "$ref" in node):
+        return node
+    target = DOCUMENT
+    for name in node["$ref"].removeprefix("#/").split("/"):
+        target = target[name]
+    return {**resolved(target), **{name: value for name, value in node.items() if name != "$ref"}}
+
+
+def parameters():
+    """(path, method, parameter, its schema) of every documented operation."""
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            for parameter in map(resolved, operation.get("parameters", [])):
+                yield path, method.upper(), parameter, resolved(parameter["schema"])
+
+
+# What the code answers 400 for past a limit: page sizes and numbers, ids it parses, cursors, keys.
+BOUNDED_BY_THE_CODE = {"limit", "page", "per_page", "cursor", "Idempotency-Key"}
+
+
+def test_every_parameter_the_code_bounds_is_declared_with_its_bounds():
+    for path, method, parameter, schema in parameters():
+        if schema.get("type") == "integer" or parameter["name"] in BOUNDED_BY_THE_CODE:
+            where = f"{method} {path} {parameter['name']}"
+            if schema.get("type") == "integer":
+                assert {"minimum", "maximum"} <= set(schema), where
+            else:
+                assert {"maxLength", "pattern"} <= set(schema), where
+            if parameter["name"] in ("limit", "page", "per_page"):
+                assert schema.get("type") == "integer", where
+
+
+def request_at(api, path, method, parameter, value, session_id):
+    """The operation with ``parameter`` set to ``value``, and valid values for the rest."""
+    filled = {"group_id": 1, "activity_id": 1, "word_id": 1, "session_id": session_id}
+    if parameter["in"] == "path":
+        filled[parameter["name"]] = value
+    url = path.format(**filled) + (f"?{parameter['name']}={value}" if parameter["in"] == "query" else "")
+    headers = {"Content-Type": "application/json"}
+    if parameter["in"] == "header":
+        headers[parameter["name"]] = value
+    body = json.dumps({"correct": True}) if method == "POST" else b""
+    return api.http.request(method, url, headers=headers, body=body)
+
+
+@pytest.mark.parametrize("dynamodb", ["moto"], indirect=True)
+def test_a_value_at_a_declared_bound_is_taken_and_one_past_it_refused(api):
+    session_id = api.post({"group_id": 1, "study_activity_id": 1}).json_body["id"]
+    checked = []
+    for path, method, parameter, schema in parameters():
+        if method == "POST" and "{word_id}" not in path:
+            continue  # no other write takes a bounded number; its body is checked by schemathesis
+        if "minimum" in schema:
+            low, high = schema["minimum"], schema["maximum"]
+            cases = [(low, False), (high, False), (low - 1, True), (high + 1, True)]
+        elif "maxLength" in schema and parameter["name"] == "Idempotency-Key":
+            cases = [("k" * schema["maxLength"], False), ("k" * (schema["maxLength"] + 1), True)]
+        elif parameter["name"] == "cursor":  # past its length or its alphabet; a cursor the API made
+            cases = [("_" * (schema["maxLength"] + 1), True), ("e30=", True), ("e30+", True)]
+        else:
+            continue
+        for value, refused in cases:
+            response = request_at(api, path, method, parameter, value, session_id)
+            assert response.status_code < 500 and (response.status_code == 400) == refused, (
+                method, path, parameter["name"], value, response.status_code, response.body)
+            checked.append((path, parameter["name"]))
+    assert ("/api/me/export", "limit") in checked and len(checked) > 60
+
+
+OFFSET_TIME = resolved(DOCUMENT["components"]["schemas"]["OffsetTime"])
+OFFSET_TIME_VALIDATOR = Draft202012Validator(OFFSET_TIME, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_created_at_and_reviewed_at_declare_the_pattern_the_code_checks():
+    schemas = DOCUMENT["components"]["schemas"]
+    assert resolved(schemas["ReviewedAt"])["pattern"] == resolved(
+        schemas["NewSession"]["properties"]["created_at"])["pattern"] == f"^{RFC3339.pattern}$"
+    assert OFFSET_TIME["format"] == "date-time"
+
+
+ODD_TIMES = ["", "w\xb8", "2026-11-27 10:03:00Z", "2026-11-27T10:03:00", "2026-02-29T10:03:00Z",
+             "2026-11-27T10:03:60Z", "2026-11-27T10:03:00+02:60", "2026-11-27T10:03:00.1234567891Z"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.from_regex(OFFSET_TIME["pattern"], fullmatch=True).filter(
+    lambda text: text[:4] not in ("0000", "0001", "9999")) | st.text(max_size=40)
+    | st.sampled_from(ODD_TIMES))
+def test_a_time_is_taken_exactly_when_the_document_allows_it(value):
+    """Within years 2 to 9998: at the ends an offset can carry a time out of the years UTC can
+    be stored in, which the document says in words (year 0 too, which some validators take)."""
+    try:
+        parse_timestamp(value, name="reviewed_at")
+        taken = True
+    except ValidationFailed:
+        taken = False
+    assert taken == OFFSET_TIME_VALIDATOR.is_valid(value), value
 
 
 @functools.lru_cache(maxsize=1)

@@ -135,3 +135,32 @@ def test_a_round_whose_memory_does_not_fit_one_transaction_is_400_and_writes_not
     assert stored_reviews(api) == []
     assert api.dynamodb.scan(TableName=api.names["memories"])["Items"] == []
     assert counts(api, session) == (0, {})
+
+
+def replay_order(api, word_id, owner="implicit#0"):
+    """The ids of the owner's reviews of a word in the order the scheduler replays them."""
+    pages = api.dynamodb.get_paginator("query").paginate(
+        TableName=api.names["word_reviews"], IndexName="by_owner_word",
+        KeyConditionExpression="owner_word = :word",
+        ExpressionAttributeValues={":word": {"S": f"{owner}#word#{word_id}"}})
+    return [item["id"]["S"] for page in pages for item in page["Items"]]
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["without key", "with key"])
+def test_answers_of_one_word_in_a_round_replay_in_the_order_written(api, session, keyed):
+    """A drill answers a word several times in one round, all in one millisecond: the replay
+    takes them in the order written, round after round."""
+    from tests.helpers import reference_memories
+    from tests.test_scheduling import memory_item, memory_of
+
+    pattern = [True, False, False, True, False, True]
+    written = []
+    for number in range(20):
+        body = {"reviews": [{"word_id": 1, "is_correct": correct} for correct in pattern]}
+        response = send(api, session, body, {"Idempotency-Key": f"drill-{number}"} if keyed else None)
+        assert response.status_code == 201, response.body
+        written += response.json_body["reviews"]
+
+    assert replay_order(api, 1) == [review["id"] for review in written]
+    want = reference_memories([(review["created_at"], review["correct"]) for review in written])[-1]
+    assert memory_of(memory_item(api, 1)) == {n: want[n] for n in ("state", "stability", "difficulty", "due")}

@@ -348,3 +348,39 @@ def test_ids_of_reviews_without_a_key_sort_in_the_order_they_were_made():
 
     assert first < later and uuid.UUID(first).version == uuid.UUID(later).version == 7
     assert len({time_ordered_id() for _ in range(1000)}) == 1000
+
+
+def test_ids_made_in_one_millisecond_or_after_the_clock_went_back_still_sort_in_order(monkeypatch):
+    """RFC 9562's counter in the bits after the time (method 1): each id of a process sorts
+    after the one made before it, from any thread, whatever the clock does."""
+    import threading
+    import uuid
+
+    from chalicelib import repeats
+
+    made = [repeats.time_ordered_id() for _ in range(5000)]  # many in each millisecond
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert {uuid.UUID(id_).version for id_ in made} == {7}
+    assert {uuid.UUID(id_).variant for id_ in made} == {uuid.RFC_4122}
+
+    last = made[-1]
+    monkeypatch.setattr(repeats.time, "time_ns", lambda: 1_000_000_000)  # back to 1970
+    assert last < repeats.time_ordered_id() < repeats.time_ordered_id()
+    spent = 4_000_000_000_000  # a millisecond whose counter is spent: the next one is taken
+    monkeypatch.setattr(repeats, "_last_id", [spent, (1 << repeats.COUNTER_BITS) - 1])
+    following = repeats.time_ordered_id()
+    assert uuid.UUID(following).int >> 80 == spent + 1 and following < repeats.time_ordered_id()
+    monkeypatch.undo()
+
+    by_thread = {}
+
+    def make(name):
+        by_thread[name] = [repeats.time_ordered_id() for _ in range(2000)]
+
+    threads = [threading.Thread(target=make, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(ids == sorted(ids) for ids in by_thread.values())
+    assert len({id_ for ids in by_thread.values() for id_ in ids}) == 8000

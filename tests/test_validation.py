@@ -80,7 +80,8 @@ def test_timestamps_are_normalised_to_utc_whole_seconds(given, stored):
 @pytest.mark.parametrize(
     "value",
     ["2026-11-26T21:54:23", "2026-11-26", "yesterday", "", "2026-11-26 21:54:23Z", 1700000000,
-     None, "2026-11-26T21:54:23+0200"],
+     None, "2026-11-26T21:54:23+0200", "2026-11-26T00:00:00+24:00", "2026-11-26T21:54:23+02:74",
+     "２０２６-11-26T21:54:23Z"],
 )
 def test_a_timestamp_without_offset_or_not_rfc3339_is_refused(value):
     with pytest.raises(ValidationFailed, match="created_at must be an RFC 3339 timestamp"):
@@ -90,8 +91,7 @@ def test_a_timestamp_without_offset_or_not_rfc3339_is_refused(value):
 @pytest.mark.parametrize(
     "value",
     ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-26T24:00:00Z",
-     "2026-11-26T23:59:60Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
-     "2026-11-26T00:00:00+24:00"],
+     "2026-11-26T23:59:60Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
 )
 def test_a_timestamp_that_is_not_a_real_moment_is_refused(value):
     with pytest.raises(ValidationFailed, match="created_at is not a real date and time"):
