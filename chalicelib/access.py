@@ -66,12 +66,14 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
     ),
     PURGE: FunctionAccess(tables={
         # the pending purges (its index), each learner's state, its progress and last its item
-        # (a reset's purge saves its progress; an erasure's deletes the history item)
-        "aggregates": TableAccess(("GetItem", "DeleteItem", "Scan", "BatchWriteItem"), (PURGES.name,),
+        # (a reset's purge saves its progress; an erasure's deletes the history item); each old
+        # epoch's partitions, read and deleted (chalicelib.purge)
+        "aggregates": TableAccess(("GetItem", "DeleteItem", "Query", "BatchWriteItem"), (PURGES.name,),
                                   with_resets=("UpdateItem",)),
-        "study_sessions": TableAccess(("Scan", "BatchWriteItem")),
-        "word_reviews": TableAccess(("Scan", "BatchWriteItem")),
-        "memories": TableAccess(("Scan", "BatchWriteItem")),
+        "study_sessions": TableAccess(("BatchWriteItem",), (SESSIONS_NEWEST.name,)),
+        "word_reviews": TableAccess(("BatchWriteItem",), (REVIEWS_BY_WORD.name,)),
+        "memories": TableAccess(("Query", "BatchWriteItem")),
+        "words": TableAccess(("BatchGetItem",)),  # the groups of the words: where their copies are
     }),
 }
 
