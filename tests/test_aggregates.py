@@ -31,10 +31,11 @@ def expected_aggregates(api):
     return expected(api.dynamodb, api.names)
 
 
-def stream_records(api):
-    """Every record the tables' streams hold, shaped as Lambda hands them over."""
+def stream_records(api, streams=None):
+    """Every record the tables' streams hold, shaped as Lambda hands them over; ``streams``: a
+    DynamoDB Local streams client of api's credentials (else the environment's)."""
     batches = []
-    dynamodb, streams = local_clients()
+    dynamodb, streams = (api.dynamodb, streams) if streams else local_clients()
     poller = StreamPoller(dynamodb, streams, [api.names["study_sessions"], api.names["word_reviews"]],
                           lambda event: batches.append(event["Records"]) or {})
     while poller.poll_once():
