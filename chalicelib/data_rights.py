@@ -26,6 +26,7 @@ DEFAULT_EXPORT_PAGE = 100
 WORDS_A_READ = 100  # the learner's words, read this many at a time while their reviews are listed
 NOTHING = "-"  # a cursor's empty position
 CONSUMER_MARKERS = "seen#"  # the aggregates consumer's bookkeeping, not the learner's data
+PAST_CONSUMER_MARKERS = "seen$"  # the first name after every "seen#…" ("$" follows "#")
 
 
 class LearnerData:
@@ -104,11 +105,21 @@ class LearnerData:
         return shown, [str(items[-1]["word_id"]), NOTHING] if more else None
 
     def _aggregates(self, owner_: str, limit: int, after) -> Tuple[List[dict], Optional[list]]:
-        items, more = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None)
+        """The owner's aggregates in item order, read around the consumer's markers ("seen#…",
+        which sort between "group#…" and "totals"), so that no page is empty for them."""
+        position, found = after[0] if after else None, []
+        for bound in (("<", CONSUMER_MARKERS), (">=", PAST_CONSUMER_MARKERS)):
+            if position is not None and (position >= CONSUMER_MARKERS) != (bound[0] == ">="):
+                continue  # the cursor is past this range
+            start = position if position is None or position < CONSUMER_MARKERS \
+                or position >= PAST_CONSUMER_MARKERS else None  # (on a marker: the range's start)
+            items, more = self._store.aggregate_page(owner_, limit - len(found), start, bound)
+            position, found = None, found + items
+            if more:
+                break
         shown = [{name: sorted(value) if isinstance(value, set) else value
-                  for name, value in item.items() if name != "learner"}
-                 for item in items if not item["item"].startswith(CONSUMER_MARKERS)]
-        return shown, [items[-1]["item"], NOTHING] if more else None
+                  for name, value in item.items() if name != "learner"} for item in found]
+        return shown, [found[-1]["item"], NOTHING] if more else None
 
     def erase(self, identity: Identity) -> dict:
         """Erase the learner: their tokens refused now, their account and data within

@@ -551,6 +551,23 @@ class DynamoStore:
         return items[:limit], len(items) > limit or "LastEvaluatedKey" in answer
 
     @_translate_errors
+    def aggregate_page(self, owner: str, limit: int, after: Optional[str], bound: Tuple[str, str]
+                       ) -> Tuple[List[Item], bool]:
+        """Up to ``limit`` aggregate items of an owner, in item order, whose names are ``bound``
+        (("<", name) or (">=", name)), strictly after the item ``after`` (inside the bound); and
+        whether more follow."""
+        params = {"TableName": self._aggregates,
+                  "KeyConditionExpression": f"learner = :owner AND #item {bound[0]} :bound",
+                  "ExpressionAttributeNames": {"#item": "item"},
+                  "ExpressionAttributeValues": {":owner": {"S": owner}, ":bound": {"S": bound[1]}},
+                  "Limit": limit + 1}
+        if after is not None:
+            params["ExclusiveStartKey"] = {"learner": {"S": owner}, "item": {"S": after}}
+        answer = self._call("query", **params)
+        items = [from_item(item) for item in answer["Items"]]
+        return items[:limit], len(items) > limit or "LastEvaluatedKey" in answer
+
+    @_translate_errors
     def get_reviews(self, review_ids: Sequence[str]) -> List[Item]:
         """The reviews with these ids, in the order asked."""
         by_id = {item["id"]: item for _, item in self._batch_get_all(

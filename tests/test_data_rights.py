@@ -104,6 +104,7 @@ def export_all(learner, limit=None):
         assert response.status_code == 200, response.body
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith('attachment; filename="study-sessions-export-')
+        assert response.headers["Cache-Control"] == "no-store"  # no cache on the way keeps it
         pages.append(response.json_body)
         cursor = response.json_body["next_cursor"]
         if cursor is None:
@@ -156,6 +157,27 @@ def test_the_export_pages_by_cursor_and_the_pages_add_up_to_one_export(api, lear
                for page in pages)
     assert merged(pages) == merged(export_all(ana))
     assert_error(ana.get("/api/me/export?cursor=not-one"), 400, "validation_error", "cursor is not valid")
+
+
+def test_no_export_page_comes_back_empty_for_the_consumer_s_markers(api, learners):
+    """The consumer's markers ("seen#<eventID>", one a record for 48 h) sort among the
+    aggregates: the export reads around them."""
+    ana, _ = learners
+    write_history(api, ana)
+    for n in range(60):
+        api.dynamodb.put_item(TableName=api.names["aggregates"], Item={
+            "learner": {"S": f"{ana.sub}#1"}, "item": {"S": f"seen#{n:040d}"}, "expires_at": {"N": "1"}})
+    whole = merged(export_all(ana))
+
+    pages = export_all(ana, limit=2)
+
+    counts = [sum(len(page[part]) for part in ("sessions", "reviews", "memories", "aggregates"))
+              for page in pages]
+    assert 0 not in counts[:-1]  # (the last page may close an export that ended on a page's edge)
+    assert merged(pages) == whole
+    items = [a["item"] for a in whole["aggregates"] if a["epoch"] == 1]
+    assert items == sorted(items) and "totals" in items and not any(i.startswith("seen#") for i in items)
+    assert any(i.startswith("group#") for i in items) and any(i.startswith("word#") for i in items)
 
 
 def test_an_erasure_refuses_the_token_at_once_and_the_purge_leaves_nothing_nor_the_account(
