@@ -6,16 +6,19 @@ A reset marks the learner's history item `purge_pending`; the sparse index PURGE
 items, so finding the work reads only them. Each old epoch's items are then found by reading
 that epoch's own partitions, never by scanning a table: the cost is the learner's items and
 epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.schema):
-  - its memory items (the memories table's partition `owner`) name the words it reviewed;
+  - its memory items (the memories table's partition `owner`) and its aggregates' `word#<id>`
+    items name the words it reviewed (either may be missing: a memory rebuilt only for live
+    histories, a record the consumer lost);
   - each word's reviews are one partition of the reviews' index REVIEWS_BY_WORD;
   - each word's groups (the words table) name the partitions of its group copies and reviewed
     sets (`<owner>#group#<id>`): a word only ever joins groups (devtools/import_words.py adds),
     so its groups now include every group a copy was written to;
   - its sessions are one partition of the sessions' index SESSIONS_NEWEST;
   - its aggregates, the consumer's markers included, are one partition of the aggregates table.
-The reviews and group copies are deleted before the memory items that lead to them, so a run
-stopped half-way finds the rest again next time. The indexes trail their tables by well under a
-second; the grace below is minutes.
+The reviews and group copies are deleted before the memory and aggregate items that lead to
+them, so a run stopped half-way finds the rest again next time. Reviews stored before scheduling
+are in no index until `make audit REBUILD=1` indexed them (the audit reports them). The indexes
+trail their tables by well under a second; the grace below is minutes.
 
 Each learner is purged on its own: one learner's failure is logged and leaves the others
 purged, and its own purge is run again next time (deleting is idempotent). The mark is cleared
@@ -41,6 +44,7 @@ from chalicelib.schema import (
     PURGES,
     REVIEWS_BY_WORD,
     SESSIONS_NEWEST,
+    WORD_ITEMS,
     group_scope,
     owner,
     word_history,
@@ -100,18 +104,22 @@ class HistoryPurger:
 
     def _delete_history(self, owner_: str) -> int:
         """Every item of one owner, each found in its own partition."""
-        words = [key["word_id"]["N"] for key in self._keys("memories", "scope", owner_)]
+        aggregates = self._keys("aggregates", "learner", owner_)
+        states = self._keys("memories", "scope", owner_)
+        # the words reviewed: each has a memory item, and the consumer counted it (word#<id>)
+        words = sorted({key["word_id"]["N"] for key in states} | {
+            key["item"]["S"][len(WORD_ITEMS):] for key in aggregates
+            if key["item"]["S"].startswith(WORD_ITEMS)}, key=int)
         deleted = 0
         for word in words:
             deleted += self._delete("word_reviews", self._keys(
                 "word_reviews", "owner_word", word_history(owner_, int(word)), REVIEWS_BY_WORD.name))
         for group in self._groups_of(words):
             deleted += self._delete("memories", self._keys("memories", "scope", group_scope(owner_, group)))
-        states = [{"scope": {"S": owner_}, "word_id": {"N": word}} for word in words]
         deleted += self._delete("memories", states)
         sessions = self._keys("study_sessions", "owner", owner_, SESSIONS_NEWEST.name)
         deleted += self._delete("study_sessions", sessions)
-        return deleted + self._delete("aggregates", self._keys("aggregates", "learner", owner_))
+        return deleted + self._delete("aggregates", aggregates)
 
     def _keys(self, table: str, attribute: str, value: str, index: Optional[str] = None) -> List[dict]:
         """The table keys of the items of one partition (of the table, or of its ``index``)."""

@@ -110,8 +110,11 @@ def days_item(year: str) -> str:
     return f"days#{year}"
 
 
+WORD_ITEMS = "word#"
+
+
 def word_item(word_id: int) -> str:
-    return f"word#{word_id}"
+    return f"{WORD_ITEMS}{word_id}"
 
 
 # Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.scheduling):

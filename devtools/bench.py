@@ -395,10 +395,12 @@ def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -
         "id": id_, "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
         "created_at": f"2025-01-01T00:00:{n % 60:02d}Z",
         **index_keys(IMPLICIT_OWNER, 1, PAGED_ACTIVITY["id"])} for n, id_ in enumerate(ids)])
+    review_ids = [str(uuid.uuid4()) for _ in range(reviews)]
     write_all(client, names["word_reviews"], [{
-        "id": str(uuid.uuid4()), "owner": IMPLICIT_OWNER, "study_session_id": ids[n % count],
-        "word_id": 1 + n % 10,
-        "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z"} for n in range(reviews)])
+        "id": id_, "owner": IMPLICIT_OWNER, "study_session_id": ids[n % count], "word_id": 1 + n % 10,
+        "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z",  # indexed by word, as the API writes it
+        "owner_word": word_history(IMPLICIT_OWNER, 1 + n % 10), "reviewed_key": f"2025-01-01T00:01:00Z#{id_}"}
+        for n, id_ in enumerate(review_ids)])
     rebuild(client, names)  # what the consumer counts, without replaying the records here
     app, app_client = fresh_app(environ)
     last_page = -(-count // PER_PAGE)

@@ -388,3 +388,25 @@ def test_resets_racing_reviews_audit_clean_at_once_and_a_lost_record_still_fails
                                                                        reported.splitlines()))}
     assert {line["learner"] for line in found.values()} == {"implicit#6"}  # the live history only
     assert found["totals"]["recounted"]["sessions"] == found["totals"]["stored"].get("sessions", 0) + 1
+
+
+def test_reviews_missing_from_the_index_by_word_fail_the_audit_until_the_rebuild_indexes_them(api, capsys):
+    """Stored before scheduling: neither the export nor the purge finds them."""
+    from chalicelib.store import to_item
+    from devtools.audit import audit
+
+    session = api.post({"group_id": 1, "study_activity_id": 1}).json_body
+    api.dynamodb.put_item(TableName=api.names["word_reviews"], Item=to_item({
+        "id": "0b0c0d0e-0000-4000-8000-000000000001", "owner": "implicit#0",
+        "study_session_id": session["id"], "word_id": 2, "correct": True,
+        "created_at": "2026-11-20T09:00:00Z"}))
+    rebuild(api.dynamodb, api.names)  # the counts, as the consumer would have them
+
+    before = audit(api.dynamodb, api.names)
+    said = capsys.readouterr().out
+    rebuilt = audit(api.dynamodb, api.names, rebuild_differences=True)
+    after = audit(api.dynamodb, api.names)
+
+    assert before == 1 and "1 reviews are missing from the index by word" in said
+    assert rebuilt == 0 and after == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("All ")

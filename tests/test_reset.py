@@ -5,7 +5,7 @@ import pytest
 from chalicelib.access import FUNCTIONS
 from chalicelib.audit import differences
 from chalicelib.purge import HistoryPurger
-from chalicelib.store import from_item
+from chalicelib.store import from_item, to_item
 from tests.helpers import DynamoDBCalls, assert_error
 
 RESET = "/api/study-sessions/reset"
@@ -240,6 +240,23 @@ def test_a_purge_reads_only_the_learner_s_own_partitions_whatever_others_store(a
     with PurgeReads(api.dynamodb) as again:
         assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() == 0
     assert [operation for operation, _ in again.calls] == ["Query"]  # nothing waits any more
+
+
+@pytest.mark.parametrize("missing", ["memories", "aggregates"])
+def test_the_purge_finds_a_word_s_reviews_by_its_memory_or_by_its_count(api, history, missing):
+    """Either may be missing: a memory item never rebuilt, a record the consumer lost."""
+    reset(api)
+    for item in scan(api, missing):
+        if item.get("owner", item.get("learner")) == "implicit#0" and \
+                (item.get("scope") == "implicit#0" or str(item.get("item", "")).startswith("word#")):
+            key = {"scope": item["scope"], "word_id": item["word_id"]} if missing == "memories" else \
+                {"learner": item["learner"], "item": item["item"]}
+            api.dynamodb.delete_item(TableName=api.names[missing], Key=to_item(key))
+
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+
+    assert scan(api, "word_reviews") == [] and scan(api, "study_sessions") == []
+    assert [item for item in scan(api, "memories") if item["owner"] == "implicit#0"] == []
 
 
 class FailingDeletes:
