@@ -51,28 +51,33 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             # a review; a word's reviews replayed when one arrives late; the export's reviews
             "word_reviews": TableAccess(("PutItem", "BatchGetItem"), (REVIEWS_BY_WORD.name,)),
             # list totals and figures; the learner's epoch with the erased mark (BatchGetItem);
-            # a reset (UpdateItem); an erasure's mark (PutItem)
+            # a reset (UpdateItem); an erasure's mark (GetItem, PutItem) and hand-over (UpdateItem)
             "aggregates": TableAccess(("GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem")),
             # the words' memory: read before a review, written in its transaction, due words queried
             "memories": TableAccess(("BatchGetItem", "GetItem", "Query", "PutItem", "UpdateItem"),
                                     (MEMORIES_BY_DUE.name,)),
         },
-        cognito=("AdminDeleteUser",),  # an erasure deletes the learner's account
     ),
     AGGREGATES: FunctionAccess(
         # one read of what a chunk of records touches, then its transaction: markers and counters
         tables={"aggregates": TableAccess(("BatchGetItem", "PutItem", "UpdateItem"))},
         streams=("study_sessions", "word_reviews"),
     ),
-    PURGE: FunctionAccess(tables={
-        # the pending purges (its index), each learner's state, its progress and last its item
-        # (a reset's purge saves its progress; an erasure's deletes the history item)
-        "aggregates": TableAccess(("GetItem", "DeleteItem", "Scan", "BatchWriteItem"), (PURGES.name,),
-                                  with_resets=("UpdateItem",)),
-        "study_sessions": TableAccess(("Scan", "BatchWriteItem")),
-        "word_reviews": TableAccess(("Scan", "BatchWriteItem")),
-        "memories": TableAccess(("Scan", "BatchWriteItem")),
-    }),
+    PURGE: FunctionAccess(
+        tables={
+            # the pending purges (its index), each learner's state, its progress and last its item
+            # (a reset's purge saves its progress; an erasure's deletes the history item); each
+            # old epoch's partitions, read and deleted (chalicelib.purge)
+            "aggregates": TableAccess(("GetItem", "DeleteItem", "Query", "BatchWriteItem"), (PURGES.name,),
+                                      with_resets=("UpdateItem",)),
+            "study_sessions": TableAccess(("BatchWriteItem",), (SESSIONS_NEWEST.name,)),
+            "word_reviews": TableAccess(("BatchWriteItem",), (REVIEWS_BY_WORD.name,)),
+            "memories": TableAccess(("Query", "BatchWriteItem")),
+            "words": TableAccess(("BatchGetItem",)),  # the groups of the words: where their copies are
+        },
+        # an erased learner's account, found by their sub and deleted (chalicelib.accounts)
+        cognito=("ListUsers", "AdminDeleteUser"),
+    ),
 }
 
 _RUNNING: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("function", default=None)

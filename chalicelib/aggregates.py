@@ -32,6 +32,7 @@ from chalicelib.schema import (
     TOTALS,
     activity_item,
     days_item,
+    erased_mark,
     group_item,
     owner,
     split_owner,
@@ -107,6 +108,11 @@ def _key(key: Tuple[str, str]) -> dict:
     return {"learner": {"S": key[0]}, "item": {"S": key[1]}}
 
 
+def _mark_key(learner: str) -> Tuple[str, str]:
+    mark = erased_mark(learner)
+    return mark["learner"], mark["item"]
+
+
 class AggregateWriter:
     """Applies a chunk of records to the aggregates table in one transaction: a marker per
     record and each aggregate item it changes once, with the chunk's sums."""
@@ -137,18 +143,29 @@ class AggregateWriter:
     def current(self, records: List[Counted]) -> List[Counted]:
         """The records of their learner's current history: a reset history's records count
         nowhere, also when they come after its purge (a redelivery, a stream read again from
-        its start). One read of the learners' history items for the whole batch."""
+        its start), and an erased learner's count nowhere at all, also once the purge deleted
+        their history item: their erased mark outlives every record that names them
+        (chalicelib.schema.ERASED_MARK_SECONDS). One read for the whole batch: each learner's
+        history item and erased mark."""
         learners = {split_owner(c.owner)[0] for c in records}
-        stored = self._read({(learner, HISTORY) for learner in learners}) if learners else {}
-        epochs = {key[0]: int(item["epoch"]["N"]) for key, item in stored.items() if "epoch" in item}
+        marks = {learner: _mark_key(learner) for learner in learners}
+        stored = self._read({(learner, HISTORY) for learner in learners} | set(marks.values())) \
+            if learners else {}
+        epochs, erased = {}, set()
+        for learner in learners:
+            history = stored.get((learner, HISTORY), {})
+            epochs[learner] = int(history["epoch"]["N"]) if "epoch" in history else 0
+            if marks[learner] in stored or "erased_at" in history:
+                erased.add(learner)
         kept = []
         for c in records:
             learner, epoch = split_owner(c.owner)
-            if epoch >= epochs.get(learner, 0):
+            if learner not in erased and epoch >= epochs[learner]:
                 kept.append(c)
         if len(kept) < len(records):
-            log.info(json.dumps({"event": "reset_history_records_dropped",
-                                 "records": len(records) - len(kept)}))
+            of_erased = sum(split_owner(c.owner)[0] in erased for c in records)
+            log.info(json.dumps({"event": "replaced_history_records_dropped",
+                                 "records": len(records) - len(kept), "of_erased_learners": of_erased}))
         return kept
 
     def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:

@@ -3,15 +3,58 @@ recounted, every memory item (chalicelib.scheduling) replayed, compared with the
 written over them on request. The operator's
 way back when the consumer missed records (disabled for longer than the streams' 24 h), and a
 check that it did not. It scans both tables: run it off the request path (`make audit`, or
-`python -m devtools.audit --stage <stage>` with the stage's AWS credentials)."""
-from typing import Dict, List, Mapping, Tuple
+`python -m devtools.audit --stage <stage>` with the stage's AWS credentials).
+
+Only live histories are judged: the items of an epoch a reset or an erasure replaced are
+waiting for the purge (chalicelib.purge), and the consumer rightly stops counting such an epoch
+the moment it is replaced, so they are listed apart (``awaiting_purge``), never compared, and
+never rebuilt."""
+from typing import Callable, Dict, List, Mapping, NamedTuple, Tuple
 
 from chalicelib.aggregates import recount
 from chalicelib.scheduling import Answer, answer_key, card_fields, replay
-from chalicelib.schema import HISTORY, REVIEWED_WORDS, group_scope, word_history
+from chalicelib.schema import (
+    ERASED,
+    HISTORY,
+    REVIEWED_WORDS,
+    erased_mark,
+    group_scope,
+    split_owner,
+    word_history,
+)
 from chalicelib.store import from_item, to_item
 
 Key = Tuple[str, str]
+
+
+class Findings(NamedTuple):
+    differences: list  # (key, what the stored sessions and reviews say, what the table holds)
+    awaiting_purge: list  # keys of replaced histories' items: not compared
+
+
+def live_owners(client, tables: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether an owner ("<learner>#<epoch>") is its learner's current history: not an epoch a
+    reset replaced, not an erased learner's (by their history item, or their erased mark once
+    the purge deleted that)."""
+    items = _scan(client, tables["aggregates"])
+    histories = {item["learner"]: item for item in items if item["item"] == HISTORY}
+    marks = {item["learner"] for item in items if item["item"] == ERASED}
+
+    def live(owner_: str) -> bool:
+        learner, epoch = split_owner(owner_)
+        history = histories.get(learner, {})
+        if "erased_at" in history or erased_mark(learner)["learner"] in marks:
+            return False
+        return epoch is None or epoch >= history.get("epoch", 0)
+
+    return live
+
+
+def _judge(want: dict, have: dict, owner_of: Callable[[tuple], str], live: Callable[[str], bool]) -> Findings:
+    keys = sorted(set(want) | set(have))
+    return Findings([(key, want.get(key, {}), have.get(key, {})) for key in keys
+                     if live(owner_of(key)) and want.get(key, {}) != have.get(key, {})],
+                    [key for key in keys if not live(owner_of(key))])
 
 
 def _scan(client, table: str) -> List[dict]:
@@ -20,22 +63,26 @@ def _scan(client, table: str) -> List[dict]:
 
 
 def stored(client, tables: Mapping[str, str]) -> Dict[Key, dict]:
-    """The aggregate items as the table holds them, the consumer's markers and the learners'
-    epochs left out."""
+    """The aggregate items as the table holds them, the consumer's markers, the learners'
+    epochs and the erased marks left out."""
     items = _scan(client, tables["aggregates"])
     return {(item.pop("learner"), item.pop("item")): item for item in items
-            if not item["item"].startswith("seen#") and item["item"] != HISTORY}
+            if not item["item"].startswith("seen#") and item["item"] not in (HISTORY, ERASED)}
 
 
 def expected(client, tables: Mapping[str, str]) -> Dict[Key, dict]:
     return recount(_scan(client, tables["study_sessions"]), _scan(client, tables["word_reviews"]))
 
 
+def aggregate_findings(client, tables: Mapping[str, str]) -> Findings:
+    live = live_owners(client, tables)
+    return _judge(expected(client, tables), stored(client, tables), lambda key: key[0], live)
+
+
 def differences(client, tables: Mapping[str, str]) -> List[Tuple[Key, dict, dict]]:
-    """(key, what the stored items say, what the aggregates table holds) where they differ."""
-    want, have = expected(client, tables), stored(client, tables)
-    return [(key, want.get(key, {}), have.get(key, {})) for key in sorted(set(want) | set(have))
-            if want.get(key, {}) != have.get(key, {})]
+    """(key, what the stored items say, what the aggregates table holds) where they differ, of
+    live histories."""
+    return aggregate_findings(client, tables).differences
 
 
 def rebuild(client, tables: Mapping[str, str]) -> int:
@@ -78,15 +125,27 @@ def expected_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict
     return want
 
 
+def unindexed_reviews(client, tables: Mapping[str, str]) -> List[str]:
+    """Ids of the reviews missing from the index by word (stored before scheduling): neither the
+    export nor the purge finds them until rebuild_memories indexes them."""
+    return sorted(review["id"] for review in _scan(client, tables["word_reviews"])
+                  if "owner" in review and "reviewed_key" not in review)
+
+
 def stored_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
     return {(item.pop("scope"), item.pop("word_id")): item for item in _scan(client, tables["memories"])}
 
 
-def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKey, dict, dict]]:
-    """(key, what a replay of the reviews says, what the memories table holds) where they differ."""
+def memory_findings(client, tables: Mapping[str, str]) -> Findings:
+    live = live_owners(client, tables)
     want, have = expected_memories(client, tables), stored_memories(client, tables)
-    return [(key, want.get(key, {}), have.get(key, {})) for key in sorted(set(want) | set(have))
-            if want.get(key, {}) != have.get(key, {})]
+    return _judge(want, have, lambda key: (want.get(key) or have[key]).get("owner", key[0]), live)
+
+
+def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKey, dict, dict]]:
+    """(key, what a replay of the reviews says, what the memories table holds) where they differ,
+    of live histories."""
+    return memory_findings(client, tables).differences
 
 
 def rebuild_memories(client, tables: Mapping[str, str]) -> int:

@@ -98,12 +98,8 @@ def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **c
     store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
     signed_in = auth_mode(environ) == "cognito"
     histories = Histories(store, resets_enabled(environ), erasable=signed_in)
-    pool_id = environ.get("USER_POOL_ID", "")
-    accounts = (CognitoAccounts(lambda: cognito_client(pool_id.split("_")[0] or None), pool_id)
-                if signed_in else None)
     return Services.build(store, ReferenceCache(store), histories, **clock,
-                          erasure_seconds=erasure_seconds(environ),
-                          delete_account=accounts.delete if accounts else None)
+                          erasure_seconds=erasure_seconds(environ))
 
 
 def cognito_client(region: Optional[str]):
@@ -155,11 +151,18 @@ def erasure_seconds(environ: Optional[Mapping[str, str]] = None) -> float:
     return purge_grace_seconds(environ) + interval + 60
 
 
-def build_purger(environ: Optional[Mapping[str, str]] = None):
+def build_purger(environ: Optional[Mapping[str, str]] = None, client=None):
+    """The purge, with the stage's user pool where learners sign in (and so may erase their
+    account); ``client``: tests may give the DynamoDB client."""
     from chalicelib.purge import HistoryPurger  # not on the API's cold path
 
     environ = os.environ if environ is None else environ
-    return HistoryPurger(background_client(), table_names(environ), purge_grace_seconds(environ))
+    accounts = None
+    if auth_mode(environ) == "cognito":
+        pool_id = environ.get("USER_POOL_ID", "")
+        accounts = CognitoAccounts(lambda: cognito_client(pool_id.split("_")[0] or None), pool_id)
+    return HistoryPurger(client or background_client(), table_names(environ), purge_grace_seconds(environ),
+                         delete_account=accounts.delete if accounts else None)
 
 
 def cors_config(environ: Optional[Mapping[str, str]] = None) -> CORSConfig:

@@ -3,10 +3,10 @@
 Export pages through the learner's items, part by part (sessions, reviews, memories,
 aggregates), each part epoch by epoch (a reset history not yet purged is still theirs): a page
 holds at most `limit` items (100 by default), so no answer grows with the history, and its
-cursor names the last item it showed. Erasure marks
-the learner erased (their tokens are refused from then on, chalicelib.histories), hands every
-epoch to the purge, which deletes it off the request path as it deletes a reset's leftovers
-(chalicelib.purge), and deletes the Cognito user."""
+cursor names the last item it showed. Erasure marks the learner erased (their tokens are refused
+from then on, chalicelib.histories) and hands every epoch to the purge, which deletes their
+Cognito user and then their items off the request path, as it deletes a reset's leftovers
+(chalicelib.purge). Erasing again writes nothing."""
 from datetime import UTC, datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
@@ -63,14 +63,11 @@ Found = Tuple[tuple, dict]  # an item's key in its part, and the item as exporte
 
 class LearnerData:
     def __init__(self, store: DynamoStore, references: ReferenceCache, histories: Histories,
-                 delete_account: Optional[Callable[[str], None]], clock: Callable[[], datetime],
-                 erasure_seconds: float):
-        """``delete_account(username)``: removes the sign-in account, None on a stage without
-        sign-in; ``erasure_seconds``: how long after the request the purge has deleted it all."""
+                 clock: Callable[[], datetime], erasure_seconds: float):
+        """``erasure_seconds``: how long after the request the purge has deleted it all."""
         self._store = store
         self._references = references
         self._histories = histories
-        self._delete_account = delete_account
         self._clock = clock
         self._erasure_seconds = erasure_seconds
 
@@ -160,16 +157,19 @@ class LearnerData:
                 for item in items], more
 
     def erase(self, identity: Identity) -> dict:
-        """Erase the learner: their account now, their data within ``erasure_seconds``. A resend
-        (their token still valid) answers the same."""
-        if self._delete_account is None:
+        """Erase the learner: their tokens refused now, their account and data within
+        ``erasure_seconds``. Once done, the same request again (their token still valid, until
+        the purge or after it) reads the mark, writes nothing and answers the same."""
+        if not self._histories.erasable:
             raise Forbidden("This stage has no sign-in: there is no account to erase.")
+        mark = self._store.erasure(identity.sub)
         now = int(self._clock().timestamp())
-        erased_at = self._store.mark_erased(identity.sub, now)  # from here on their tokens get 401
-        self._store.purge_every_epoch(identity.sub, now)
-        if identity.username:
-            self._delete_account(identity.username)
+        # from the mark on their tokens get 401
+        erased_at = mark["erased_at"] if mark else self._store.mark_erased(identity.sub, now)
+        if "handed_over" not in mark:
+            self._store.purge_every_epoch(identity.sub, erased_at, now)
         erased = datetime.fromtimestamp(erased_at, UTC)
-        return {"message": "Your account is deleted; your study data will be deleted by complete_by.",
+        return {"message": "Your sign-in is refused from now on; your account and your study data will be "
+                           "deleted by complete_by.",
                 "erased_at": format_timestamp(erased),
                 "complete_by": format_timestamp(erased + timedelta(seconds=self._erasure_seconds))}

@@ -22,6 +22,10 @@ class Histories:
         self._resets_enabled = resets_enabled
         self._erasable = erasable
 
+    @property
+    def erasable(self) -> bool:
+        return self._erasable
+
     def owner(self, learner: str) -> str:
         if self._erasable:
             epoch, erased = self._store.learner_state(learner, self._resets_enabled)

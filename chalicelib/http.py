@@ -43,9 +43,10 @@ def json_or_null(body: Optional[dict]) -> Response:
 
 
 def attachment(body: dict, filename: str) -> Response:
-    """200 with the body, which a browser saves as ``filename``."""
+    """200 with the body, which a browser saves as ``filename`` and no cache keeps."""
     return Response(body=body, status_code=200,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
 
 
 def accepted(body: dict) -> Response:

@@ -1,17 +1,31 @@
 """Deletes the histories that resets left behind (chalicelib.histories), and all of an erased
-learner's (chalicelib.data_rights: the erasure moved them to a new epoch), off the request path:
-a scheduled function deployed, the local run's poller on `make run`.
+learner's (chalicelib.data_rights: the erasure moved them to a new epoch) with their sign-in
+account, off the request path: a scheduled function deployed, the local run's poller on `make run`.
 
 A reset marks the learner's history item `purge_pending`; the sparse index PURGES lists those
-items, so finding the work reads only them. A run then reads each table once, whatever the
-number of learners or resets waiting: one Scan of the sessions, the reviews, the aggregates and
-the memories (keys and owners only), keeping the items whose owner is an old epoch of a waiting learner.
-Reviews have no index by owner, to keep a review's write units as they are, and an index per
-old epoch would make the cost grow with the resets; a Scan costs the tables' size, which is why
-resets are off where tables are large (prod). Each learner's items are deleted and its progress
-saved on its own: one learner's failure leaves the others purged, and its own purge is run
-again next time (deleting is idempotent). The mark is cleared only if no reset happened
-meanwhile. The deletions reach the streams as REMOVE records, which the consumer ignores.
+items, so finding the work reads only them. Each old epoch's items are then found by reading
+that epoch's own partitions, never by scanning a table: the cost is the learner's items and
+epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.schema):
+  - its memory items (the memories table's partition `owner`) and its aggregates' `word#<id>`
+    items name the words it reviewed (either may be missing: a memory rebuilt only for live
+    histories, a record the consumer lost);
+  - each word's reviews are one partition of the reviews' index REVIEWS_BY_WORD;
+  - each word's groups (the words table) name the partitions of its group copies and reviewed
+    sets (`<owner>#group#<id>`): a word only ever joins groups (devtools/import_words.py adds),
+    so its groups now include every group a copy was written to;
+  - its sessions are one partition of the sessions' index SESSIONS_NEWEST;
+  - its aggregates, the consumer's markers included, are one partition of the aggregates table.
+The reviews and group copies are deleted before the memory and aggregate items that lead to
+them, so a run stopped half-way finds the rest again next time. Reviews stored before scheduling
+are in no index until `make audit REBUILD=1` indexed them (the audit reports them). The indexes
+trail their tables by well under a second; the grace below is minutes.
+
+Each learner is purged on its own: one learner's failure is logged and leaves the others
+purged, and its own purge is run again next time (deleting is idempotent). The mark is cleared
+only if no reset happened meanwhile. An erased learner's account is deleted (by their `sub`,
+chalicelib.accounts) before any of their items, at the first run after the erasure: their data
+is never gone while the account stays; their history item goes last. The deletions reach the
+streams as REMOVE records, which the consumer ignores.
 
 A reset is purged only once it is `grace_seconds` old (chalicelib.config.purge_grace_seconds):
 a create that read the old epoch just before the reset may still be writing into it, and the
@@ -21,17 +35,25 @@ fires at a minute). Records of an old epoch delivered after that are dropped by 
 import hashlib
 import logging
 import time
-from typing import Callable, Dict, List, Mapping, Tuple
+from typing import Callable, Iterable, List, Mapping, Optional
 
 from chalicelib.access import PURGE, running_as
-from chalicelib.schema import HISTORY, PURGE_PENDING, PURGES, split_owner
+from chalicelib.schema import (
+    HISTORY,
+    PURGE_PENDING,
+    PURGES,
+    REVIEWS_BY_WORD,
+    SESSIONS_NEWEST,
+    WORD_ITEMS,
+    group_scope,
+    owner,
+    word_history,
+)
 from chalicelib.store import from_item
 
 BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
-BATCH_WRITE_ATTEMPTS = 8
-# What each table's Scan keeps of an item: its key, and the attribute that names its owner.
-SCANNED = {"study_sessions": ("owner", ("id",)), "word_reviews": ("owner", ("id",)),
-           "aggregates": ("learner", ("learner", "item")), "memories": ("owner", ("scope", "word_id"))}
+BATCH_GET_MAX_KEYS = 100
+BATCH_ATTEMPTS = 8
 
 log = logging.getLogger("study-sessions.purge")
 
@@ -43,57 +65,88 @@ def _pseudonym(learner: str) -> str:
 
 class HistoryPurger:
     def __init__(self, client, tables: Mapping[str, str], grace_seconds: float,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 delete_account: Optional[Callable[[str], None]] = None):
+        """``delete_account(sub)``: removes an erased learner's sign-in account (None on a stage
+        without sign-in, which has no erasures)."""
         self._client = client
         self._tables = tables
         self._grace_seconds = grace_seconds
         self._clock = clock
+        self._delete_account = delete_account
 
     @running_as(PURGE)
     def purge(self) -> int:
-        """Delete every old history whose learner was reset at least the grace period ago; the
-        number of items deleted."""
-        due: Dict[str, Tuple[int, int]] = {}  # learner -> its old epochs, [purged, epoch)
-        erased = set()
-        for learner in self._pending():
-            state = self._state(learner)
-            if self._clock() - state.get("reset_at", 0) >= self._grace_seconds:
-                due[learner] = (state.get("purged", 0), state.get("epoch", 0))
-                if "erased_at" in state:
-                    erased.add(learner)
-        if not due:
-            return 0
-        keys = self._old_items(due)
+        """Delete every old history whose learner was reset at least the grace period ago, and
+        erased learners' accounts; the number of items deleted."""
         deleted = 0
-        for learner, (purged, epoch) in due.items():
+        for learner in self._pending():
             try:
-                for table, table_keys in keys.get(learner, {}).items():
-                    self._delete(table, table_keys)
-                    deleted += len(table_keys)
-                self._finish(learner, epoch, learner in erased)
+                deleted += self._purge(learner)
             except Exception as error:  # noqa: BLE001 - the others are purged; this one next run
                 log.error("purge_failed learner=%s cause=%s: %s", _pseudonym(learner), type(error).__name__,
                           error)
-                continue
-            log.info("purged learner=%s epochs=%d..%d%s", _pseudonym(learner), purged, epoch - 1,
-                     " erased" if learner in erased else "")
         return deleted
 
-    def _old_items(self, due: Dict[str, Tuple[int, int]]) -> Dict[str, Dict[str, List[dict]]]:
-        """learner -> table -> keys of the items of its old epochs, from one Scan of each table."""
-        found: Dict[str, Dict[str, List[dict]]] = {}
-        for table, (owner_attribute, key) in SCANNED.items():
-            names = {f"#a{n}": name for n, name in enumerate(dict.fromkeys((owner_attribute, *key)))}
-            pages = self._client.get_paginator("scan").paginate(
-                TableName=self._tables[table], ProjectionExpression=", ".join(names),
-                ExpressionAttributeNames=names)
-            for item in (item for page in pages for item in page["Items"]):
-                owner_ = item.get(owner_attribute, {}).get("S")
-                learner, epoch = split_owner(owner_) if owner_ else (None, None)
-                if learner in due and epoch is not None and due[learner][0] <= epoch < due[learner][1]:
-                    found.setdefault(learner, {}).setdefault(table, []).append(
-                        {name: item[name] for name in key})
-        return found
+    def _purge(self, learner: str) -> int:
+        state = self._state(learner)
+        erased = "erased_at" in state
+        if erased and self._delete_account is not None:
+            self._delete_account(learner)  # first: never their data gone and their account kept
+        if self._clock() - state.get("reset_at", 0) < self._grace_seconds:
+            return 0
+        purged, epoch = state.get("purged", 0), state.get("epoch", 0)
+        deleted = sum(self._delete_history(owner(learner, old)) for old in range(purged, epoch))
+        self._finish(learner, epoch, erased)
+        log.info("purged learner=%s epochs=%d..%d%s", _pseudonym(learner), purged, epoch - 1,
+                 " erased" if erased else "")
+        return deleted
+
+    def _delete_history(self, owner_: str) -> int:
+        """Every item of one owner, each found in its own partition."""
+        aggregates = self._keys("aggregates", "learner", owner_)
+        states = self._keys("memories", "scope", owner_)
+        # the words reviewed: each has a memory item, and the consumer counted it (word#<id>)
+        words = sorted({key["word_id"]["N"] for key in states} | {
+            key["item"]["S"][len(WORD_ITEMS):] for key in aggregates
+            if key["item"]["S"].startswith(WORD_ITEMS)}, key=int)
+        deleted = 0
+        for word in words:
+            deleted += self._delete("word_reviews", self._keys(
+                "word_reviews", "owner_word", word_history(owner_, int(word)), REVIEWS_BY_WORD.name))
+        for group in self._groups_of(words):
+            deleted += self._delete("memories", self._keys("memories", "scope", group_scope(owner_, group)))
+        deleted += self._delete("memories", states)
+        sessions = self._keys("study_sessions", "owner", owner_, SESSIONS_NEWEST.name)
+        deleted += self._delete("study_sessions", sessions)
+        return deleted + self._delete("aggregates", aggregates)
+
+    def _keys(self, table: str, attribute: str, value: str, index: Optional[str] = None) -> List[dict]:
+        """The table keys of the items of one partition (of the table, or of its ``index``)."""
+        key = {"study_sessions": ("id",), "word_reviews": ("id",), "aggregates": ("learner", "item"),
+               "memories": ("scope", "word_id")}[table]
+        names = {f"#k{n}": name for n, name in enumerate(key)}
+        params = {"TableName": self._tables[table], "KeyConditionExpression": "#p = :p",
+                  "ProjectionExpression": ", ".join(names),
+                  "ExpressionAttributeNames": {"#p": attribute, **names},
+                  "ExpressionAttributeValues": {":p": {"S": value}}}
+        if index:
+            params["IndexName"] = index
+        else:
+            params["ConsistentRead"] = True
+        pages = self._client.get_paginator("query").paginate(**params)
+        return [{name: item[name] for name in key} for page in pages for item in page["Items"]]
+
+    def _groups_of(self, words: List[str]) -> List[int]:
+        """The groups the words are in: where their copies are."""
+        groups = set()
+        for start in range(0, len(words), BATCH_GET_MAX_KEYS):
+            request = {self._tables["words"]: {"Keys": [{"id": {"N": word}} for word in
+                                                        words[start:start + BATCH_GET_MAX_KEYS]],
+                                               "ProjectionExpression": "group_ids"}}
+            for items in self._batched("batch_get_item", request, "UnprocessedKeys", "Responses"):
+                groups.update(group for item in items for group in from_item(item).get("group_ids", []))
+        return sorted(groups)
 
     def _pending(self) -> List[str]:
         pages = self._client.get_paginator("query").paginate(
@@ -122,14 +175,23 @@ class HistoryPurger:
         except self._client.exceptions.ConditionalCheckFailedException:
             pass  # reset (or erased) again meanwhile: the next run purges that epoch too
 
-    def _delete(self, table: str, keys: List[dict]) -> None:
+    def _delete(self, table: str, keys: List[dict]) -> int:
         name = self._tables[table]
         for start in range(0, len(keys), BATCH_WRITE_MAX):
             request = {name: [{"DeleteRequest": {"Key": key}} for key in keys[start:start + BATCH_WRITE_MAX]]}
-            for attempt in range(BATCH_WRITE_ATTEMPTS):
-                request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if not request:
-                    break
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise RuntimeError(f"DynamoDB left deletes of {table} unprocessed")
+            for _ in self._batched("batch_write_item", request, "UnprocessedItems"):
+                pass
+        return len(keys)
+
+    def _batched(self, operation: str, request: dict, unprocessed: str,
+                 answered: Optional[str] = None) -> Iterable[list]:
+        """One batch call, asked again for what DynamoDB left unprocessed; yields each answer's items."""
+        for attempt in range(BATCH_ATTEMPTS):
+            answer = getattr(self._client, operation)(RequestItems=request)
+            if answered:
+                yield from answer.get(answered, {}).values()
+            request = answer.get(unprocessed) or {}
+            if not request:
+                return
+            time.sleep(0.05 * 2**attempt)
+        raise RuntimeError(f"DynamoDB left a {operation} unprocessed")

@@ -81,8 +81,13 @@ WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-wo
 AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
 HISTORY = "history"
 # A learner who erased their account (chalicelib.data_rights) leaves a mark that refuses their
-# still-valid ID tokens: keyed by a hash of the learner, so that it names nobody, and removed by
-# TTL once no token of theirs can be valid (Cognito's longest ID token lasts a day).
+# still-valid ID tokens and tells the aggregates consumer to drop their records, a tombstone
+# keyed by a hash of the learner, so that it names nobody. TTL removes it 25 h after the erasure,
+# once no token of theirs can be valid (Cognito's longest ID token lasts a day) and no record
+# naming them can be delivered any more: their last write lands within a request's budget (2.5 s
+# deployed) of the mark, a stream keeps a record 24 h, and the consumer's event source mapping
+# drops records older than that (MaximumRecordAgeInSeconds 86,400,
+# devtools/consumer_template.py), also when re-created at TRIM_HORIZON.
 ERASED = "erased"
 ERASED_MARK_SECONDS = 24 * 3600 + 3600
 
@@ -106,8 +111,11 @@ def days_item(year: str) -> str:
     return f"days#{year}"
 
 
+WORD_ITEMS = "word#"
+
+
 def word_item(word_id: int) -> str:
-    return f"word#{word_id}"
+    return f"{WORD_ITEMS}{word_id}"
 
 
 # The name of every aggregate item above but the consumer's markers.

@@ -2,7 +2,7 @@
 dashboard and the portal's catalog pages are built on them when first used (imported then: a
 create's cold start loads only what a create uses)."""
 from datetime import datetime
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple
 
 from chalicelib.due_words import DueWords
 from chalicelib.histories import Histories
@@ -22,24 +22,21 @@ class Services(NamedTuple):
     cache: ReferenceCache
     histories: Histories
     clock: Callable[[], datetime]
-    delete_account: Optional[Callable[[str], None]]  # None on a stage without sign-in
     erasure_seconds: float  # how long an erased learner's data outlives the request, at most
 
     @classmethod
     def build(cls, store: DynamoStore, cache: ReferenceCache, histories: Histories,
-              clock: Callable[[], datetime] = utc_now, delete_account: Optional[Callable[[str], None]] = None,
-              erasure_seconds: float = 0) -> "Services":
+              clock: Callable[[], datetime] = utc_now, erasure_seconds: float = 0) -> "Services":
         references = ReferenceData(cache)
         return cls(Sessions(store, cache, references, histories, clock),
                    Reviews(store, cache, histories, clock), DueWords(store, cache, histories.owner, clock),
-                   references, store, cache, histories, clock, delete_account, erasure_seconds)
+                   references, store, cache, histories, clock, erasure_seconds)
 
     def learner_data(self):
         """Export and erasure of a learner's data (chalicelib.data_rights)."""
         from chalicelib.data_rights import LearnerData
 
-        return LearnerData(self.store, self.cache, self.histories, self.delete_account, self.clock,
-                           self.erasure_seconds)
+        return LearnerData(self.store, self.cache, self.histories, self.clock, self.erasure_seconds)
 
     def dashboard(self):
         from chalicelib.dashboard import Dashboard

@@ -409,6 +409,14 @@ class DynamoStore:
         return found.get(HISTORY, {}).get("epoch", 0), ERASED in found
 
     @_translate_errors
+    def erasure(self, learner: str) -> Item:
+        """The learner's erased mark, read strongly consistent: `erased_at`, and `handed_over`
+        once every epoch went to the purge; empty if they never erased their account."""
+        answer = self._call("get_item", TableName=self._aggregates, ConsistentRead=True,
+                            Key=to_item(erased_mark(learner)))
+        return from_item(answer.get("Item", {}))
+
+    @_translate_errors
     def mark_erased(self, learner: str, now: int) -> int:
         """Mark the learner erased, unless they are; when they were (epoch seconds)."""
         mark = {**erased_mark(learner), "erased_at": now, "expires_at": now + ERASED_MARK_SECONDS}
@@ -424,16 +432,33 @@ class DynamoStore:
             return from_item(existing)["erased_at"] if existing else now
 
     @_translate_errors
-    def purge_every_epoch(self, learner: str, now: int) -> None:
+    def purge_every_epoch(self, learner: str, erased_at: int, now: int) -> None:
         """Hand every epoch of the learner's history to the purge (chalicelib.purge), which then
-        deletes their history item too. After mark_erased, never in one transaction with it: a
-        request reads the two without isolation, and must not see the new epoch without the
-        mark. A resend moves one epoch further, as empty."""
-        self._call("update_item", write=True, TableName=self._aggregates,
-                   Key=to_item({"learner": learner, "item": HISTORY}),
-                   UpdateExpression="ADD epoch :one SET purge_pending = :pending, reset_at = :now, "
-                                    "erased_at = :now",
-                   ExpressionAttributeValues=to_item({":one": 1, ":pending": PURGE_PENDING, ":now": now}))
+        deletes their account and history item too, and note it on their erased mark: one
+        transaction, done once (a resend, or a second erasure, finds the mark noted and moves
+        nothing). After mark_erased, never in one transaction with it: a request reads the two
+        without isolation, and must not see the new epoch without the mark."""
+        noted = {"TableName": self._aggregates, "Key": to_item(erased_mark(learner)),
+                 "UpdateExpression": "SET handed_over = :now",
+                 "ConditionExpression": "attribute_exists(learner) AND attribute_not_exists(handed_over)",
+                 "ExpressionAttributeValues": to_item({":now": now})}
+        moved = {"TableName": self._aggregates, "Key": to_item({"learner": learner, "item": HISTORY}),
+                 "UpdateExpression": "ADD epoch :one "
+                                     "SET purge_pending = :pending, reset_at = :now, erased_at = :erased",
+                 "ExpressionAttributeValues": to_item({":one": 1, ":pending": PURGE_PENDING, ":now": now,
+                                                       ":erased": erased_at})}
+        try:
+            self._call("transact_write_items", write=True,
+                       TransactItems=[{"Update": noted}, {"Update": moved}])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if "TransactionConflict" in reasons:
+                raise Unavailable(cause="a concurrent erasure of the same learner") from None
+            if reasons[:1] != ["ConditionalCheckFailed"]:
+                raise
+            # handed over already: by this request's first attempt, or by a concurrent resend
 
     @_translate_errors
     def epoch(self, learner: str) -> int:

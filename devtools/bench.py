@@ -14,8 +14,9 @@ import threading
 import time
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List, Tuple
+from typing import Iterator, List, Tuple
 
 import boto3
 import requests
@@ -25,7 +26,17 @@ from chalice import Chalice
 from chalicelib.aggregates import AggregateWriter, process
 from chalicelib.audit import rebuild
 from chalicelib.purge import HistoryPurger
-from chalicelib.schema import IMPLICIT_LEARNER, SESSIONS_BY_GROUP, TOTALS, index_keys, owner, partition
+from chalicelib.schema import (
+    IMPLICIT_LEARNER,
+    REVIEWED_WORDS,
+    SESSIONS_BY_GROUP,
+    TOTALS,
+    group_scope,
+    index_keys,
+    owner,
+    partition,
+    word_history,
+)
 from chalicelib.store import to_item
 from devtools import dynamodb_local
 from devtools.cold_start import Context, proxy_event
@@ -41,9 +52,10 @@ IMPLICIT_OWNER = owner(IMPLICIT_LEARNER, 0)  # the local stage's one learner, ne
 
 STAGE = "local"
 FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
-        "consumer": 100, "lag": 1000, "reviews": 50_000, "resets": 200, "vocabulary": 1000}
+        "consumer": 100, "lag": 1000, "reviews": 50_000, "resets": 200, "vocabulary": 1000,
+        "beside_erasure": 1_000_000}
 QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1,
-         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5, "vocabulary": 30}
+         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5, "vocabulary": 30, "beside_erasure": 2000}
 PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
 PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -383,10 +395,12 @@ def measure_page_reads(environ: dict, client, names, count: int, reviews: int) -
         "id": id_, "group_id": 1, "study_activity_id": PAGED_ACTIVITY["id"],
         "created_at": f"2025-01-01T00:00:{n % 60:02d}Z",
         **index_keys(IMPLICIT_OWNER, 1, PAGED_ACTIVITY["id"])} for n, id_ in enumerate(ids)])
+    review_ids = [str(uuid.uuid4()) for _ in range(reviews)]
     write_all(client, names["word_reviews"], [{
-        "id": str(uuid.uuid4()), "owner": IMPLICIT_OWNER, "study_session_id": ids[n % count],
-        "word_id": 1 + n % 10,
-        "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z"} for n in range(reviews)])
+        "id": id_, "owner": IMPLICIT_OWNER, "study_session_id": ids[n % count], "word_id": 1 + n % 10,
+        "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z",  # indexed by word, as the API writes it
+        "owner_word": word_history(IMPLICIT_OWNER, 1 + n % 10), "reviewed_key": f"2025-01-01T00:01:00Z#{id_}"}
+        for n, id_ in enumerate(review_ids)])
     rebuild(client, names)  # what the consumer counts, without replaying the records here
     app, app_client = fresh_app(environ)
     last_page = -(-count // PER_PAGE)
@@ -438,7 +452,7 @@ def group_session_sorts(app, app_client) -> dict:
 def measure_many_resets(environ: dict, client, names, resets: int) -> dict:
     """A learner who resets ``resets`` times, then one purge run: what it reads and deletes, with
     another learner's 1,000 sessions and 4,000 reviews stored (measure_reset's purge deleted the
-    rest), which the purge's Scans read through."""
+    rest), which the purge does not read: three Querys an empty epoch."""
     progress(f"{resets} resets of one learner, then one purge run")
     other = owner("bench-other", 0)
     ids = [str(uuid.uuid4()) for _ in range(1000)]
@@ -463,6 +477,126 @@ def measure_many_resets(environ: dict, client, names, resets: int) -> dict:
     return {"many_resets": resets, "many_resets_purge_scans": calls.count("Scan"),
             "many_resets_purge_calls": len(calls), "many_resets_purge_read_units": round(units["read"], 1),
             "many_resets_purged_items": deleted[0]}
+
+
+# Another learner's stored items beside an erasure, by table: as many as each table takes in a
+# reasonable time on DynamoDB Local (a session's three indexes make it the slowest to write).
+BESIDE_SHARES = {"study_sessions": 0.05, "word_reviews": 0.25, "memories": 0.3, "aggregates": 0.4}
+WRITE_THREADS = 8
+
+
+def other_learner_items(table: str, count: int, owner_: str) -> Iterator[dict]:
+    """``count`` items of one learner's history in one table, shaped as the API and the consumer
+    write them (each session its own created_at: an index sort key shared by thousands is slow
+    to write on DynamoDB Local)."""
+    for n in range(count):
+        if table == "study_sessions":
+            yield {"id": f"00000000-0000-4000-8000-{n:012d}", "group_id": 1, "study_activity_id": 1,
+                   "created_at": f"2025-{1 + n // 86400 % 12:02d}-01T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:"
+                                 f"{n % 60:02d}Z", **index_keys(owner_, 1, 1)}
+        elif table == "word_reviews":
+            yield {"id": f"10000000-0000-4000-8000-{n:012d}", "owner": owner_, "study_session_id": "s",
+                   "word_id": 1 + n % 1000, "correct": n % 4 != 0, "created_at": "2025-01-01T00:01:00Z",
+                   "owner_word": word_history(owner_, 1 + n % 1000),
+                   "reviewed_key": f"2025-01-01T00:01:00Z#{n}"}
+        elif table == "memories":
+            yield {"scope": group_scope(owner_, n // 1000) if n >= 1000 else owner_, "word_id": 1 + n % 1000,
+                   "owner": owner_, "state": "review", "stability": 3.5, "difficulty": 5.0,
+                   "due": f"2025-02-{1 + n % 28:02d}T00:00:00Z"}
+        else:
+            yield {"learner": owner_, "item": f"seen#{n:040d}", "expires_at": 1}
+
+
+def write_parallel(client, table: str, items: Iterator[dict]) -> None:
+    """BatchWriteItems of 25 from WRITE_THREADS threads, what DynamoDB leaves unprocessed sent again."""
+    def send(batch: List[dict]) -> None:
+        request = {table: [{"PutRequest": {"Item": to_item(item)}} for item in batch]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    def batches() -> Iterator[List[dict]]:
+        batch = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == 25:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    with ThreadPoolExecutor(WRITE_THREADS) as pool:
+        for _ in pool.map(send, batches()):
+            pass
+
+
+def erased_learner_history(learner: str, sessions: int, reviews: int) -> dict:
+    """Table -> the items of one learner's history as the API and the consumer leave them: sessions,
+    reviews of words 1 to 20 (the seeded words, in groups 1 and 2), each word's memory with its
+    group copy and each group's reviewed set, aggregates and a marker per record."""
+    owner_ = owner(learner, 0)
+    ids = [str(uuid.uuid4()) for _ in range(sessions)]
+    history = {"study_sessions": [{"id": id_, "group_id": 1, "study_activity_id": 1,
+                                   "created_at": f"2025-03-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
+                                   **index_keys(owner_, 1, 1)} for n, id_ in enumerate(ids)],
+               "word_reviews": [], "memories": [], "aggregates": []}
+    for n in range(reviews):
+        review_id = str(uuid.uuid4())
+        history["word_reviews"].append({
+            "id": review_id, "owner": owner_, "study_session_id": ids[n % sessions], "word_id": 1 + n % 20,
+            "correct": n % 3 != 0, "created_at": "2025-03-01T01:00:00Z",
+            "owner_word": word_history(owner_, 1 + n % 20),
+            "reviewed_key": f"2025-03-01T01:00:00Z#{review_id}"})
+    for word in range(1, 21):
+        group = 1 if word <= 10 else 2
+        history["memories"] += [{"scope": owner_, "word_id": word, "owner": owner_, "state": "review"},
+                                {"scope": group_scope(owner_, group), "word_id": word, "owner": owner_}]
+    history["memories"] += [{"scope": group_scope(owner_, group), "word_id": REVIEWED_WORDS, "owner": owner_,
+                             "reviewed": list(range(10 * group - 9, 10 * group + 1))} for group in (1, 2)]
+    history["aggregates"] = [{"learner": owner_, "item": name, "sessions": 1} for name in
+                             (TOTALS, "group#1", "activity#1", "days#2025")] + [
+        {"learner": owner_, "item": f"word#{word}", "correct": 1, "wrong": 0} for word in range(1, 21)] + [
+        {"learner": owner_, "item": f"seen#{n:040d}", "expires_at": 1} for n in range(sessions + reviews)]
+    return history
+
+
+def measure_erasure_beside(environ: dict, client, names, beside: int) -> dict:
+    """One learner's erasure, then the purge run that deletes it, with another learner's ``beside``
+    items stored across the four tables the purge deletes from: what it reads and calls."""
+    from chalicelib.config import REQUEST_DEADLINE
+    from chalicelib.learners import Identity
+
+    progress(f"erasure purge beside another learner's {beside} items: writing them")
+    started = time.perf_counter()
+    for table, share in BESIDE_SHARES.items():
+        write_parallel(client, names[table], other_learner_items(table, int(beside * share), "bench-kept#0"))
+    written_seconds = time.perf_counter() - started
+    learner = "bench-erased"
+    history = erased_learner_history(learner, sessions=100, reviews=1000)
+    for table, items in history.items():
+        write_parallel(client, names[table], iter(items))
+    app, _ = fresh_app({**environ, "AUTH_MODE": "cognito"})
+    REQUEST_DEADLINE.start()
+    app.services().learner_data().erase(Identity(learner, None, None))
+    progress("erasure purge: one run")
+    calls: List[str] = []
+    accounts: List[str] = []
+    client.meta.events.register("before-parameter-build.dynamodb",
+                                lambda model, **_: calls.append(model.name), unique_id="bench-erasure-calls")
+    purger, deleted = HistoryPurger(client, names, grace_seconds=0, delete_account=accounts.append), []
+    try:
+        start = time.perf_counter()
+        units = capacity_units(client, lambda: deleted.append(purger.purge()))
+        seconds = time.perf_counter() - start
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="bench-erasure-calls")
+    assert accounts == [learner], accounts
+    return {"beside_items": sum(int(beside * share) for share in BESIDE_SHARES.values()),
+            "beside_write_seconds": round(written_seconds, 1), "beside_write_threads": WRITE_THREADS,
+            "erased_items": sum(len(items) for items in history.values()), "erasure_purged_items": deleted[0],
+            "erasure_purge_seconds": round(seconds, 2), "erasure_purge_calls": len(calls),
+            "erasure_purge_calls_by_operation": ", ".join(f"{name} {calls.count(name)}"
+                                                          for name in sorted(set(calls))),
+            "erasure_purge_scans": calls.count("Scan"), "erasure_purge_read_units": round(units["read"], 1)}
 
 
 def measure_reset(environ: dict, client, names, count: int) -> dict:
@@ -534,7 +668,8 @@ def capacity_units(client, work) -> dict:
 
     def record(parsed, model, **_):
         reported = parsed.get("ConsumedCapacity") or []
-        kind = "write" if model.name in ("TransactWriteItems", "PutItem", "UpdateItem") else "read"
+        kind = "write" if model.name in ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem",
+                                         "BatchWriteItem") else "read"
         for entry in reported if isinstance(reported, list) else [reported]:
             units[kind] += entry.get("CapacityUnits", 0.0)
 
@@ -717,13 +852,19 @@ def markdown(results: dict) -> str:
          "{capacity_units_reset}", "over {listed_sessions} sessions and {listed_reviews} reviews: the "
          "epoch read and one UpdateItem; goal < 1 s"),
         ("Purge of the old history afterwards (off the request path)", "{purged_items} items in "
-         "{purge_seconds} s", "sessions, reviews and aggregates: one Scan of each table"),
+         "{purge_seconds} s", "sessions, reviews, memories and aggregates: the epoch's own partitions"),
         ("Many resets of one learner, then one purge run",
          "{many_resets} resets: {many_resets_purge_scans} Scans, "
          "{many_resets_purge_calls} calls, {many_resets_purge_read_units} read units, "
          "{many_resets_purged_items} items deleted", "another learner's 1,000 sessions and 4,000 reviews "
-         "stored: one Scan of each table whatever the resets; "
-         "was 2 Scans per reset (400 Scans, 26,600 read units for 200 over 4,000 reviews)"),
+         "stored, not read: 3 Querys an empty epoch; was one Scan of each table (4 Scans, 7 calls, "
+         "101.0 read units), and before that 2 Scans per reset"),
+        ("Purge of an erasure beside another learner's items",
+         "{erased_items} items of the erased learner: {erasure_purged_items} deleted in "
+         "{erasure_purge_seconds} s, {erasure_purge_calls} calls, {erasure_purge_read_units} read units, "
+         "{erasure_purge_scans} Scans", "{beside_items} items of another learner stored (written in "
+         "{beside_write_seconds} s, BatchWriteItem from {beside_write_threads} threads), none read; "
+         "calls {erasure_purge_calls_by_operation}"),
         ("Read units of the group's sessions page 1 by start_time: desc / asc",
          "{read_units_group_sessions_start_time_desc} / {read_units_group_sessions_start_time_asc}",
          "over {listed_sessions} sessions in one group; asc was the whole group (776 units over 1,503)"),
@@ -798,6 +939,7 @@ def run(counts: dict) -> dict:
         results.update(measure_export(environ))
         results.update(measure_reset(with_resets, client, names, counts["listed"]))
         results.update(measure_many_resets(with_resets, client, names, counts["resets"]))
+        results.update(measure_erasure_beside(environ, client, names, counts["beside_erasure"]))
     return results
 
 

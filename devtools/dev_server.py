@@ -41,7 +41,7 @@ from chalice.deploy.validate import validate_routes
 from chalicelib.config import dynamodb_limits
 from chalicelib.errors import RETRY_AFTER_SECONDS
 from devtools.api_docs import ApiDocs, is_docs_path
-from devtools.local_auth import InvalidToken, TokenVerifier
+from devtools.local_auth import InvalidToken, TokenVerifier, signed_in_environment
 from devtools.package import GATEWAY_ERRORS
 from devtools.web_app import WebApp, is_app_path
 
@@ -167,16 +167,12 @@ def local_verifier(environ) -> Optional[TokenVerifier]:
 def create_server(project_dir: str, stage: str, host: str, port: int) -> local.LocalDevServer:
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as the chalice CLI sets it
     # AUTH=cognito make run signs learners in on the local stage: that setting outlives the stage's.
-    overrides = {name: os.environ[name] for name in ("AUTH_MODE",) if name in os.environ}
+    overrides = signed_in_environment(os.environ)
     config = factory.CLIFactory(project_dir, environ=os.environ).create_config_obj(
         chalice_stage_name=stage
     )
     app = config.chalice_app  # loading it put the stage's variables into os.environ
     os.environ.update(overrides)
-    if os.environ.get("AUTH_MODE") == "cognito":  # an erasure deletes its learner from the local pool
-        settings = json.loads(Path(os.environ["LOCAL_COGNITO_FILE"]).read_text())
-        os.environ.update({"USER_POOL_ID": settings["user_pool_id"],
-                           "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": settings["endpoint"]})
     validate_routes(app.routes)
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice  # per-thread current_request, as chalice local does

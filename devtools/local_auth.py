@@ -89,6 +89,17 @@ def cognito_client(endpoint: str):
     return boto3.client("cognito-idp", endpoint_url=endpoint, **CREDENTIALS)
 
 
+def signed_in_environment(environ) -> Dict[str, str]:
+    """What `AUTH=cognito make run` sets for its processes (LOCAL_COGNITO_FILE, AUTH_MODE), to put
+    back over the local stage's own variables: sign-in, and the local pool as a deployed function
+    finds its own (USER_POOL_ID, and the endpoint botocore reads); empty without sign-in."""
+    if environ.get("AUTH_MODE") != "cognito":
+        return {}
+    settings = json.loads(Path(environ["LOCAL_COGNITO_FILE"]).read_text())
+    return {"AUTH_MODE": "cognito", "USER_POOL_ID": settings["user_pool_id"],
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": settings["endpoint"]}
+
+
 def create_pool(client, learners: List[tuple] = DEMO_LEARNERS) -> Dict[str, object]:
     """A user pool, an app client that signs in with USER_PASSWORD_AUTH, and the learners with
     permanent passwords; what a client needs to sign them in."""

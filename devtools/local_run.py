@@ -89,13 +89,14 @@ def start_chalice_local(
 
 
 def start_stream_poller(dynamodb_endpoint: str, project_dir: Path = PROJECT_DIR,
-                        log_path: Optional[Path] = None,
-                        positions: Optional[Path] = None) -> subprocess.Popen:
-    """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it;
-    ``positions``: the file where it keeps its place in the streams across runs."""
+                        log_path: Optional[Path] = None, positions: Optional[Path] = None,
+                        cognito_file: Optional[Path] = None) -> subprocess.Popen:
+    """The aggregates consumer, fed from DynamoDB Local's streams as Lambda would feed it, and the
+    scheduled purge; ``positions``: the file where it keeps its place in the streams across runs;
+    ``cognito_file``: the local pool, whose erased learners the purge deletes."""
     where = ["--positions", str(positions)] if positions else []
     return _spawn_logged([sys.executable, "-m", "devtools.stream_poller", "--stage", STAGE, *where], log_path,
-                         cwd=project_dir, env=chalice_environment(dynamodb_endpoint))
+                         cwd=project_dir, env=chalice_environment(dynamodb_endpoint, cognito_file))
 
 
 def _spawn_logged(args, log_path: Optional[Path], quiet: bool = False, **popen_kwargs) -> subprocess.Popen:
@@ -159,7 +160,8 @@ def run(data_dir: Path, auth: str) -> None:
         created = provision(client, names)
         print(f"DynamoDB Local on {database.endpoint}, data in {data_dir}; "
               f"tables created now: {len(created)} of {len(names)}", flush=True)
-        poller = start_stream_poller(database.endpoint, positions=data_dir / STREAM_POSITIONS)
+        poller = start_stream_poller(database.endpoint, positions=data_dir / STREAM_POSITIONS,
+                                     cognito_file=cognito_file)
         api = start_chalice_local(api_port, database.endpoint, cognito_file=cognito_file)
         print(ready_line(api_port, cognito_file), flush=True)
         children = [child for child in (api, poller, database.process, cognito) if child]

@@ -1,8 +1,10 @@
 """The purge of reset histories (chalicelib.purge) in the packaged template: Chalice's scheduled
 function, given the API's runtime and tables, its own log group, an alarm on its errors, and its
-own role: reads of the pending resets and deletes of the old histories, nothing else."""
+own role: reads of the pending resets and the old histories' partitions, their deletes, and
+deleting erased learners' accounts of the stage's pool, nothing else."""
 from typing import Dict
 
+from devtools import learner_pool
 from devtools.monitoring import alarm, log_group, logs_and_traces, metric
 from devtools.policies import data_policy
 
@@ -13,13 +15,13 @@ POLICY = "PurgePolicy"
 FUNCTION_NAME = {"Fn::Sub": "${AWS::StackName}-purge"}
 SKIPS = [
     ("CKV_AWS_116", "No DLQ: a failed run leaves its learners marked, and the next run purges them"),
-    ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, CloudWatch and X-Ray over AWS endpoints"),
+    ("CKV_AWS_117", "No VPC: it reaches only DynamoDB, Cognito, CloudWatch and X-Ray over AWS endpoints"),
     ("CKV_AWS_173", "Environment holds table names, an origin and a log level: no secrets"),
 ]
 
 
 def _policy(resets: bool) -> dict:
-    policy = data_policy("purge", "PurgeResetHistories", resets, {})
+    policy = data_policy("purge", "PurgeResetHistories", resets, learner_pool.pool_arn())
     policy["Properties"]["PolicyDocument"]["Statement"] += logs_and_traces(LOG_GROUP)
     return policy
 

@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from devtools.local_auth import signed_in_environment
 from devtools.stage import stage_environment
 
 BATCH_SIZE = 100
@@ -233,7 +234,9 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # not its credentials and endpoint lines
+    overrides = signed_in_environment(os.environ)  # AUTH=cognito make run: the purge deletes accounts
     os.environ.update(stage_environment(args.stage))
+    os.environ.update(overrides)
     import app  # the stage's environment first, as Lambda sets it
     from chalicelib.config import table_names
 

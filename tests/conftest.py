@@ -283,7 +283,8 @@ def signed_in_server(tmp_path_factory):
             port = dynamodb_local.free_port()
             api = start_chalice_local(port, database.endpoint, log_path=folder / "api.log",
                                       cognito_file=settings_file)
-            poller = start_stream_poller(database.endpoint, log_path=folder / "poller.log")
+            poller = start_stream_poller(database.endpoint, log_path=folder / "poller.log",
+                                         cognito_file=settings_file)
             yield SignedInServer(f"http://127.0.0.1:{port}", settings, client, names)
         finally:
             stop_processes(api, poller, cognito)

@@ -13,7 +13,7 @@ KEYS = {
     "load_new_connections_lost", "read_units_page_1", "read_units_last_page",
     "write_units_create", "write_units_review", "read_units_session_page",
     "cpu_count", "python", "boto3", "dynamodb_local", "ddb_calls_warm_with_resets", "reset_ms",
-    "capacity_units_reset", "purged_items", "many_resets_purge_scans",
+    "capacity_units_reset", "purged_items", "many_resets_purge_scans", "erasure_purge_read_units",
     "read_units_group_sessions_start_time_asc", "read_units_group_sessions_review_items_count",
 }
 
@@ -30,7 +30,9 @@ def test_the_quick_bench_reports_every_figure_and_meets_the_call_budget(tmp_path
     calls = (results["ddb_calls_warm"], results["ddb_calls_cold"], results["ddb_calls_idempotent"])
     assert calls == (1, 2, 1)
     assert results["ddb_calls_warm_with_resets"] == 2 and results["purged_items"] > 0
-    assert results["many_resets_purge_scans"] == 4  # one Scan of each table, whatever the resets
+    assert results["many_resets_purge_scans"] == 0 == results["erasure_purge_scans"]  # partitions only
+    # the erased learner's items, all of them, whatever another learner stores beside them
+    assert results["erasure_purged_items"] == results["erased_items"] and results["beside_items"] > 0
     assert results["load_errors"] == 0 and results["load_lost"] == 0
     # a review's transaction: the review, its session, the word's memory and group copy (its group's set)
     assert 0 < results["write_units_review"] <= 13 and results["write_units_create"] > 0

@@ -9,13 +9,14 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
-from chalicelib.audit import learner_items
+from chalicelib.accounts import CognitoAccounts
+from chalicelib.audit import differences, learner_items, rebuild
 from chalicelib.config import REQUEST_DEADLINE
 from chalicelib.errors import Unauthorized
 from chalicelib.purge import HistoryPurger
 from chalicelib.store import from_item
 from devtools.local_auth import create_pool, sign_in
-from tests.helpers import assert_error
+from tests.helpers import DynamoDBCalls, assert_error
 
 ANA, BEN = ("ana@example.com", "Correct-Horse-1"), ("ben@example.com", "Battery-Staple-2")
 
@@ -66,6 +67,22 @@ def learners(api, pool, monkeypatch):
     return Learner(ANA[0]), Learner(BEN[0])
 
 
+def purger(api, pool, cognito=None):
+    """The purge as the stage builds it: with the pool, whose erased learners it deletes."""
+    client, settings, _ = pool
+    accounts = CognitoAccounts(lambda: cognito or client, settings["user_pool_id"])
+    return HistoryPurger(api.dynamodb, api.names, grace_seconds=0, delete_account=accounts.delete)
+
+
+def account_exists(pool, username):
+    client, settings, _ = pool
+    try:
+        client.admin_get_user(UserPoolId=settings["user_pool_id"], Username=username)
+        return True
+    except client.exceptions.UserNotFoundException:
+        return False
+
+
 def write_history(api, learner):
     """Two histories: one session reset away, then two sessions with reviews; counted."""
     old = learner.create(2)
@@ -87,6 +104,7 @@ def export_all(learner, limit=None):
         assert response.status_code == 200, response.body
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith('attachment; filename="study-sessions-export-')
+        assert response.headers["Cache-Control"] == "no-store"  # no cache on the way keeps it
         pages.append(response.json_body)
         cursor = response.json_body["next_cursor"]
         if cursor is None:
@@ -141,9 +159,29 @@ def test_the_export_pages_by_cursor_and_the_pages_add_up_to_one_export(api, lear
     assert_error(ana.get("/api/me/export?cursor=not-one"), 400, "validation_error", "cursor is not valid")
 
 
-def test_an_erasure_deletes_the_account_refuses_its_token_and_leaves_nothing_after_the_purge(
+def test_no_export_page_comes_back_empty_for_the_consumer_s_markers(api, learners):
+    """The consumer's markers ("seen#<eventID>", one a record for 48 h) sort among the
+    aggregates: the export reads around them."""
+    ana, _ = learners
+    write_history(api, ana)
+    for n in range(60):
+        api.dynamodb.put_item(TableName=api.names["aggregates"], Item={
+            "learner": {"S": f"{ana.sub}#1"}, "item": {"S": f"seen#{n:040d}"}, "expires_at": {"N": "1"}})
+    whole = merged(export_all(ana))
+
+    pages = export_all(ana, limit=2)
+
+    counts = [sum(len(page[part]) for part in ("sessions", "reviews", "memories", "aggregates"))
+              for page in pages]
+    assert 0 not in counts[:-1]  # (the last page may close an export that ended on a page's edge)
+    assert merged(pages) == whole
+    items = [a["item"] for a in whole["aggregates"] if a["epoch"] == 1]
+    assert items == sorted(items) and "totals" in items and not any(i.startswith("seen#") for i in items)
+    assert any(i.startswith("group#") for i in items) and any(i.startswith("word#") for i in items)
+
+
+def test_an_erasure_refuses_the_token_at_once_and_the_purge_leaves_nothing_nor_the_account(
         api, learners, pool):
-    client, settings, _ = pool
     ana, ben = learners
     write_history(api, ana)
     ben_session = ben.create(1)
@@ -156,19 +194,145 @@ def test_an_erasure_deletes_the_account_refuses_its_token_and_leaves_nothing_aft
     assert erased.status_code == 202, erased.body
     assert set(erased.json_body) == {"message", "erased_at", "complete_by"}
     assert erased.json_body["complete_by"] > erased.json_body["erased_at"]
-    with pytest.raises(client.exceptions.UserNotFoundException):
-        client.admin_get_user(UserPoolId=settings["user_pool_id"], Username=ana.name)
     for response in (ana.get("/api/study-sessions"), ana.post({"group_id": 1, "study_activity_id": 1}),
                      ana.get("/dashboard/stats"), ana.get("/api/me/export")):
         assert_error(response, 401, "unauthorized", "This account was deleted")
     again = ana.delete()
     assert (again.status_code, again.json_body) == (202, erased.json_body)  # a resend answers the same
+    # the audit judges live histories: the erased ones await the purge, the mark is no aggregate
+    assert differences(api.dynamodb, api.names) == [] and rebuild(api.dynamodb, api.names) == 0
+    assert_error(ana.get("/api/study-sessions"), 401, "unauthorized", "This account was deleted")
 
-    assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() > 0
+    assert purger(api, pool).purge() > 0
 
+    assert not account_exists(pool, ana.name) and account_exists(pool, ben.name)
     assert learner_items(api.dynamodb, api.names, ana.sub) == []
     assert learner_items(api.dynamodb, api.names, ben.sub) == ben_items  # another's data untouched
     assert ben.get(f"/api/study-sessions/{ben_session}").status_code == 200
+
+
+def test_erasing_again_writes_nothing_and_answers_the_same_before_and_after_the_purge(api, learners, pool):
+    ana, _ = learners
+    write_history(api, ana)
+    first = ana.delete()
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        again = ana.delete()
+    purger(api, pool).purge()
+    with DynamoDBCalls(api.dynamodb) as after_purge:
+        late = ana.delete()
+
+    assert first.status_code == 202 and (again.status_code, again.json_body) == (202, first.json_body)
+    assert (late.status_code, late.json_body) == (202, first.json_body)
+    assert calls.operations == after_purge.operations == ["GetItem"]  # the erased mark, read only
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []  # no history item made again
+    assert purger(api, pool).purge() == 0  # nothing handed over a second time
+
+
+def test_an_erasure_deletes_the_account_of_its_sub_never_the_one_who_took_the_username_since(
+        api, learners, pool):
+    client, settings, _ = pool
+    ana, _ = learners
+    old_token = ana.headers
+    assert ana.delete().status_code == 202
+    purger(api, pool).purge()
+    assert not account_exists(pool, ana.name)
+    # a new person signs up with the freed username: a new account, a new sub
+    client.admin_create_user(UserPoolId=settings["user_pool_id"], Username=ana.name, MessageAction="SUPPRESS")
+
+    again = api.http.request("DELETE", "/api/me", headers=old_token, body=b"")  # the old, still valid token
+    purger(api, pool).purge()
+
+    assert again.status_code == 202
+    assert account_exists(pool, ana.name)  # the new person's account stays
+
+
+class FailingCognito:
+    """The pool's client, whose AdminDeleteUser fails ``times`` times."""
+
+    def __init__(self, client, times):
+        self._client, self.failures = client, times
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def admin_delete_user(self, **params):
+        from botocore.exceptions import ClientError
+
+        if self.failures:
+            self.failures -= 1
+            raise ClientError({"Error": {"Code": "InternalErrorException", "Message": "injected"}},
+                              "AdminDeleteUser")
+        return self._client.admin_delete_user(**params)
+
+
+def test_an_account_cognito_failed_to_delete_is_deleted_by_the_next_purge_before_any_data(
+        api, learners, pool):
+    client, _, _ = pool
+    ana, _ = learners
+    write_history(api, ana)
+    assert ana.delete().status_code == 202
+    stored = learner_items(api.dynamodb, api.names, ana.sub)
+    failing = FailingCognito(client, times=2)
+
+    for _ in range(2):  # Cognito fails twice: the account stays, and so does every item
+        assert purger(api, pool, cognito=failing).purge() == 0
+        assert account_exists(pool, ana.name)
+        assert learner_items(api.dynamodb, api.names, ana.sub) == stored
+    assert purger(api, pool, cognito=failing).purge() > 0
+
+    assert not account_exists(pool, ana.name)
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+
+
+@pytest.mark.parametrize("dynamodb", ["dynamodb_local"], indirect=True)
+def test_records_of_an_erased_learner_delivered_again_after_the_purge_count_nowhere(
+        api, learners, pool, dynamodb_local_server):
+    """Erase, purge (the history item goes too), then the streams' records again, as a batch
+    retried past the grace or a mapping re-created at TRIM_HORIZON hands them: nothing names the
+    learner, and `make audit LEARNER=` says so."""
+    from chalicelib.aggregates import AggregateWriter, process
+    from devtools.audit import erased as audit_learner
+    from devtools.dynamodb_local import LOCAL_CREDENTIALS
+    from tests.test_aggregates import stream_records
+
+    ana, ben = learners
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_server.endpoint,  # as api.dynamodb
+                           region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"],
+                           aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    api.restart(resets=False, AUTH_MODE="cognito", USER_POOL_ID=pool[1]["user_pool_id"])  # as on prod
+    for session, word in ((ana.create(1), 3), (ana.create(2), 12)):
+        ana.review(session, word)
+    ben.review(ben.create(1), 4)
+    records = stream_records(api, streams)
+    writer = AggregateWriter(api.dynamodb, api.names["aggregates"])
+    assert process(records, api.names, writer) == {"batchItemFailures": []}
+    ben_items = learner_items(api.dynamodb, api.names, ben.sub)
+
+    assert ana.delete().status_code == 202
+    purger(api, pool).purge()
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+
+    assert process(records, api.names, writer) == {"batchItemFailures": []}
+    assert process(list(reversed(records)), api.names, writer) == {"batchItemFailures": []}
+
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+    assert audit_learner(api.dynamodb, api.names, ana.sub) == 0
+    assert learner_items(api.dynamodb, api.names, ben.sub) == ben_items  # counted once, still
+
+
+def test_the_erased_mark_outlives_every_token_and_every_record_that_can_still_be_delivered():
+    from chalicelib.config import dynamodb_limits
+    from chalicelib.schema import ERASED_MARK_SECONDS
+    from devtools.consumer_template import MAX_RECORD_AGE_SECONDS
+    from devtools.stage import stage_environment
+
+    longest_budget = max(dynamodb_limits(stage_environment(stage)).budget_seconds
+                         for stage in ("local", "dev", "prod"))
+    assert ERASED_MARK_SECONDS > MAX_RECORD_AGE_SECONDS + longest_budget
+    assert ERASED_MARK_SECONDS > 24 * 3600  # Cognito's longest ID token
 
 
 def test_an_erasure_interrupted_half_way_finishes_on_the_next_run(api, learners):
@@ -279,5 +443,11 @@ def test_auth_cognito_make_run_exports_and_erases_a_learner_of_its_local_pool(si
     assert erased.status_code == 202, erased.text
     assert erased.headers["Access-Control-Allow-Origin"] == "*"
     assert after.status_code == 401 and "deleted" in after.json()["error"]
-    with pytest.raises(pool.exceptions.UserNotFoundException):
-        pool.admin_get_user(UserPoolId=settings["user_pool_id"], Username=username)
+    deadline = time.monotonic() + 60  # the poller's purge, every 5 s, deletes the account first
+    while True:
+        try:
+            pool.admin_get_user(UserPoolId=settings["user_pool_id"], Username=username)
+        except pool.exceptions.UserNotFoundException:
+            break
+        assert time.monotonic() < deadline, "the purge did not delete the erased learner's account"
+        time.sleep(0.5)

@@ -124,13 +124,12 @@ def test_resets_are_granted_only_where_the_stage_allows_them(packaged):
     assert (reset_grants <= granted(template, "PurgeRole")) == (stage != "prod")
 
 
-def test_the_other_permissions_are_its_log_group_x_ray_and_deleting_users_of_its_pool(packaged):
+def test_the_api_s_other_permissions_are_its_log_group_and_x_ray_never_the_user_pool(packaged):
     stage, _, template = packaged
     pool_arn = {"Fn::If": ["CreateLearnerPool", {"Fn::GetAtt": ["LearnerPool", "Arn"]},
                            {"Ref": "LearnerPoolArn"}]}
 
     assert granted(template, "ApiHandlerRole") - granted(template, "ApiHandlerRole", "dynamodb:") == {
-        ("cognito-idp:AdminDeleteUser", json.dumps(pool_arn)),  # an erasure (chalicelib.accounts)
         ("logs:CreateLogStream", json.dumps({"Fn::GetAtt": [LOG_GROUP, "Arn"]})),
         ("logs:PutLogEvents", json.dumps({"Fn::GetAtt": [LOG_GROUP, "Arn"]})),
         ("xray:PutTelemetryRecords", '"*"'), ("xray:PutTraceSegments", '"*"'),
@@ -422,9 +421,19 @@ def test_the_purge_runs_on_a_schedule_with_only_the_deletes_it_makes(packaged):
 
     grants = granted(template, "PurgeRole")
 
+    pool_arn = {"Fn::If": ["CreateLearnerPool", {"Fn::GetAtt": ["LearnerPool", "Arn"]},
+                           {"Ref": "LearnerPoolArn"}]}
+
     assert {(a, r) for a, r in grants if a.startswith("dynamodb:")} == declared("purge", stage)
     assert declared("purge", stage) >= {("dynamodb:Query", json.dumps(
         {"Fn::Sub": "${AggregatesTable.Arn}/index/purges"}))}  # what is pending, from its sparse index
+    assert not any(a == "dynamodb:Scan" for a, _ in grants)  # each learner's own partitions only
+    # an erased learner's account, found by its sub and deleted: on the stage's own pool only
+    assert {(a, r) for a, r in grants if a.startswith("cognito-idp:")} == {
+        ("cognito-idp:ListUsers", json.dumps(pool_arn)),
+        ("cognito-idp:AdminDeleteUser", json.dumps(pool_arn))}
+    variables = purge["Properties"]["Environment"]["Variables"]
+    assert variables["USER_POOL_ID"] == {"Fn::Select": [1, {"Fn::Split": ["/", pool_arn]}]}
     assert purge["Properties"]["Handler"] == "app.purge_reset_histories"
     assert purge["Properties"]["Events"]["PurgeEvent"] == {"Type": "Schedule",
                                                            "Properties": {"Schedule": "rate(15 minutes)"}}

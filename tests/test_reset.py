@@ -5,7 +5,7 @@ import pytest
 from chalicelib.access import FUNCTIONS
 from chalicelib.audit import differences
 from chalicelib.purge import HistoryPurger
-from chalicelib.store import from_item
+from chalicelib.store import from_item, to_item
 from tests.helpers import DynamoDBCalls, assert_error
 
 RESET = "/api/study-sessions/reset"
@@ -161,23 +161,102 @@ def test_a_reset_is_purged_only_once_its_grace_period_is_over(api, history):
     assert later > 0 and scan(api, "study_sessions") == []
 
 
-def purge_calls(api, purger=None):
-    with DynamoDBCalls(api.dynamodb) as calls:
-        deleted = (purger or HistoryPurger(api.dynamodb, api.names, grace_seconds=0)).purge()
-    return deleted, sorted(op for op in calls.operations if op != "BatchWriteItem")
+class PurgeReads:
+    """Each DynamoDB call a client makes, with what it asked for."""
+
+    def __init__(self, client):
+        self.calls, self._client = [], client
+
+    def __enter__(self):
+        self._client.meta.events.register("before-parameter-build.dynamodb", self._record, unique_id=id(self))
+        return self
+
+    def _record(self, model, params, **_):
+        self.calls.append((model.name, dict(params)))
+
+    def __exit__(self, *exc):
+        self._client.meta.events.unregister("before-parameter-build.dynamodb", unique_id=id(self))
+
+    def partitions(self):
+        """The partition value each Query read."""
+        return [params["ExpressionAttributeValues"][":p" if ":p" in params["ExpressionAttributeValues"]
+                                                    else ":pending"]["S"]
+                for operation, params in self.calls if operation == "Query"]
+
+
+def store_other_learner(api, items):
+    """Another learner's history of ``items`` sessions, as many reviews, their words' memories and
+    an aggregate: what a Scan would read through and a purge must leave alone."""
+    from chalicelib.schema import group_scope, index_keys, word_history
+    from chalicelib.store import to_item
+
+    owner_ = "ben#0"
+    rows = {"study_sessions": [], "word_reviews": [], "memories": [], "aggregates": [
+        {"learner": owner_, "item": "totals", "sessions": items}]}
+    for n in range(items):
+        session = f"00000000-0000-4000-8000-{n:012d}"
+        rows["study_sessions"].append({"id": session, "group_id": 1, "study_activity_id": 1,
+                                       "created_at": "2026-11-30T10:00:00Z", **index_keys(owner_, 1, 1)})
+        rows["word_reviews"].append({"id": f"10000000-0000-4000-8000-{n:012d}", "owner": owner_,
+                                     "study_session_id": session, "word_id": 1 + n % 10, "correct": True,
+                                     "created_at": "2026-11-30T10:01:00Z",
+                                     "owner_word": word_history(owner_, 1 + n % 10),
+                                     "reviewed_key": f"2026-11-30T10:01:00Z#{n}"})
+    for word in range(1, 11):
+        rows["memories"] += [{"scope": owner_, "word_id": word, "owner": owner_},
+                             {"scope": group_scope(owner_, 1), "word_id": word, "owner": owner_}]
+    for logical, table_rows in rows.items():
+        for row in table_rows:
+            api.dynamodb.put_item(TableName=api.names[logical], Item=to_item(row))
+    return {logical: len(table_rows) for logical, table_rows in rows.items()}
+
+
+def stored_counts(api):
+    return {logical: len(scan(api, logical)) for logical in
+            ("study_sessions", "word_reviews", "memories", "aggregates")}
 
 
 @pytest.mark.parametrize("times", [1, 40])
-def test_a_purge_reads_each_table_once_however_many_resets_wait(api, history, times):
+def test_a_purge_reads_only_the_learner_s_own_partitions_whatever_others_store(api, history, times):
+    others = store_other_learner(api, 120)
     for _ in range(times):
         reset(api)
+    words = {1, 2, 11}  # the history's words, in groups 1 (1, 2) and 2 (11)
 
-    deleted, reads = purge_calls(api)
+    with PurgeReads(api.dynamodb) as reads:
+        deleted = HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
 
-    assert deleted > 0 and scan(api, "study_sessions") == []
-    # the purges index, the learner's history item, one Scan of each table, the learner finished
-    assert reads == ["GetItem", "Query", "Scan", "Scan", "Scan", "Scan", "UpdateItem"]
-    assert purge_calls(api) == (0, ["Query"])  # nothing waits any more
+    operations = [operation for operation, _ in reads.calls]
+    assert deleted > 0 and "Scan" not in operations
+    partitions = reads.partitions()
+    assert partitions[0] == "pending" and all(p.startswith("implicit#") for p in partitions[1:])
+    # per old epoch its memories, sessions and aggregates; per word of epoch 0 its reviews, per
+    # group its copies
+    assert len(partitions) == 1 + 3 * times + len(words) + 2
+    assert operations.count("BatchGetItem") == 1  # the words' groups, for the one epoch with memories
+    assert [s["id"] for s in scan(api, "study_sessions") if s["owner"].startswith("implicit")] == []
+    assert stored_counts(api) == {logical: count + (1 if logical == "aggregates" else 0)
+                                  for logical, count in others.items()}  # the implicit learner's item
+    with PurgeReads(api.dynamodb) as again:
+        assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() == 0
+    assert [operation for operation, _ in again.calls] == ["Query"]  # nothing waits any more
+
+
+@pytest.mark.parametrize("missing", ["memories", "aggregates"])
+def test_the_purge_finds_a_word_s_reviews_by_its_memory_or_by_its_count(api, history, missing):
+    """Either may be missing: a memory item never rebuilt, a record the consumer lost."""
+    reset(api)
+    for item in scan(api, missing):
+        if item.get("owner", item.get("learner")) == "implicit#0" and \
+                (item.get("scope") == "implicit#0" or str(item.get("item", "")).startswith("word#")):
+            key = {"scope": item["scope"], "word_id": item["word_id"]} if missing == "memories" else \
+                {"learner": item["learner"], "item": item["item"]}
+            api.dynamodb.delete_item(TableName=api.names[missing], Key=to_item(key))
+
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+
+    assert scan(api, "word_reviews") == [] and scan(api, "study_sessions") == []
+    assert [item for item in scan(api, "memories") if item["owner"] == "implicit#0"] == []
 
 
 class FailingDeletes:

@@ -5,6 +5,7 @@ DynamoDB Local, with moto's Cognito."""
 import pytest
 
 import app as app_module
+from chalicelib.accounts import CognitoAccounts
 from chalicelib.aggregates import AggregateWriter, process
 from chalicelib.purge import HistoryPurger
 from chalicelib.store import from_item
@@ -135,7 +136,9 @@ def test_every_call_of_every_function_is_granted_by_its_own_packaged_role(api, s
         consume(api)
         assert api.http.request("DELETE", "/api/me", headers=ben.headers, body=b"").status_code == 202
     consume(api)
-    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()  # the reset's and the erasure's
+    # the reset's and the erasure's, with its account (local has no sign-in: no accounts)
+    accounts = CognitoAccounts(lambda: client, settings["user_pool_id"]).delete if name != "local" else None
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0, delete_account=accounts).purge()
 
     assert not api.roles.denied, [call.describe() for call in api.roles.denied]
     if name != "local":  # local has no sign-in, so no erasure: held against dev's roles, which have it
