@@ -1,0 +1,1 @@
+"""Pure rules, no AWS: errors, validation, scheduling, repeats, cursors, metrics."""

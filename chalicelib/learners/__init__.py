@@ -1,0 +1,1 @@
+"""Who is asking: identity, histories and resets, accounts, the shared reference cache."""

@@ -1,0 +1,1 @@
+"""DynamoDB: the table definitions, the repositories, the deadline, who may call what."""

@@ -1,0 +1,1 @@
+"""Off the request path: the aggregates consumer, the purge, the audit."""
