@@ -6,7 +6,6 @@ import os
 from chalice import Chalice, Rate
 
 from chalicelib import http
-from chalicelib.access import API, running_as
 from chalicelib.config import (
     PURGE_EVERY_MINUTES,
     REQUEST_DEADLINE,
@@ -17,7 +16,8 @@ from chalicelib.config import (
     cors_config,
     table_names,
 )
-from chalicelib.learners import authorizer, identity_of, learner_of
+from chalicelib.learners.identity import authorizer, identity_of, learner_of
+from chalicelib.storage.access import API, running_as
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -155,7 +155,7 @@ def get_study_session(session_id):
 
 @route("/api/me/export")
 def export_my_data():
-    """Everything stored for the learner, a page at a time (chalicelib.data_rights)."""
+    """Everything stored for the learner, a page at a time (chalicelib.study.data_rights)."""
     body, filename = learner_data().export(identity_of(app.current_request, auth_mode()),
                                            http.query(app.current_request))
     return http.attachment(body, filename)
@@ -265,14 +265,16 @@ def count_new_sessions_and_reviews(event):
     global _aggregate_writer
     if _aggregate_writer is None:
         _aggregate_writer = build_aggregate_writer()
-    from chalicelib.aggregates import process  # the consumer's own function: not on the API's cold path
+    from chalicelib.streams.aggregates import (
+        process,  # the consumer's own function: not on the API's cold path
+    )
 
     return process(event.to_dict()["Records"], table_names(), _aggregate_writer)
 
 
 @app.schedule(Rate(PURGE_EVERY_MINUTES, unit=Rate.MINUTES), name="purge")
 def purge_reset_histories(event):
-    """Deletes what resets left behind (chalicelib.purge); `make run` calls it from its poller."""
+    """Deletes what resets left behind (chalicelib.streams.purge); `make run` calls it from its poller."""
     return {"deleted": build_purger().purge()}
 
 

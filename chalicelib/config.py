@@ -8,14 +8,14 @@ import boto3
 from botocore.config import Config
 from chalice import CORSConfig
 
-from chalicelib.accounts import CognitoAccounts
-from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
-from chalicelib.errors import InternalError
-from chalicelib.histories import Histories
-from chalicelib.references import ReferenceCache
-from chalicelib.schema import TABLES
+from chalicelib.core.errors import InternalError
+from chalicelib.learners.accounts import CognitoAccounts
+from chalicelib.learners.histories import Histories
+from chalicelib.learners.reference_cache import ReferenceCache
 from chalicelib.services import Services
-from chalicelib.store import DynamoStore
+from chalicelib.storage.deadline import Attempts, DynamoDBLimits, RequestDeadline
+from chalicelib.storage.schema import TABLES
+from chalicelib.storage.store import build_store
 
 # A warm DynamoDB call takes single-digit milliseconds; these bound the rare bad one: each
 # attempt may take 0.25 s to connect and 0.6 s to the first byte, and all the calls of one
@@ -95,10 +95,10 @@ def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **c
     environ = os.environ if environ is None else environ
     names, limits = table_names(environ), dynamodb_limits(environ)
     client = client or dynamodb_client(limits)
-    store = DynamoStore(client, names, Attempts(limits, REQUEST_DEADLINE))
+    store = build_store(client, names, Attempts(limits, REQUEST_DEADLINE))
     signed_in = auth_mode(environ) == "cognito"
-    histories = Histories(store, resets_enabled(environ), erasable=signed_in)
-    return Services.build(store, ReferenceCache(store), histories, **clock,
+    histories = Histories(store.histories, resets_enabled(environ), erasable=signed_in)
+    return Services.build(store, ReferenceCache(store.references), histories, **clock,
                           erasure_seconds=erasure_seconds(environ))
 
 
@@ -118,7 +118,7 @@ def background_client():
 
 
 def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
-    from chalicelib.aggregates import AggregateWriter  # not on the API's cold path
+    from chalicelib.streams.aggregates import AggregateWriter  # not on the API's cold path
 
     return AggregateWriter(background_client(), table_names(environ)["aggregates"])
 
@@ -154,7 +154,7 @@ def erasure_seconds(environ: Optional[Mapping[str, str]] = None) -> float:
 def build_purger(environ: Optional[Mapping[str, str]] = None, client=None):
     """The purge, with the stage's user pool where learners sign in (and so may erase their
     account); ``client``: tests may give the DynamoDB client."""
-    from chalicelib.purge import HistoryPurger  # not on the API's cold path
+    from chalicelib.streams.purge import HistoryPurger  # not on the API's cold path
 
     environ = os.environ if environ is None else environ
     accounts = None

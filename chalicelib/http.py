@@ -9,9 +9,9 @@ from typing import Any, Callable, Optional
 from chalice import CORSConfig, Response
 from chalice.app import Request
 
-from chalicelib import metrics
-from chalicelib.errors import ApiError, InternalError, MethodNotAllowed
-from chalicelib.validation import check_media_type, parse_json
+from chalicelib.core import metrics
+from chalicelib.core.errors import ApiError, InternalError, MethodNotAllowed
+from chalicelib.core.validation import check_media_type, parse_json
 
 # Chalice answers some requests itself with {"Code", "Message"}; these are its statuses.
 _CHALICE_STATUS_CODES = {

@@ -4,13 +4,13 @@ create's cold start loads only what a create uses)."""
 from datetime import datetime
 from typing import Callable, NamedTuple
 
-from chalicelib.due_words import DueWords
-from chalicelib.histories import Histories
-from chalicelib.reference_data import ReferenceData
-from chalicelib.references import ReferenceCache
-from chalicelib.reviews import Reviews
-from chalicelib.sessions import Sessions, utc_now
-from chalicelib.store import DynamoStore
+from chalicelib.learners.histories import Histories
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.store import Store
+from chalicelib.study.due_words import DueWords
+from chalicelib.study.reference_data import ReferenceData
+from chalicelib.study.reviews import Reviews
+from chalicelib.study.sessions import Sessions, utc_now
 
 
 class Services(NamedTuple):
@@ -18,14 +18,14 @@ class Services(NamedTuple):
     reviews: Reviews
     due_words: DueWords
     references: ReferenceData
-    store: DynamoStore
+    store: Store
     cache: ReferenceCache
     histories: Histories
     clock: Callable[[], datetime]
     erasure_seconds: float  # how long an erased learner's data outlives the request, at most
 
     @classmethod
-    def build(cls, store: DynamoStore, cache: ReferenceCache, histories: Histories,
+    def build(cls, store: Store, cache: ReferenceCache, histories: Histories,
               clock: Callable[[], datetime] = utc_now, erasure_seconds: float = 0) -> "Services":
         references = ReferenceData(cache)
         return cls(Sessions(store, cache, references, histories, clock),
@@ -33,19 +33,19 @@ class Services(NamedTuple):
                    references, store, cache, histories, clock, erasure_seconds)
 
     def learner_data(self):
-        """Export and erasure of a learner's data (chalicelib.data_rights)."""
-        from chalicelib.data_rights import LearnerData
+        """Export and erasure of a learner's data (chalicelib.study.data_rights)."""
+        from chalicelib.study.data_rights import LearnerData
 
         return LearnerData(self.store, self.cache, self.histories, self.clock, self.erasure_seconds)
 
     def dashboard(self):
-        from chalicelib.dashboard import Dashboard
+        from chalicelib.study.dashboard import Dashboard
 
         return Dashboard(self.store, self.cache, self.histories.owner, self.clock)
 
     def catalog(self):
         """The words and groups pages, on the sessions' group pages."""
-        from chalicelib.catalog import Catalog
+        from chalicelib.study.catalog import Catalog
 
         return Catalog(self.store, self.cache, self.histories.owner,
                        self.sessions.numbered_group_sessions, self.sessions.recent_group_sessions)

@@ -17,7 +17,7 @@ import sys
 import boto3
 from botocore.exceptions import EndpointConnectionError
 
-from chalicelib.audit import (
+from chalicelib.streams.audit import (
     aggregate_findings,
     expected,
     expected_memories,

@@ -23,10 +23,8 @@ import requests
 from botocore.stub import Stubber
 from chalice import Chalice
 
-from chalicelib.aggregates import AggregateWriter, process
-from chalicelib.audit import rebuild
-from chalicelib.purge import HistoryPurger
-from chalicelib.schema import (
+from chalicelib.storage.dynamo import to_item
+from chalicelib.storage.schema import (
     IMPLICIT_LEARNER,
     REVIEWED_WORDS,
     SESSIONS_BY_GROUP,
@@ -37,7 +35,9 @@ from chalicelib.schema import (
     partition,
     word_history,
 )
-from chalicelib.store import to_item
+from chalicelib.streams.aggregates import AggregateWriter, process
+from chalicelib.streams.audit import rebuild
+from chalicelib.streams.purge import HistoryPurger
 from devtools import dynamodb_local
 from devtools.cold_start import Context, proxy_event
 from devtools.load import post_in_parallel
@@ -308,8 +308,8 @@ DUE_GROUP = {"id": 901, "name": "Bench Due Words"}
 def measure_due_words(environ: dict, client, names, words: int, reviews: int) -> dict:
     """Read units and calls of due-words pages over a group of ``words`` words whose memories
     replay ``reviews`` stored reviews (written directly, as the reviews' transactions would)."""
-    from chalicelib.scheduling import Answer, answer_key, card_fields, replay
-    from chalicelib.schema import REVIEWED_WORDS, group_scope, word_history
+    from chalicelib.core.scheduling import Answer, answer_key, card_fields, replay
+    from chalicelib.storage.schema import REVIEWED_WORDS, group_scope, word_history
 
     progress(f"due words: a {words}-word group, {reviews} reviews and their memories")
     first_word, reviewed = 100_000, words - words // 10  # a tenth of the group never reviewed
@@ -563,7 +563,7 @@ def measure_erasure_beside(environ: dict, client, names, beside: int) -> dict:
     """One learner's erasure, then the purge run that deletes it, with another learner's ``beside``
     items stored across the four tables the purge deletes from: what it reads and calls."""
     from chalicelib.config import REQUEST_DEADLINE
-    from chalicelib.learners import Identity
+    from chalicelib.learners.identity import Identity
 
     progress(f"erasure purge beside another learner's {beside} items: writing them")
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """The console test events of events/ for one deployed stage: each event's authorizer claims
 get the stack's app client as `aud`, as the stage's function requires of a token
-(LEARNER_CLIENT_IDS, chalicelib.learners), and its stage name in the request context.
+(LEARNER_CLIENT_IDS, chalicelib.learners.identity), and its stage name in the request context.
 
     python -m devtools.console_events --stage dev [--client-id ID] [--stack NAME]
 

@@ -39,7 +39,7 @@ from chalice.cli import factory
 from chalice.deploy.validate import validate_routes
 
 from chalicelib.config import dynamodb_limits
-from chalicelib.errors import RETRY_AFTER_SECONDS
+from chalicelib.core.errors import RETRY_AFTER_SECONDS
 from devtools.api_docs import ApiDocs, is_docs_path
 from devtools.local_auth import InvalidToken, TokenVerifier, signed_in_environment
 from devtools.package import GATEWAY_ERRORS

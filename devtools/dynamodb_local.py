@@ -55,7 +55,7 @@ def client(endpoint: str):
         region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"],
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        # As the function's client: botocore resends nothing; chalicelib.deadline does.
+        # As the function's client: botocore resends nothing; chalicelib.storage.deadline does.
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
 

@@ -13,7 +13,7 @@ writes to make run's DynamoDB Local (DYNAMODB_PORT); for a deployed stage it use
 credentials and region of the environment. A new group is shown with all its words or not at
 all: it is stored hidden and shown once its words are in; a running function shows it when
 first asked for it (or within 60 s in its lists), and words that join a group already shown
-within 60 s (its reference cache, chalicelib.references).
+within 60 s (its reference cache, chalicelib.learners.reference_cache).
 """
 import argparse
 import json
@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Tuple
 
-from chalicelib.schema import GROUP_IMPORTING
-from chalicelib.store import from_item, to_item
+from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.schema import GROUP_IMPORTING
 
 WORD_FIELDS = ("kanji", "romaji", "english")
 ACTIVITY_FIELDS = ("name", "url", "preview_url")

@@ -1,10 +1,10 @@
 """Sign-in in the packaged template: the stage's Cognito user pool and the app client learners
 sign in with (or an existing pool, given as the LearnerPoolArn parameter), the Cognito authorizer
 of the API pointed at that pool, and the app client's id for the function's own check
-(chalicelib.learners)."""
+(chalicelib.learners.identity)."""
 from typing import Dict
 
-from chalicelib.learners import AUTHORIZER_NAME
+from chalicelib.learners.identity import AUTHORIZER_NAME
 
 POOL = "LearnerPool"
 CLIENT = "LearnerPoolClient"

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 from chalicelib.config import resets_enabled
-from chalicelib.learners import SIGN_IN_FIRST
-from chalicelib.schema import TABLES, create_table_input
+from chalicelib.learners.identity import SIGN_IN_FIRST
+from chalicelib.storage.schema import TABLES, create_table_input
 from devtools import consumer_template, learner_pool, monitoring, policies, purge_template
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 

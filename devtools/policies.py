@@ -1,9 +1,9 @@
-"""Each function's role in the packaged template, written from chalicelib.access: one statement
+"""Each function's role in the packaged template, written from chalicelib.storage.access: one statement
 per table it uses (its actions on the table's ARN), one per table whose indexes it queries
 (Query on each index's own ARN), and its Cognito actions on the stage's pool."""
 from typing import Dict, List
 
-from chalicelib.access import FUNCTIONS
+from chalicelib.storage.access import FUNCTIONS
 
 # chalice package's logical ids: each function's role, and the policy resource written for it
 ROLES = {"api": "ApiHandlerRole", "aggregates": "AggregatesRole", "purge": "PurgeRole"}
@@ -74,7 +74,7 @@ def table_uses() -> Dict[str, Dict[str, set]]:
 
 
 def readme_table() -> str:
-    """README's table of the roles, as written from chalicelib.access."""
+    """README's table of the roles, as written from chalicelib.storage.access."""
     rows = ["| function | table or resource | actions |", "|---|---|---|"]
     for function, access in FUNCTIONS.items():
         for table, grant in access.tables.items():

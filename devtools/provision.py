@@ -5,8 +5,8 @@ older checkout made (`make run` data folders)."""
 import time
 from typing import Mapping
 
-from chalicelib.schema import IMPLICIT_LEARNER, TABLES, create_table_input, index_keys, owner
-from chalicelib.store import from_item, to_item
+from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.schema import IMPLICIT_LEARNER, TABLES, create_table_input, index_keys, owner
 
 GROUPS = [
     {"id": 1, "name": "Core Verbs"},
@@ -64,12 +64,12 @@ def migrate(client, names: Mapping[str, str], created: list) -> int:
                and match_indexes(client, names[logical], create_table_input(table, names[logical]))]
     given = 0
     if "study_sessions" in changed:
-        from chalicelib.audit import rebuild
+        from chalicelib.streams.audit import rebuild
 
         given = adopt_unowned(client, names)
         rebuild(client, names)
     if "word_reviews" in changed:  # reviews from before scheduling: indexed by word, their memory replayed
-        from chalicelib.audit import rebuild_memories
+        from chalicelib.streams.audit import rebuild_memories
 
         rebuild_memories(client, names)
     return given

@@ -1,4 +1,4 @@
-"""The purge of reset histories (chalicelib.purge) in the packaged template: Chalice's scheduled
+"""The purge of reset histories (chalicelib.streams.purge) in the packaged template: Chalice's scheduled
 function, given the API's runtime and tables, its own log group, an alarm on its errors, and its
 own role: reads of the pending resets and the old histories' partitions, their deletes, and
 deleting erased learners' accounts of the stage's pool, nothing else."""

@@ -18,7 +18,7 @@ def stage_environment(stage: str) -> dict:
     """The environment variables Chalice gives the function in this stage, refused if they
     contradict each other."""
     from chalicelib.config import purge_grace_seconds
-    from chalicelib.errors import InternalError
+    from chalicelib.core.errors import InternalError
 
     config = load_config()
     if stage not in config["stages"]:

@@ -8,7 +8,7 @@ records lack; timestamps as epoch seconds), from where the last run stopped (--p
 batch whose answer lists `batchItemFailures` is
 handed again from the first failed record, up to MAX_RETRIES times, as the deployed mapping is
 configured. Only INSERT records are handed on (the mapping's filter). It also invokes the
-scheduled purge of reset histories (chalicelib.purge) every PURGE_SECONDS, with an event shaped
+scheduled purge of reset histories (chalicelib.streams.purge) every PURGE_SECONDS, with an event shaped
 as EventBridge's. `make run` starts it with the servers, and it stops with them.
 """
 import argparse

@@ -26,9 +26,9 @@ from chalice.test import Client  # noqa: E402
 
 import app as app_module  # noqa: E402
 from chalicelib.config import build_services  # noqa: E402
-from chalicelib.schema import TABLES  # noqa: E402
+from chalicelib.storage.schema import TABLES  # noqa: E402
 
-# botocore resends nothing in the function's own client (chalicelib.deadline does): the same here.
+# botocore resends nothing in the function's own client (chalicelib.storage.deadline does): the same here.
 SERVICE_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -87,7 +87,7 @@ class Api:
         return len(self.session_items())
 
     def put_reference(self, logical, item):
-        from chalicelib.store import to_item
+        from chalicelib.storage.dynamo import to_item
 
         self.dynamodb.put_item(TableName=self.names[logical], Item=to_item(item))
 
@@ -98,7 +98,7 @@ class Api:
     def count_history(self):
         """What the stream consumer would have counted by now (the test client has no streams):
         the aggregates rebuilt from the stored items."""
-        from chalicelib.audit import rebuild
+        from chalicelib.streams.audit import rebuild
 
         rebuild(self.dynamodb, self.names)
 
@@ -158,7 +158,7 @@ def packaged(stage):
 
 
 def packaged_roles_template():
-    """The roles `make package` writes (the same on every stage: chalicelib.access is one)."""
+    """The roles `make package` writes (the same on every stage: chalicelib.storage.access is one)."""
     global _roles_template
     if _roles_template is None:
         from devtools.package import merge_template

@@ -15,8 +15,8 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
-from chalicelib.access import running
-from chalicelib.schema import TABLES
+from chalicelib.storage.access import running
+from chalicelib.storage.schema import TABLES
 from devtools.policies import ROLES, table_logical_id
 
 ACCOUNT = "123456789012"

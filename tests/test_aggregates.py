@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from chalicelib.access import FUNCTIONS
-from chalicelib.aggregates import AggregateWriter, process
-from chalicelib.audit import differences, expected, rebuild, stored
+from chalicelib.storage.access import FUNCTIONS
+from chalicelib.streams.aggregates import AggregateWriter, process
+from chalicelib.streams.audit import differences, expected, rebuild, stored
 from devtools import dynamodb_local
 from devtools.stream_poller import StreamPoller, local_clients
 from tests.helpers import DynamoDBCalls
@@ -235,7 +235,7 @@ def test_keys_dynamodb_leaves_unprocessed_are_asked_again_with_backoff_then_the_
 def test_records_of_a_reset_history_count_nowhere_even_after_its_purge(api, history, writer):
     """Redelivered after the purge deleted the old epoch's markers, the old records write nothing;
     a record of the current history still counts exactly once."""
-    from chalicelib.purge import HistoryPurger
+    from chalicelib.streams.purge import HistoryPurger
 
     api.restart(resets=True)
     process(history, api.names, writer)
@@ -314,7 +314,7 @@ def test_resets_racing_reviews_audit_clean_at_once_and_a_lost_record_still_fails
     import time
 
     from chalicelib.config import REQUEST_DEADLINE
-    from chalicelib.errors import NotFound, Unavailable
+    from chalicelib.core.errors import NotFound, Unavailable
     from devtools.audit import audit
 
     api.restart(resets=True)
@@ -392,7 +392,7 @@ def test_resets_racing_reviews_audit_clean_at_once_and_a_lost_record_still_fails
 
 def test_reviews_missing_from_the_index_by_word_fail_the_audit_until_the_rebuild_indexes_them(api, capsys):
     """Stored before scheduling: neither the export nor the purge finds them."""
-    from chalicelib.store import to_item
+    from chalicelib.storage.dynamo import to_item
     from devtools.audit import audit
 
     session = api.post({"group_id": 1, "study_activity_id": 1}).json_body

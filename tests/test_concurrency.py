@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from chalicelib.audit import memory_differences
-from chalicelib.store import from_item
+from chalicelib.storage.dynamo import from_item
+from chalicelib.streams.audit import memory_differences
 from devtools.load import post_in_parallel
 from tests.helpers import reference_memories
 

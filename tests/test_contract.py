@@ -26,9 +26,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import app as app_module
-from chalicelib.errors import ValidationFailed
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.validation import RFC3339, parse_timestamp
 from chalicelib.http import REFUSING_VIEW_PREFIX
-from chalicelib.validation import RFC3339, parse_timestamp
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 schema = schemathesis.openapi.from_path(str(SPEC))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.schema import HISTORY, IMPLICIT_LEARNER
+from chalicelib.storage.schema import HISTORY, IMPLICIT_LEARNER
 from devtools.dynamodb_local import free_port
 from devtools.local_run import start_chalice_local
 from devtools.processes import stop_processes

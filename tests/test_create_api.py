@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from chalicelib.references import DEFAULT_MISS_TTL_SECONDS
+from chalicelib.learners.reference_cache import DEFAULT_MISS_TTL_SECONDS
 from tests.helpers import CREATED_KEYS, assert_error
 
 

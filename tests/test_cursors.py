@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.audit import learner_items
 from chalicelib.config import REQUEST_DEADLINE
-from chalicelib.learners import Identity
-from chalicelib.schema import split_owner
-from chalicelib.store import to_item
+from chalicelib.learners.identity import Identity
+from chalicelib.storage.dynamo import to_item
+from chalicelib.storage.schema import split_owner
+from chalicelib.streams.audit import learner_items
 from tests.helpers import assert_error
 
 PARTS = ("sessions", "reviews", "memories", "aggregates")

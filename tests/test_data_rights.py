@@ -9,12 +9,12 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
-from chalicelib.accounts import CognitoAccounts
-from chalicelib.audit import differences, learner_items, rebuild
 from chalicelib.config import REQUEST_DEADLINE
-from chalicelib.errors import Unauthorized
-from chalicelib.purge import HistoryPurger
-from chalicelib.store import from_item
+from chalicelib.core.errors import Unauthorized
+from chalicelib.learners.accounts import CognitoAccounts
+from chalicelib.storage.dynamo import from_item
+from chalicelib.streams.audit import differences, learner_items, rebuild
+from chalicelib.streams.purge import HistoryPurger
 from devtools.local_auth import create_pool, sign_in
 from tests.helpers import DynamoDBCalls, assert_error
 
@@ -292,7 +292,7 @@ def test_records_of_an_erased_learner_delivered_again_after_the_purge_count_nowh
     """Erase, purge (the history item goes too), then the streams' records again, as a batch
     retried past the grace or a mapping re-created at TRIM_HORIZON hands them: nothing names the
     learner, and `make audit LEARNER=` says so."""
-    from chalicelib.aggregates import AggregateWriter, process
+    from chalicelib.streams.aggregates import AggregateWriter, process
     from devtools.audit import erased as audit_learner
     from devtools.dynamodb_local import LOCAL_CREDENTIALS
     from tests.test_aggregates import stream_records
@@ -325,7 +325,7 @@ def test_records_of_an_erased_learner_delivered_again_after_the_purge_count_nowh
 
 def test_the_erased_mark_outlives_every_token_and_every_record_that_can_still_be_delivered():
     from chalicelib.config import dynamodb_limits
-    from chalicelib.schema import ERASED_MARK_SECONDS
+    from chalicelib.storage.schema import ERASED_MARK_SECONDS
     from devtools.consumer_template import MAX_RECORD_AGE_SECONDS
     from devtools.stage import stage_environment
 

@@ -1,10 +1,10 @@
-"""chalicelib.deadline on its own, with a fake clock: no attempt after the budget, none after
+"""chalicelib.storage.deadline on its own, with a fake clock: no attempt after the budget, none after
 a success, at most two, and a write's unknown outcome said as such."""
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
-from chalicelib.deadline import Attempts, DynamoDBLimits, RequestDeadline
-from chalicelib.errors import OutcomeUnknown, Unavailable
+from chalicelib.core.errors import OutcomeUnknown, Unavailable
+from chalicelib.storage.deadline import Attempts, DynamoDBLimits, RequestDeadline
 
 LIMITS = DynamoDBLimits(connect_timeout=0.25, read_timeout=0.6, budget_seconds=2.5, max_connections=10)
 

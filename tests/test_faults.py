@@ -7,8 +7,8 @@ from botocore.awsrequest import AWSResponse
 
 import app as app_module
 from chalicelib.config import DEPLOYED_LIMITS, build_services, dynamodb_client, dynamodb_limits
-from chalicelib.deadline import DynamoDBLimits
-from chalicelib.errors import InternalError
+from chalicelib.core.errors import InternalError
+from chalicelib.storage.deadline import DynamoDBLimits
 from devtools.dynamodb_local import free_port
 from devtools.stage import stage_environment
 from tests.helpers import assert_error

@@ -9,9 +9,9 @@ import uuid
 import pytest
 import requests
 
-from chalicelib.references import DEFAULT_MISS_TTL_SECONDS, DEFAULT_TTL_SECONDS
-from chalicelib.schema import GROUP_IMPORTING
-from chalicelib.store import from_item
+from chalicelib.learners.reference_cache import DEFAULT_MISS_TTL_SECONDS, DEFAULT_TTL_SECONDS
+from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.schema import GROUP_IMPORTING
 from devtools.import_words import BadFile, Importer, parse_activities, parse_vocabulary
 from devtools.stage import PROJECT_DIR
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from chalicelib.schema import TABLES
+from chalicelib.storage.schema import TABLES
 from devtools import dynamodb_local
 from devtools.npm_packages import CACHE_DIR
 from devtools.package import package

@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.utilities.utils import load_resource
 
 import app as app_module
-from chalicelib.store import from_item
+from chalicelib.storage.dynamo import from_item
 from devtools.local_auth import create_pool, issuer, sign_in
 from tests.helpers import assert_error
 

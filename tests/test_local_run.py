@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from chalicelib.audit import differences, stored
+from chalicelib.streams.audit import differences, stored
 from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port, port_is_free
 from devtools.load import post_in_parallel

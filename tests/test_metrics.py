@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from chalicelib.metrics import NAMESPACE
+from chalicelib.core.metrics import NAMESPACE
 from tests.test_faults import inject_error
 
 VALID = {"group_id": 1, "study_activity_id": 1}

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chalicelib.access import FUNCTIONS
 from chalicelib.config import resets_enabled
 from chalicelib.http import ROUTABLE_METHODS
-from chalicelib.schema import TABLES, create_table_input
+from chalicelib.storage.access import FUNCTIONS
+from chalicelib.storage.schema import TABLES, create_table_input
 from devtools.monitoring import ACCESS_LOG_GROUP
 from devtools.package import LOG_GROUP, logical_id
 from devtools.policies import ROLES
@@ -92,7 +92,7 @@ def granted(template, role, prefix=""):
 
 
 def declared(function, stage):
-    """What chalicelib.access declares for a function on a stage, as template resources."""
+    """What chalicelib.storage.access declares for a function on a stage, as template resources."""
     resets = resets_enabled(stage_environment(stage))
     pairs = set()
     for table, grant in FUNCTIONS[function].tables.items():
@@ -591,8 +591,8 @@ def test_bytecode_left_in_chalicelib_by_another_python_is_not_packaged(tmp_path)
     archive = tmp_path / "deployment.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("app.py", "app = 1\n")
-        zipped.writestr("chalicelib/store.py", "x = 1\n")
+        zipped.writestr("chalicelib/storage/store.py", "x = 1\n")
         zipped.writestr("chalicelib/__pycache__/store.cpython-311.pyc", b"stale")
 
     assert drop_stale_bytecode(archive) == 1
-    assert zipfile.ZipFile(archive).namelist() == ["app.py", "chalicelib/store.py"]
+    assert zipfile.ZipFile(archive).namelist() == ["app.py", "chalicelib/storage/store.py"]

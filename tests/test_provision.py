@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from chalicelib.audit import memory_differences
 from chalicelib.config import REQUEST_DEADLINE, build_services
-from chalicelib.schema import IMPLICIT_LEARNER, TABLES, create_table_input
-from chalicelib.store import from_item, to_item
+from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.schema import IMPLICIT_LEARNER, TABLES, create_table_input
+from chalicelib.streams.audit import memory_differences
 from devtools import dynamodb_local
 from devtools.provision import delete_tables, provision
 

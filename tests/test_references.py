@@ -1,9 +1,9 @@
 """The reference cache at its boundary, with a fake store and clock: what it reads, and when."""
 import pytest
 
-from chalicelib.errors import NotFound
-from chalicelib.references import DEFAULT_MISS_TTL_SECONDS, DEFAULT_TTL_SECONDS, ReferenceCache
-from chalicelib.schema import GROUP_IMPORTING
+from chalicelib.core.errors import NotFound
+from chalicelib.learners.reference_cache import DEFAULT_MISS_TTL_SECONDS, DEFAULT_TTL_SECONDS, ReferenceCache
+from chalicelib.storage.schema import GROUP_IMPORTING
 
 
 class FakeStore:

@@ -2,10 +2,10 @@
 next history; nothing from before is listed, counted or readable, and the purge deletes it later."""
 import pytest
 
-from chalicelib.access import FUNCTIONS
-from chalicelib.audit import differences
-from chalicelib.purge import HistoryPurger
-from chalicelib.store import from_item, to_item
+from chalicelib.storage.access import FUNCTIONS
+from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.streams.audit import differences
+from chalicelib.streams.purge import HistoryPurger
 from tests.helpers import DynamoDBCalls, assert_error
 
 RESET = "/api/study-sessions/reset"
@@ -187,8 +187,8 @@ class PurgeReads:
 def store_other_learner(api, items):
     """Another learner's history of ``items`` sessions, as many reviews, their words' memories and
     an aggregate: what a Scan would read through and a purge must leave alone."""
-    from chalicelib.schema import group_scope, index_keys, word_history
-    from chalicelib.store import to_item
+    from chalicelib.storage.dynamo import to_item
+    from chalicelib.storage.schema import group_scope, index_keys, word_history
 
     owner_ = "ben#0"
     rows = {"study_sessions": [], "word_reviews": [], "memories": [], "aggregates": [
@@ -279,7 +279,7 @@ class FailingDeletes:
 
 def test_one_learners_failed_purge_leaves_the_others_purged_and_finishes_next_run(api, history):
     """A second learner's old history, written as the API would have for them."""
-    from chalicelib.store import to_item
+    from chalicelib.storage.dynamo import to_item
 
     theirs = {"id": "7b1c3a52-0d9e-4f36-8a41-2c5e9f0b7d13", "group_id": 1, "study_activity_id": 1,
               "created_at": "2026-11-30T10:00:00Z", "owner": "ben#0", "owner_group": "ben#0#group#1",

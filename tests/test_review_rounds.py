@@ -2,7 +2,7 @@
 recorded all or none, safe to send again; on moto and DynamoDB Local."""
 import pytest
 
-from chalicelib.store import to_item
+from chalicelib.storage.dynamo import to_item
 from tests.helpers import DynamoDBCalls, assert_error
 
 ROUND = {"reviews": [{"word_id": 1, "is_correct": True}, {"word_id": 2, "is_correct": False},

@@ -5,10 +5,10 @@ DynamoDB Local, with moto's Cognito."""
 import pytest
 
 import app as app_module
-from chalicelib.accounts import CognitoAccounts
-from chalicelib.aggregates import AggregateWriter, process
-from chalicelib.purge import HistoryPurger
-from chalicelib.store import from_item
+from chalicelib.learners.accounts import CognitoAccounts
+from chalicelib.storage.dynamo import from_item
+from chalicelib.streams.aggregates import AggregateWriter, process
+from chalicelib.streams.purge import HistoryPurger
 from tests.conftest import packaged, packaged_roles_template
 from tests.test_data_rights import ANA, BEN, pool  # noqa: F401 - pool is a fixture
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.audit import expected_memories, memory_differences, rebuild_memories
-from chalicelib.store import from_item
+from chalicelib.storage.dynamo import from_item
+from chalicelib.streams.audit import expected_memories, memory_differences, rebuild_memories
 from tests.helpers import DynamoDBCalls, assert_error, reference_memories
 
 T0 = datetime(2026, 11, 1, 9, 0, 0, tzinfo=UTC)
@@ -340,7 +340,7 @@ def test_ids_of_reviews_without_a_key_sort_in_the_order_they_were_made():
     import time
     import uuid
 
-    from chalicelib.repeats import time_ordered_id
+    from chalicelib.core.repeats import time_ordered_id
 
     first = time_ordered_id()
     time.sleep(0.002)

@@ -14,7 +14,7 @@ from botocore.httpsession import URLLib3Session
 
 import app as app_module
 from chalicelib.config import build_services
-from chalicelib.schema import TABLES
+from chalicelib.storage.schema import TABLES
 from devtools import dynamodb_local
 from devtools.dynamodb_local import free_port
 from tests.dynamodb_proxy import FAIL_500, FORWARD, LATE, OVERTAKEN, DynamoDBProxy

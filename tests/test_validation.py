@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from chalicelib.validation import (
+from chalicelib.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from chalicelib.core.validation import (
     MAX_BODY_BYTES,
     MAX_ID,
     NewSession,

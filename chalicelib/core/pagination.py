@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 from typing import Any, Callable, List, Optional, Sequence
 
-from chalicelib.errors import ValidationFailed
-from chalicelib.validation import MAX_ID, SESSION_ID, STORED_TIME, STORED_TIME_FORMAT, is_id
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.validation import MAX_ID, SESSION_ID, STORED_TIME, STORED_TIME_FORMAT, is_id
 
 INVALID_CURSOR = "cursor is not valid for this list; start again without it."
 MAX_CURSOR_LENGTH = 512  # the longest the API makes is about 250 characters

@@ -8,8 +8,8 @@ import time
 import uuid
 from typing import Optional, Tuple
 
-from chalicelib.errors import IdempotencyKeyReused, InternalError
-from chalicelib.validation import NewSession
+from chalicelib.core.errors import IdempotencyKeyReused, InternalError
+from chalicelib.core.validation import NewSession
 
 # Ids for requests with an Idempotency-Key are UUIDv5s of the owner and the key in these
 # namespaces: two learners (or one learner before and after a reset) sending one key get two.
@@ -27,7 +27,7 @@ def time_ordered_id() -> str:
     """A UUIDv7 (RFC 9562) that sorts after every one this process made before it, from any
     thread: a counter follows the millisecond (method 1, as Python 3.14's uuid.uuid7), started
     at random each millisecond and counted up within one; if the clock goes back, the last
-    millisecond is kept. Reviews are replayed in this order (chalicelib.scheduling), so the
+    millisecond is kept. Reviews are replayed in this order (chalicelib.core.scheduling), so the
     answers of one round, all made in one millisecond, are replayed in the order written."""
     with _last_id_lock:
         now, (last, count) = time.time_ns() // 1_000_000, _last_id

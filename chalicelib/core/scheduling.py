@@ -3,17 +3,17 @@ package computes it (default parameters, desired retention 0.9, its default lear
 correct answer rated Good and a wrong one Again.
 
 A word's memory is, by definition, the scheduler's replay of the owner's reviews of it sorted by
-their reviewed_key: reviewed_at, then the order written (chalicelib.schema). A review later than
+their reviewed_key: reviewed_at, then the order written (chalicelib.storage.schema). A review later than
 the word's last one advances the stored state (the floats are stored as their shortest repr, so
 this equals the replay); an earlier one replays the word's reviews from the start. Fuzzing is
-off: `due` then follows from what is stored, and a rebuild (chalicelib.audit) reproduces it.
+off: `due` then follows from what is stored, and a rebuild (chalicelib.streams.audit) reproduces it.
 Pure: the store reads and writes what this computes. `fsrs` is imported on first use, not on a
 create's cold start."""
 import functools
 from datetime import UTC, datetime
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from chalicelib.validation import format_timestamp
+from chalicelib.core.validation import format_timestamp
 
 STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 NEW = "new"  # a word never reviewed

@@ -5,7 +5,7 @@ import string
 from datetime import UTC, datetime, timedelta
 from typing import Any, List, NamedTuple, Optional, Tuple
 
-from chalicelib.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from chalicelib.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 MAX_ID = 2**53 - 1
 MAX_BODY_BYTES = 16 * 1024

@@ -1,5 +1,5 @@
 """The learners' sign-in accounts: the stage's Cognito user pool (USER_POOL_ID). Only the purge
-deletes them (chalicelib.purge), by the learner's `sub`, the one id that is never reused: a
+deletes them (chalicelib.streams.purge), by the learner's `sub`, the one id that is never reused: a
 username freed by a deletion may be taken by someone else, whose account must stay."""
 from typing import Callable
 

@@ -1,24 +1,24 @@
 """Which history a learner's requests read and write, and the reset that starts a new one.
 
 A learner's sessions, reviews and aggregates are keyed by their owner, "<learner>#<epoch>"
-(chalicelib.schema). A reset moves the learner to the next epoch with one small write: nothing
-of the old epoch is listed, counted or readable afterwards, and chalicelib.purge deletes it
+(chalicelib.storage.schema). A reset moves the learner to the next epoch with one small write: nothing
+of the old epoch is listed, counted or readable afterwards, and chalicelib.streams.purge deletes it
 later, off the request path. Where resets are off (prod) the epoch is always 0 and nothing is
 read to know it; where they are on, each request first reads the learner's epoch (one
 strongly consistent GetItem, so a read right after a reset sees the new epoch).
 """
-from chalicelib.errors import Forbidden, Unauthorized
-from chalicelib.schema import owner
-from chalicelib.store import DynamoStore
+from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.storage.history_repository import HistoryRepository
+from chalicelib.storage.schema import owner
 
 ACCOUNT_ERASED = "This account was deleted: its tokens are no longer accepted."
 
 
 class Histories:
-    def __init__(self, store: DynamoStore, resets_enabled: bool, erasable: bool = False):
-        """``erasable``: learners sign in, and may erase their account (chalicelib.data_rights):
+    def __init__(self, repository: HistoryRepository, resets_enabled: bool, erasable: bool = False):
+        """``erasable``: learners sign in, and may erase their account (chalicelib.study.data_rights):
         then each request also reads the learner's erased mark, with the epoch where resets are on."""
-        self._store = store
+        self._repository = repository
         self._resets_enabled = resets_enabled
         self._erasable = erasable
 
@@ -28,15 +28,15 @@ class Histories:
 
     def owner(self, learner: str) -> str:
         if self._erasable:
-            epoch, erased = self._store.learner_state(learner, self._resets_enabled)
+            epoch, erased = self._repository.learner_state(learner, self._resets_enabled)
             if erased:
                 raise Unauthorized(ACCOUNT_ERASED)
             return owner(learner, epoch)
-        return owner(learner, self._store.epoch(learner) if self._resets_enabled else 0)
+        return owner(learner, self._repository.epoch(learner) if self._resets_enabled else 0)
 
     def epochs(self, learner: str) -> range:
         """The learner's epochs whose items may still be stored: the purge's done with the rest."""
-        state = self._store.history(learner)
+        state = self._repository.history(learner)
         return range(state.get("purged", 0), state.get("epoch", 0) + 1)
 
     def reset(self, learner: str) -> dict:
@@ -44,5 +44,5 @@ class Histories:
             raise Forbidden("Resetting study history is turned off on this stage.")
         if self._erasable:
             self.owner(learner)  # an erased learner's token is refused here too
-        self._store.start_new_history(learner)
+        self._repository.start_new_history(learner)
         return {"message": "Study history has been reset."}

@@ -14,8 +14,8 @@ from typing import NamedTuple, Optional
 from chalice import CognitoUserPoolAuthorizer
 from chalice.app import Request
 
-from chalicelib.errors import Unauthorized
-from chalicelib.schema import IMPLICIT_LEARNER
+from chalicelib.core.errors import Unauthorized
+from chalicelib.storage.schema import IMPLICIT_LEARNER
 
 # Replaced in the packaged template by the stage's user pool (devtools/learner_pool.py).
 POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"

@@ -16,9 +16,10 @@ import threading
 import time
 from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from chalicelib.errors import NotFound
-from chalicelib.schema import GROUP_IMPORTING
-from chalicelib.store import DynamoStore, Item
+from chalicelib.core.errors import NotFound
+from chalicelib.storage.dynamo import Item
+from chalicelib.storage.reference_repository import ReferenceRepository
+from chalicelib.storage.schema import GROUP_IMPORTING
 
 DEFAULT_TTL_SECONDS = 60.0
 DEFAULT_MISS_TTL_SECONDS = 5.0
@@ -59,12 +60,12 @@ class Snapshot(NamedTuple):
 class ReferenceCache:
     def __init__(
         self,
-        store: DynamoStore,
+        repository: ReferenceRepository,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         miss_ttl_seconds: float = DEFAULT_MISS_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self._store = store
+        self._repository = repository
         self._ttl = ttl_seconds
         self._miss_ttl = miss_ttl_seconds
         self._clock = clock
@@ -81,7 +82,7 @@ class ReferenceCache:
         if current is None or current.taken + self._ttl <= now or (
                 current.taken + self._miss_ttl <= now and current.lacks(group_ids, word_ids)):
             # groups first: a group revealed by the time they are read has its words stored
-            current = Snapshot.of(now, self._store.scan_groups(), self._store.scan_words())
+            current = Snapshot.of(now, self._repository.scan_groups(), self._repository.scan_words())
             with self._lock:
                 self._snapshot = current
                 self._entries = {key: entry for key, entry in self._entries.items() if key[0] == "activity"}
@@ -131,7 +132,7 @@ class ReferenceCache:
                     elif entry[1] is not None:
                         found[kind][id_] = entry[1]
         if any(unknown.values()):
-            fetched = self._store.get_references({kind: ids for kind, ids in unknown.items() if ids})
+            fetched = self._repository.get_references({kind: ids for kind, ids in unknown.items() if ids})
             with self._lock:
                 for kind, ids in unknown.items():
                     for id_ in ids:
@@ -150,7 +151,7 @@ class ReferenceCache:
         cached = self._activity_scan
         if cached and cached[0] > now:
             return cached[1]
-        items = sorted(self._store.scan_activities(), key=lambda item: item["id"])
+        items = sorted(self._repository.scan_activities(), key=lambda item: item["id"])
         with self._lock:
             self._activity_scan = (now + self._ttl, items)
             for item in items:

@@ -11,7 +11,7 @@ import contextvars
 from contextlib import contextmanager
 from typing import Dict, Iterator, NamedTuple, Optional, Tuple
 
-from chalicelib.schema import (
+from chalicelib.storage.schema import (
     MEMORIES_BY_DUE,
     PURGES,
     REVIEWS_BY_WORD,
@@ -67,7 +67,7 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
         tables={
             # the pending purges (its index), each learner's state, its progress and last its item
             # (a reset's purge saves its progress; an erasure's deletes the history item); each
-            # old epoch's partitions, read and deleted (chalicelib.purge)
+            # old epoch's partitions, read and deleted (chalicelib.streams.purge)
             "aggregates": TableAccess(("GetItem", "DeleteItem", "Query", "BatchWriteItem"), (PURGES.name,),
                                       with_resets=("UpdateItem",)),
             "study_sessions": TableAccess(("BatchWriteItem",), (SESSIONS_NEWEST.name,)),
@@ -75,7 +75,7 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             "memories": TableAccess(("Query", "BatchWriteItem")),
             "words": TableAccess(("BatchGetItem",)),  # the groups of the words: where their copies are
         },
-        # an erased learner's account, found by their sub and deleted (chalicelib.accounts)
+        # an erased learner's account, found by their sub and deleted (chalicelib.learners.accounts)
         cognito=("ListUsers", "AdminDeleteUser"),
     ),
 }

@@ -5,7 +5,7 @@ read changed in botocore 1.43.3 (before it, False meant "retry now"), and the La
 bundle older botocore than we test with. Here each call is attempted at most twice, and an
 attempt is sent only if it can end (connect + read timeout) inside the request's budget, so the
 bound holds on every botocore. A write whose answer was lost is resent unchanged: its
-conditions and tokens make the resend recognise an earlier success (see chalicelib.store)."""
+conditions and tokens make the resend recognise an earlier success (see chalicelib.storage.store)."""
 import random
 import threading
 import time
@@ -21,7 +21,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as TransportConnectionError
 
-from chalicelib.errors import OutcomeUnknown, Unavailable
+from chalicelib.core.errors import OutcomeUnknown, Unavailable
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 2

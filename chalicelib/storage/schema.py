@@ -30,7 +30,7 @@ class Table(NamedTuple):
 
 # Every session and review belongs to one learner's history, its *owner*: "<learner>#<epoch>".
 # The learner is the Cognito user's `sub` (or IMPLICIT_LEARNER on a stage without sign-in); the
-# epoch counts the learner's resets (chalicelib.histories). Every index partition is one
+# epoch counts the learner's resets (chalicelib.learners.histories). Every index partition is one
 # owner's, so no partition takes every create, and a reset leaves the old partitions behind.
 SESSIONS_BY_GROUP = Index("by_owner_group", ("owner_group", "S"), ("created_at", "S"))
 SESSIONS_BY_ACTIVITY = Index("by_owner_activity", ("owner_activity", "S"), ("created_at", "S"))
@@ -72,7 +72,7 @@ def index_keys(owner_: str, group_id: int, activity_id: int) -> dict:
 # with one BatchGetItem per page.
 WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-word counts
 
-# Aggregates (chalicelib.aggregates) are items of one table, all of an owner in its partition
+# Aggregates (chalicelib.streams.aggregates) are items of one table, all of an owner in its partition
 # (the key attribute `learner` holds the owner, "<learner>#<epoch>"): sort key "totals",
 # "group#<id>", "activity#<id>", "days#<yyyy>", "word#<id>", and "seen#..." markers that expire
 # (TTL) after the streams' 24 h retention, with margin. A learner's own item (`learner` = the
@@ -80,7 +80,7 @@ WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-wo
 # with a reset whose old history is not yet deleted.
 AGGREGATES_KEY = (("learner", "S"), ("item", "S"))
 HISTORY = "history"
-# A learner who erased their account (chalicelib.data_rights) leaves a mark that refuses their
+# A learner who erased their account (chalicelib.study.data_rights) leaves a mark that refuses their
 # still-valid ID tokens and tells the aggregates consumer to drop their records, a tombstone
 # keyed by a hash of the learner, so that it names nobody. TTL removes it 25 h after the erasure,
 # once no token of theirs can be valid (Cognito's longest ID token lasts a day) and no record
@@ -122,7 +122,7 @@ def word_item(word_id: int) -> str:
 AGGREGATE_ITEM = re.compile(rf"{TOTALS}|(group|activity|word)#[1-9][0-9]{{0,15}}|days#[0-9]{{4}}")
 
 
-# Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.scheduling):
+# Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.core.scheduling):
 # `reviewed_key` is "<reviewed_at>#<order>", the order a UUIDv7 made as the review was written
 # (chalicelib.repeats.time_ordered_id): the review's id, unless an Idempotency-Key named it.
 REVIEWS_BY_WORD = Index("by_owner_word", ("owner_word", "S"), ("reviewed_key", "S"), ("correct",))
@@ -133,7 +133,7 @@ def word_history(owner_: str, word_id: int) -> str:
     return f"{owner_}#word#{word_id}"
 
 
-# Memory (chalicelib.scheduling): the FSRS state of each word an owner reviewed. The memories
+# Memory (chalicelib.core.scheduling): the FSRS state of each word an owner reviewed. The memories
 # table is keyed (scope, word_id): scope = the owner holds the word's state; scope =
 # "<owner>#group#<id>" holds a copy for each group the word is in, and, under word_id
 # REVIEWED_WORDS, the set of that group's words the owner ever reviewed. The local index
@@ -148,7 +148,7 @@ def group_scope(owner_: str, group_id: int) -> str:
 
 
 # A group item with this attribute is being imported (devtools/import_words.py): not shown until
-# the import has stored its words and removed the attribute (chalicelib.references).
+# the import has stored its words and removed the attribute (chalicelib.learners.reference_cache).
 GROUP_IMPORTING = "importing"
 
 # The consumer reads only new items: a session's and a review's first image.

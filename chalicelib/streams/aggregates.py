@@ -25,8 +25,9 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
-from chalicelib.access import AGGREGATES, running_as
-from chalicelib.schema import (
+from chalicelib.storage.access import AGGREGATES, running_as
+from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.schema import (
     HISTORY,
     IMPLICIT_LEARNER,
     TOTALS,
@@ -38,7 +39,6 @@ from chalicelib.schema import (
     split_owner,
     word_item,
 )
-from chalicelib.store import from_item
 
 MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6

@@ -1,19 +1,19 @@
 """Audit and rebuild of what is derived from the stored sessions and reviews: every aggregate item
-recounted, every memory item (chalicelib.scheduling) replayed, compared with their tables, and
+recounted, every memory item (chalicelib.core.scheduling) replayed, compared with their tables, and
 written over them on request. The operator's
 way back when the consumer missed records (disabled for longer than the streams' 24 h), and a
 check that it did not. It scans both tables: run it off the request path (`make audit`, or
 `python -m devtools.audit --stage <stage>` with the stage's AWS credentials).
 
 Only live histories are judged: the items of an epoch a reset or an erasure replaced are
-waiting for the purge (chalicelib.purge), and the consumer rightly stops counting such an epoch
+waiting for the purge (chalicelib.streams.purge), and the consumer rightly stops counting such an epoch
 the moment it is replaced, so they are listed apart (``awaiting_purge``), never compared, and
 never rebuilt."""
 from typing import Callable, Dict, List, Mapping, NamedTuple, Tuple
 
-from chalicelib.aggregates import recount
-from chalicelib.scheduling import Answer, answer_key, card_fields, replay
-from chalicelib.schema import (
+from chalicelib.core.scheduling import Answer, answer_key, card_fields, replay
+from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.schema import (
     ERASED,
     HISTORY,
     REVIEWED_WORDS,
@@ -22,7 +22,7 @@ from chalicelib.schema import (
     split_owner,
     word_history,
 )
-from chalicelib.store import from_item, to_item
+from chalicelib.streams.aggregates import recount
 
 Key = Tuple[str, str]
 

@@ -1,11 +1,11 @@
-"""Deletes the histories that resets left behind (chalicelib.histories), and all of an erased
-learner's (chalicelib.data_rights: the erasure moved them to a new epoch) with their sign-in
+"""Deletes the histories that resets left behind (chalicelib.learners.histories), and all of an erased
+learner's (chalicelib.study.data_rights: the erasure moved them to a new epoch) with their sign-in
 account, off the request path: a scheduled function deployed, the local run's poller on `make run`.
 
 A reset marks the learner's history item `purge_pending`; the sparse index PURGES lists those
 items, so finding the work reads only them. Each old epoch's items are then found by reading
 that epoch's own partitions, never by scanning a table: the cost is the learner's items and
-epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.schema):
+epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.storage.schema):
   - its memory items (the memories table's partition `owner`) and its aggregates' `word#<id>`
     items name the words it reviewed (either may be missing: a memory rebuilt only for live
     histories, a record the consumer lost);
@@ -23,7 +23,7 @@ trail their tables by well under a second; the grace below is minutes.
 Each learner is purged on its own: one learner's failure is logged and leaves the others
 purged, and its own purge is run again next time (deleting is idempotent). The mark is cleared
 only if no reset happened meanwhile. An erased learner's account is deleted (by their `sub`,
-chalicelib.accounts) before any of their items, at the first run after the erasure: their data
+chalicelib.learners.accounts) before any of their items, at the first run after the erasure: their data
 is never gone while the account stays; their history item goes last. The deletions reach the
 streams as REMOVE records, which the consumer ignores.
 
@@ -37,8 +37,9 @@ import logging
 import time
 from typing import Callable, Iterable, List, Mapping, Optional
 
-from chalicelib.access import PURGE, running_as
-from chalicelib.schema import (
+from chalicelib.storage.access import PURGE, running_as
+from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.schema import (
     HISTORY,
     PURGE_PENDING,
     PURGES,
@@ -49,7 +50,6 @@ from chalicelib.schema import (
     owner,
     word_history,
 )
-from chalicelib.store import from_item
 
 BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
 BATCH_GET_MAX_KEYS = 100
@@ -162,7 +162,7 @@ class HistoryPurger:
 
     def _finish(self, learner: str, epoch: int, erased: bool) -> None:
         """Clear the learner's mark; an erased learner's history item goes too, the last item
-        whose key names them (their erased mark is keyed by a hash, chalicelib.schema)."""
+        whose key names them (their erased mark is keyed by a hash, chalicelib.storage.schema)."""
         key = {"learner": {"S": learner}, "item": {"S": HISTORY}}
         condition = {"ConditionExpression": "epoch = :epoch",
                      "ExpressionAttributeValues": {":epoch": {"N": str(epoch)}}}

@@ -3,17 +3,17 @@ learner's counts from the aggregates, sorted and paged 10 at a time, ties broken
 import math
 from typing import Callable, Dict, List, Tuple
 
-from chalicelib.errors import NotFound
-from chalicelib.references import ReferenceCache, Snapshot
-from chalicelib.schema import word_item
-from chalicelib.store import DynamoStore
-from chalicelib.validation import (
+from chalicelib.core.errors import NotFound
+from chalicelib.core.validation import (
     DEFAULT_PER_PAGE,
     NumberedPaging,
     SortedPaging,
     parse_listed_id,
     parse_sorted_paging,
 )
+from chalicelib.learners.reference_cache import ReferenceCache, Snapshot
+from chalicelib.storage.schema import word_item
+from chalicelib.storage.store import Store
 
 WORD_SORT_KEYS = ("kanji", "romaji", "english", "correct_count", "wrong_count")
 GROUP_SORT_KEYS = ("name", "word_count")
@@ -36,7 +36,7 @@ def sorted_page(items: List[dict], paging: SortedPaging, sort_key: str) -> Tuple
 
 
 class Catalog:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
+    def __init__(self, store: Store, references: ReferenceCache, owner_of: Callable[[str], str],
                  numbered_group_sessions: Callable[[str, int, NumberedPaging, bool], dict],
                  recent_group_sessions: Callable[[str, int, int], List[dict]]):
         """``owner_of(learner)``: the owner of the learner's current history;
@@ -51,7 +51,8 @@ class Catalog:
 
     def _all_counts(self, learner: str) -> Dict[str, dict]:
         """The learner's counts of every reviewed word, by aggregate item name."""
-        return {item["item"]: item for item in self._store.aggregates(self._owner_of(learner), "word#")}
+        counts = self._store.aggregates.aggregates(self._owner_of(learner), "word#")
+        return {item["item"]: item for item in counts}
 
     @staticmethod
     def _words(words: List[dict], counts: Dict[str, dict], snapshot: Snapshot) -> List[dict]:
@@ -76,7 +77,8 @@ class Catalog:
         snapshot = self._references.snapshot(word_ids=[id_] if id_ else [])
         if id_ not in snapshot.words:
             raise NotFound(f"Word {word_id} does not exist.")
-        counts = {word_item(id_): self._store.aggregate(self._owner_of(learner), word_item(id_))}  # one item
+        counts = {word_item(id_): self._store.aggregates.aggregate(  # one item
+            self._owner_of(learner), word_item(id_))}
         return {"word": self._words([snapshot.words[id_]], counts, snapshot)[0]}
 
     @staticmethod

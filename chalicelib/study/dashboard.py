@@ -1,13 +1,13 @@
 """The lang-portal's dashboard: the newest session, and the learner's figures read from the
-aggregates (chalicelib.aggregates), a few small items whatever the history."""
+aggregates (chalicelib.streams.aggregates), a few small items whatever the history."""
 from datetime import UTC, date, datetime, timedelta
 from typing import Callable, Iterable, Optional
 
-from chalicelib.references import ReferenceCache
-from chalicelib.representation import word_counts
-from chalicelib.schema import SESSIONS_NEWEST, TOTALS, partition
-from chalicelib.store import DynamoStore
-from chalicelib.validation import format_timestamp
+from chalicelib.core.validation import format_timestamp
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.schema import SESSIONS_NEWEST, TOTALS, partition
+from chalicelib.storage.store import Store
+from chalicelib.study.representation import word_counts
 
 ACTIVE_DAYS = 30  # a group is active with a session on one of the last 30 UTC days, today included
 
@@ -24,7 +24,7 @@ def current_streak(days: Iterable[str], today: date) -> int:
 
 
 class Dashboard:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
+    def __init__(self, store: Store, references: ReferenceCache, owner_of: Callable[[str], str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         """``owner_of(learner)``: the owner of the learner's current history."""
         self._store = store
@@ -34,9 +34,9 @@ class Dashboard:
 
     def stats(self, learner: str) -> dict:
         owner = self._owner_of(learner)
-        totals = self._store.aggregate(owner, TOTALS)
-        groups = self._store.aggregates(owner, "group#")
-        days = [day for item in self._store.aggregates(owner, "days#") for day in item["days"]]
+        totals = self._store.aggregates.aggregate(owner, TOTALS)
+        groups = self._store.aggregates.aggregates(owner, "group#")
+        days = [day for item in self._store.aggregates.aggregates(owner, "days#") for day in item["days"]]
         today = self._clock().astimezone(UTC).date()
         since = (today - timedelta(days=ACTIVE_DAYS - 1)).isoformat()
         reviews = totals.get("reviews", 0)
@@ -48,15 +48,15 @@ class Dashboard:
             "total_sessions": totals.get("sessions", 0),
             "active_groups": sum(1 for group in groups if group.get("last_day", "") >= since),
             "current_streak": current_streak(days, today),
-            # one Query of the owner's memories due now (chalicelib.scheduling): ~4 KB read per 16 due words
-            "words_due": self._store.count_due(owner, format_timestamp(self._clock())),
+            # one Query of the owner's memories due now (core.scheduling): ~4 KB read per 16 due words
+            "words_due": self._store.memories.count_due(owner, format_timestamp(self._clock())),
         }
 
     def recent_session(self, learner: str) -> Optional[dict]:
         """The newest session by created_at, with its review counts; None before the first."""
         newest = partition(SESSIONS_NEWEST, self._owner_of(learner))
-        keys, _ = self._store.query_sessions(SESSIONS_NEWEST, newest, 1, None)
-        sessions = self._store.get_sessions([key["id"] for key in keys])
+        keys, _ = self._store.sessions.query_sessions(SESSIONS_NEWEST, newest, 1, None)
+        sessions = self._store.sessions.get_sessions([key["id"] for key in keys])
         if not sessions:
             return None
         session = sessions[0]

@@ -4,16 +4,14 @@ Export pages through the learner's items, part by part (sessions, reviews, memor
 aggregates), each part epoch by epoch (a reset history not yet purged is still theirs): a page
 holds at most `limit` items (100 by default), so no answer grows with the history, and its
 cursor names the last item it showed. Erasure marks the learner erased (their tokens are refused
-from then on, chalicelib.histories) and hands every epoch to the purge, which deletes their
+from then on, chalicelib.learners.histories) and hands every epoch to the purge, which deletes their
 Cognito user and then their items off the request path, as it deletes a reset's leftovers
-(chalicelib.purge). Erasing again writes nothing."""
+(chalicelib.streams.purge). Erasing again writes nothing."""
 from datetime import UTC, datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
-from chalicelib.errors import Forbidden, ValidationFailed
-from chalicelib.histories import Histories
-from chalicelib.learners import Identity
-from chalicelib.pagination import (
+from chalicelib.core.errors import Forbidden, ValidationFailed
+from chalicelib.core.pagination import (
     INVALID_CURSOR,
     a_count,
     a_session_id,
@@ -23,13 +21,16 @@ from chalicelib.pagination import (
     encode_cursor,
     exactly,
 )
-from chalicelib.references import ReferenceCache
-from chalicelib.representation import review_json
-from chalicelib.scheduling import CARD_FIELDS
-from chalicelib.schema import AGGREGATE_ITEM, REVIEWS_BY_WORD, SESSIONS_NEWEST, owner, word_history
-from chalicelib.sessions import named_sessions
-from chalicelib.store import DynamoStore, Item
-from chalicelib.validation import format_timestamp, parse_limit
+from chalicelib.core.scheduling import CARD_FIELDS
+from chalicelib.core.validation import format_timestamp, parse_limit
+from chalicelib.learners.histories import Histories
+from chalicelib.learners.identity import Identity
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.dynamo import Item
+from chalicelib.storage.schema import AGGREGATE_ITEM, SESSIONS_NEWEST, owner, word_history
+from chalicelib.storage.store import Store
+from chalicelib.study.representation import review_json
+from chalicelib.study.sessions import named_sessions
 
 PARTS = ("sessions", "reviews", "memories", "aggregates")
 DEFAULT_EXPORT_PAGE = 100
@@ -62,7 +63,7 @@ Found = Tuple[tuple, dict]  # an item's key in its part, and the item as exporte
 
 
 class LearnerData:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, histories: Histories,
+    def __init__(self, store: Store, references: ReferenceCache, histories: Histories,
                  clock: Callable[[], datetime], erasure_seconds: float):
         """``erasure_seconds``: how long after the request the purge has deleted it all."""
         self._store = store
@@ -107,9 +108,9 @@ class LearnerData:
     # the key ``after``, and whether more follow them.
 
     def _sessions(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
-        keys, more = self._store.query_sessions(SESSIONS_NEWEST, owner_, limit, after)
+        keys, more = self._store.sessions.query_sessions(SESSIONS_NEWEST, owner_, limit, after)
         shown = {session["id"]: session for session in named_sessions(
-            self._references, self._store.get_sessions([key["id"] for key in keys]))}
+            self._references, self._store.sessions.get_sessions([key["id"] for key in keys]))}
         keyed = [((key["created_at"], key["id"]), shown[key["id"]]) for key in keys if key["id"] in shown]
         return keyed, more
 
@@ -120,11 +121,11 @@ class LearnerData:
         keys: List[Item] = []
         words_after = after[0] - 1 if after else None  # the cursor's word first, after its review
         while len(keys) <= limit:
-            words, more_words = self._store.partition_page("memories", owner_, WORDS_A_READ, words_after)
+            words, more_words = self._store.memories.partition_page(owner_, WORDS_A_READ, words_after)
             for word in words:
-                of_word, _ = self._store.partition_page(
-                    "word_reviews", word_history(owner_, word["word_id"]), limit + 1 - len(keys),
-                    after[1] if after and after[0] == word["word_id"] else None, index=REVIEWS_BY_WORD)
+                of_word, _ = self._store.reviews.partition_page(
+                    word_history(owner_, word["word_id"]), limit + 1 - len(keys),
+                    after[1] if after and after[0] == word["word_id"] else None)
                 keys += [{**key, "word_id": word["word_id"]} for key in of_word]
                 if len(keys) > limit:
                     break
@@ -132,12 +133,12 @@ class LearnerData:
                 break
             words_after = words[-1]["word_id"]
         page = keys[:limit]
-        reviews = {item["id"]: item for item in self._store.get_reviews([key["id"] for key in page])}
+        reviews = {item["id"]: item for item in self._store.reviews.get_reviews([key["id"] for key in page])}
         return [((key["word_id"], key["reviewed_key"]), review_json(reviews[key["id"]]))
                 for key in page if key["id"] in reviews], len(keys) > limit
 
     def _memories(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
-        items, more = self._store.partition_page("memories", owner_, limit, after[0] if after else None)
+        items, more = self._store.memories.partition_page(owner_, limit, after[0] if after else None)
         return [((item["word_id"],), {"word_id": item["word_id"], **{n: item.get(n) for n in CARD_FIELDS},
                                       "reviews": item["applied"]}) for item in items], more
 
@@ -146,11 +147,11 @@ class LearnerData:
         items: List[Item] = []
         more = False
         if after is None or after[0] < CONSUMER_MARKERS:
-            items, more = self._store.partition_page("aggregates", owner_, limit, after[0] if after else None,
-                                                     before=CONSUMER_MARKERS)
+            items, more = self._store.aggregates.partition_page(owner_, limit, after[0] if after else None,
+                                                                before=CONSUMER_MARKERS)
         if not more:
-            rest, more = self._store.partition_page("aggregates", owner_, limit - len(items),
-                                                    max(after[0] if after else "", PAST_MARKERS))
+            rest, more = self._store.aggregates.partition_page(owner_, limit - len(items),
+                                                               max(after[0] if after else "", PAST_MARKERS))
             items += rest
         return [((item["item"],), {name: sorted(value) if isinstance(value, set) else value
                                    for name, value in item.items() if name != "learner"})
@@ -162,12 +163,12 @@ class LearnerData:
         the purge or after it) reads the mark, writes nothing and answers the same."""
         if not self._histories.erasable:
             raise Forbidden("This stage has no sign-in: there is no account to erase.")
-        mark = self._store.erasure(identity.sub)
+        mark = self._store.histories.erasure(identity.sub)
         now = int(self._clock().timestamp())
         # from the mark on their tokens get 401
-        erased_at = mark["erased_at"] if mark else self._store.mark_erased(identity.sub, now)
+        erased_at = mark["erased_at"] if mark else self._store.histories.mark_erased(identity.sub, now)
         if "handed_over" not in mark:
-            self._store.purge_every_epoch(identity.sub, erased_at, now)
+            self._store.histories.purge_every_epoch(identity.sub, erased_at, now)
         erased = datetime.fromtimestamp(erased_at, UTC)
         return {"message": "Your sign-in is refused from now on; your account and your study data will be "
                            "deleted by complete_by.",

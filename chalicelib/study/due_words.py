@@ -1,5 +1,5 @@
 """What a learner should study now: the words of a group that are due (their memory's `due` has
-passed, chalicelib.scheduling), the most overdue first, then the words never reviewed, by id.
+passed, chalicelib.core.scheduling), the most overdue first, then the words never reviewed, by id.
 
 A page reads one partition of the memories table in `due` order (a Query of the local index
 MEMORIES_BY_DUE, the page's items and no more) and, once the due words are listed, the group's
@@ -8,14 +8,22 @@ few bytes per word, with the vocabulary. The group's words come from the referen
 from datetime import datetime
 from typing import Callable, List
 
-from chalicelib import scheduling
-from chalicelib.errors import SESSION_NOT_FOUND, NotFound, ValidationFailed
-from chalicelib.pagination import INVALID_CURSOR, a_stored_time, an_id, decode_cursor, encode_cursor, exactly
-from chalicelib.references import ReferenceCache
-from chalicelib.representation import page_json, word_json
-from chalicelib.schema import group_scope
-from chalicelib.store import DynamoStore, Item
-from chalicelib.validation import format_timestamp, is_plausible_session_id, parse_limit, parse_path_id
+from chalicelib.core import scheduling
+from chalicelib.core.errors import SESSION_NOT_FOUND, NotFound, ValidationFailed
+from chalicelib.core.pagination import (
+    INVALID_CURSOR,
+    a_stored_time,
+    an_id,
+    decode_cursor,
+    encode_cursor,
+    exactly,
+)
+from chalicelib.core.validation import format_timestamp, is_plausible_session_id, parse_limit, parse_path_id
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.dynamo import Item
+from chalicelib.storage.schema import group_scope
+from chalicelib.storage.store import Store
+from chalicelib.study.representation import page_json, word_json
 
 DUE, NEW = "due", "new"  # a cursor's phase: among the due words, or the new ones
 NO_DUE = "-"  # a new word's cursor has no due
@@ -24,7 +32,7 @@ CURSOR_SHAPES = ((exactly(DUE), a_stored_time, an_id), (exactly(NEW), exactly(NO
 
 
 class DueWords:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, owner_of: Callable[[str], str],
+    def __init__(self, store: Store, references: ReferenceCache, owner_of: Callable[[str], str],
                  clock: Callable[[], datetime]):
         """``owner_of(learner)``: the owner of the learner's current history."""
         self._store = store
@@ -40,7 +48,8 @@ class DueWords:
     def for_session(self, learner: str, session_id: str, query: dict) -> dict:
         """The due words of the session's group: what an activity launched with it asks next."""
         owner = self._owner_of(learner)
-        session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
+        plausible = is_plausible_session_id(session_id)
+        session = self._store.sessions.get_session(session_id) if plausible else None
         if session is None or session.get("owner") != owner:
             raise NotFound(SESSION_NOT_FOUND)
         group_id = session["group_id"]
@@ -57,8 +66,8 @@ class DueWords:
         items: List[dict] = []
         due: List[Item] = []
         if after is None or after[0] == DUE:
-            due, more = self._store.due_memories(group_scope(owner, group_id), format_timestamp(now), limit,
-                                                 (after[1], after[2]) if after else None)
+            due, more = self._store.memories.due_memories(group_scope(owner, group_id), format_timestamp(now),
+                                                          limit, (after[1], after[2]) if after else None)
             items = [_due_json(words[memory["word_id"]], memory, now) for memory in due
                      if memory["word_id"] in words]  # a word since taken out of the group is not listed
             if more:
@@ -75,7 +84,7 @@ class DueWords:
                          else None)
 
     def _new_words(self, owner: str, group_id: int, words: dict, after_id: int) -> List[Item]:
-        reviewed = self._store.reviewed_words(owner, group_id)
+        reviewed = self._store.memories.reviewed_words(owner, group_id)
         return [word for id_, word in sorted(words.items()) if id_ > after_id and id_ not in reviewed]
 
 

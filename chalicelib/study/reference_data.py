@@ -1,10 +1,10 @@
 """Reads of the reference data, the same for every learner: groups, study activities and a
-group's words, from the function's cache (chalicelib.references)."""
-from chalicelib.errors import NotFound
-from chalicelib.pagination import an_id, decode_cursor, encode_cursor
-from chalicelib.references import ReferenceCache
-from chalicelib.representation import activity_json, group_json, page_json, word_json
-from chalicelib.validation import parse_limit, parse_path_id
+group's words, from the function's cache (chalicelib.learners.reference_cache)."""
+from chalicelib.core.errors import NotFound
+from chalicelib.core.pagination import an_id, decode_cursor, encode_cursor
+from chalicelib.core.validation import parse_limit, parse_path_id
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.study.representation import activity_json, group_json, page_json, word_json
 
 
 class ReferenceData:

@@ -2,9 +2,9 @@
 import math
 from typing import Dict, Optional
 
-from chalicelib.scheduling import snapshot_json
-from chalicelib.schema import WORD_COUNTER_PREFIXES
-from chalicelib.store import Item
+from chalicelib.core.scheduling import snapshot_json
+from chalicelib.storage.dynamo import Item
+from chalicelib.storage.schema import WORD_COUNTER_PREFIXES
 
 
 def session_json(session: Item, group: Optional[Item], activity: Optional[Item]) -> dict:

@@ -1,13 +1,13 @@
 """Use cases of word reviews: one answer, or a round of them (the lang-portal's
 submitStudySessionReview), each recorded on its session, with the memory of its words
-(chalicelib.scheduling), in one transaction."""
+(chalicelib.core.scheduling), in one transaction."""
 import time
 import uuid
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from chalicelib import scheduling
-from chalicelib.errors import (
+from chalicelib.core import scheduling
+from chalicelib.core.errors import (
     SESSION_NOT_FOUND,
     InternalError,
     NotFound,
@@ -15,9 +15,7 @@ from chalicelib.errors import (
     ValidationFailed,
     WordNotInGroup,
 )
-from chalicelib.histories import Histories
-from chalicelib.references import ReferenceCache
-from chalicelib.repeats import (
+from chalicelib.core.repeats import (
     REVIEW_NAMESPACE,
     ROUND_NAMESPACE,
     fingerprint,
@@ -25,10 +23,7 @@ from chalicelib.repeats import (
     resolve_round,
     time_ordered_id,
 )
-from chalicelib.representation import review_json
-from chalicelib.schema import WORD_COUNTER_PREFIXES, word_history
-from chalicelib.store import DynamoStore, ReviewRefused
-from chalicelib.validation import (
+from chalicelib.core.validation import (
     format_timestamp,
     is_plausible_session_id,
     parse_idempotency_key,
@@ -36,6 +31,12 @@ from chalicelib.validation import (
     parse_review,
     parse_review_round,
 )
+from chalicelib.learners.histories import Histories
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.review_repository import ReviewRefused
+from chalicelib.storage.schema import WORD_COUNTER_PREFIXES, word_history
+from chalicelib.storage.store import Store
+from chalicelib.study.representation import review_json
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 MEMORY_ATTEMPTS = 64  # computations of a memory that parallel reviews of the word change first (in budget)
@@ -52,7 +53,7 @@ def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpd
 
 
 class Reviews:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, histories: Histories,
+    def __init__(self, store: Store, references: ReferenceCache, histories: Histories,
                  clock: Callable[[], datetime]):
         self._store = store
         self._references = references
@@ -73,7 +74,7 @@ class Reviews:
                                   key and [session_id, new.word_id, new.correct, *_given_time(new)])
         word = self._references.lookup_words([new.word_id]).get(new.word_id)
         if word is None:  # a miss is cached for seconds: a word added since is found by reading it
-            word = self._store.get_references({"word": [new.word_id]})["word"].get(new.word_id)
+            word = self._store.references.get_references({"word": [new.word_id]})["word"].get(new.word_id)
         stored, replayed = self._record([review], [new], {0: word}, key, single=True)
         return review_json(stored[0]), replayed
 
@@ -151,7 +152,8 @@ class Reviews:
                     f"{MAX_TRANSACTION_ITEMS} (one per review, one for the session, and per word one plus "
                     "one per group it is in); send it as smaller rounds.")
             try:
-                self._store.record_reviews(reviews, counters, set_end_time, word_groups, memories, earliest)
+                self._store.reviews.record_reviews(reviews, counters, set_end_time, word_groups, memories,
+                                                   earliest)
                 return reviews, False
             except ReviewRefused as refused:
                 if refused.existing:
@@ -166,7 +168,7 @@ class Reviews:
                     raise NotFound(" ".join(absent)) from None
                 if refused.memory_stale:  # another review of a word was applied first: compute again
                     memories, conflicts = None, conflicts + 1
-                    if not self._store.wait_after_conflict(conflicts, started):
+                    if not self._store.reviews.wait_after_conflict(conflicts, started):
                         break
                     _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
                 if refused.session is None:
@@ -200,8 +202,8 @@ class Reviews:
         if any(word is None for word in words.values()):
             return []  # the word does not exist: the transaction's check refuses the review
         owner = reviews[0]["owner"]
-        stored = self._store.memories(owner, {review["word_id"] for review in reviews})
-        histories = {word_id: self._store.word_history(owner, word_id, stored[word_id]["applied"])
+        stored = self._store.memories.memories(owner, {review["word_id"] for review in reviews})
+        histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
                      for word_id in scheduling.late_words(reviews, stored)}
         groups_of = {word["id"]: tuple(word.get("group_ids", [])) for word in words.values()}
         return scheduling.plan(reviews, stored, histories, groups_of)

@@ -4,20 +4,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Callable, Optional, Tuple
 
-from chalicelib.errors import SESSION_NOT_FOUND, NotFound
-from chalicelib.histories import Histories
-from chalicelib.pagination import a_session_id, a_stored_time, decode_cursor, encode_cursor
-from chalicelib.reference_data import ReferenceData
-from chalicelib.references import ReferenceCache
-from chalicelib.repeats import SESSION_NAMESPACE, keyed_id, payload_fingerprint, resolve_clash
-from chalicelib.representation import (
-    numbered_page_json,
-    page_json,
-    reviewed_word_json,
-    session_json,
-    word_counts,
+from chalicelib.core.errors import SESSION_NOT_FOUND, NotFound
+from chalicelib.core.pagination import a_session_id, a_stored_time, decode_cursor, encode_cursor
+from chalicelib.core.repeats import SESSION_NAMESPACE, keyed_id, payload_fingerprint, resolve_clash
+from chalicelib.core.validation import (
+    NumberedPaging,
+    format_timestamp,
+    is_plausible_session_id,
+    parse_idempotency_key,
+    parse_new_session,
+    parse_numbered_paging,
+    parse_paging,
 )
-from chalicelib.schema import (
+from chalicelib.learners.histories import Histories
+from chalicelib.learners.reference_cache import ReferenceCache
+from chalicelib.storage.schema import (
     SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_GROUP,
     SESSIONS_NEWEST,
@@ -28,15 +29,15 @@ from chalicelib.schema import (
     index_keys,
     partition,
 )
-from chalicelib.store import DynamoStore, SessionExists
-from chalicelib.validation import (
-    NumberedPaging,
-    format_timestamp,
-    is_plausible_session_id,
-    parse_idempotency_key,
-    parse_new_session,
-    parse_numbered_paging,
-    parse_paging,
+from chalicelib.storage.session_repository import SessionExists
+from chalicelib.storage.store import Store
+from chalicelib.study.reference_data import ReferenceData
+from chalicelib.study.representation import (
+    numbered_page_json,
+    page_json,
+    reviewed_word_json,
+    session_json,
+    word_counts,
 )
 
 
@@ -56,7 +57,7 @@ def named_sessions(references: ReferenceCache, sessions: list) -> list:
 
 
 class Sessions:
-    def __init__(self, store: DynamoStore, references: ReferenceCache, reference_data: ReferenceData,
+    def __init__(self, store: Store, references: ReferenceCache, reference_data: ReferenceData,
                  histories: Histories, clock: Callable[[], datetime] = utc_now):
         self._store = store
         self._references = references
@@ -95,7 +96,7 @@ class Sessions:
             session["fingerprint"] = payload_fingerprint(new)
         replayed = False
         try:
-            self._store.put_session(session)
+            self._store.sessions.put_session(session)
         except SessionExists as clash:
             session, replayed = resolve_clash(clash.item, session, key)
         group, activity = groups[new.group_id], activities[new.study_activity_id]
@@ -105,7 +106,8 @@ class Sessions:
         """The session page of the lang-portal: the session and its reviewed words, paged."""
         paging = parse_numbered_paging(query)
         owner = self._histories.owner(learner)
-        session = self._store.get_session(session_id) if is_plausible_session_id(session_id) else None
+        plausible = is_plausible_session_id(session_id)
+        session = self._store.sessions.get_session(session_id) if plausible else None
         if session is None or session.get("owner") != owner:
             raise NotFound(SESSION_NOT_FOUND)
         counts = word_counts(session)
@@ -122,7 +124,7 @@ class Sessions:
 
     def _live(self, keys: list) -> list:
         """The indexes hold keys only: the sessions themselves, with their live counts."""
-        return self._named(self._store.get_sessions([key["id"] for key in keys])) if keys else []
+        return self._named(self._store.sessions.get_sessions([key["id"] for key in keys])) if keys else []
 
     def list_all(self, learner: str, query: dict) -> dict:
         paging = parse_paging(query)
@@ -151,8 +153,8 @@ class Sessions:
                                    group_item(group_id), paging, newest_first)
 
     def recent_group_sessions(self, owner: str, group_id: int, count: int) -> list:
-        keys = self._store.session_window(SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id),
-                                          0, count)
+        keys = self._store.sessions.session_window(
+            SESSIONS_BY_GROUP, partition(SESSIONS_BY_GROUP, owner, group_id), 0, count)
         return self._live(keys)
 
     def _session_page(self, owner: str, index: Index, partition_value, aggregate: str, paging) -> dict:
@@ -160,7 +162,7 @@ class Sessions:
             return self._numbered_page(owner, index, partition_value, aggregate, paging)
         scope = f"{index.name}:{partition_value}"
         after = decode_cursor(paging.cursor, scope, (a_stored_time, a_session_id))
-        keys, more = self._store.query_sessions(index, partition_value, paging.limit, after)
+        keys, more = self._store.sessions.query_sessions(index, partition_value, paging.limit, after)
         last = keys[-1] if keys else None
         return page_json(
             self._live(keys),
@@ -172,21 +174,22 @@ class Sessions:
         """The total is the list's aggregate, kept by the stream consumer (it trails a write by
         about a second); the page is read from the nearer end of the index, so the first and
         the last pages read one page of keys whatever the list's length."""
-        total = self._store.aggregate(owner, aggregate).get("sessions", 0)
+        total = self._store.aggregates.aggregate(owner, aggregate).get("sessions", 0)
         keys = []
         if paging.offset < total:  # a page past the end reads nothing more
             count = min(paging.per_page, total - paging.offset)
             from_other_end = total - paging.offset - count
             if from_other_end < paging.offset:
-                keys = self._store.session_window(index, partition_value, from_other_end, count,
-                                                  newest_first=not newest_first)[::-1]
+                keys = self._store.sessions.session_window(index, partition_value, from_other_end, count,
+                                                           newest_first=not newest_first)[::-1]
             else:
-                keys = self._store.session_window(index, partition_value, paging.offset, paging.per_page,
-                                                  newest_first)
+                keys = self._store.sessions.session_window(index, partition_value, paging.offset,
+                                                           paging.per_page, newest_first)
                 if len(keys) < paging.per_page:  # the list ends on this page: its length is known
                     total = paging.offset + len(keys)
         elif paging.offset == 0:  # nothing counted yet, maybe only not yet: look
-            keys = self._store.session_window(index, partition_value, 0, paging.per_page, newest_first)
+            keys = self._store.sessions.session_window(index, partition_value, 0, paging.per_page,
+                                                       newest_first)
             total = len(keys) if len(keys) < paging.per_page else total
         if keys:  # never fewer than the sessions this page shows
             total = max(total, paging.offset + len(keys))

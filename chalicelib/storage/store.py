@@ -1,0 +1,25 @@
+"""The store: one repository per aggregate, built once per container over one client and the
+request's attempts. The services take the repositories they use from it."""
+from typing import Mapping, NamedTuple
+
+from chalicelib.storage.aggregate_repository import AggregateRepository
+from chalicelib.storage.deadline import Attempts
+from chalicelib.storage.history_repository import HistoryRepository
+from chalicelib.storage.memory_repository import MemoryRepository
+from chalicelib.storage.reference_repository import ReferenceRepository
+from chalicelib.storage.review_repository import ReviewRepository
+from chalicelib.storage.session_repository import SessionRepository
+
+
+class Store(NamedTuple):
+    references: ReferenceRepository
+    sessions: SessionRepository
+    reviews: ReviewRepository
+    memories: MemoryRepository
+    histories: HistoryRepository
+    aggregates: AggregateRepository
+
+
+def build_store(client, tables: Mapping[str, str], attempts: Attempts) -> Store:
+    """``tables``: logical name (as in chalicelib.storage.schema.TABLES) -> DynamoDB table name."""
+    return Store(*(repository(client, tables, attempts) for repository in Store.__annotations__.values()))
