@@ -75,8 +75,9 @@ def expected(client, tables: Mapping[str, str]) -> Dict[Key, dict]:
 
 
 def aggregate_findings(client, tables: Mapping[str, str]) -> Findings:
-    live = live_owners(client, tables)
-    return _judge(expected(client, tables), stored(client, tables), lambda key: key[0], live)
+    want, have = expected(client, tables), stored(client, tables)
+    live = live_owners(client, tables)  # after the scans: a history replaced meanwhile is not live
+    return _judge(want, have, lambda key: key[0], live)
 
 
 def differences(client, tables: Mapping[str, str]) -> List[Tuple[Key, dict, dict]]:

@@ -14,7 +14,6 @@ from chalicelib.errors import InternalError, Unavailable
 from chalicelib.scheduling import Answer, MemoryUpdate, card_fields
 from chalicelib.schema import (
     ERASED,
-    ERASED_MARK_SECONDS,
     HISTORY,
     MEMORIES_BY_DUE,
     PURGE_PENDING,
@@ -419,7 +418,7 @@ class DynamoStore:
     @_translate_errors
     def mark_erased(self, learner: str, now: int) -> int:
         """Mark the learner erased, unless they are; when they were (epoch seconds)."""
-        mark = {**erased_mark(learner), "erased_at": now, "expires_at": now + ERASED_MARK_SECONDS}
+        mark = {**erased_mark(learner), "erased_at": now}  # it expires once the purge is done
         try:
             self._call("put_item", write=True, TableName=self._aggregates, Item=to_item(mark),
                        ConditionExpression="attribute_not_exists(learner)",
