@@ -89,22 +89,6 @@ def cognito_client(endpoint: str):
     return boto3.client("cognito-idp", endpoint_url=endpoint, **CREDENTIALS)
 
 
-def running_local_cognito(settings_file: Path) -> Optional[dict]:
-    """What make run wrote to ``settings_file`` while its local Cognito answers for that pool;
-    None when the file is missing or left behind by a run killed before it could delete it."""
-    import urllib.request
-
-    if not settings_file.exists():
-        return None
-    settings = json.loads(settings_file.read_text())
-    try:
-        with urllib.request.urlopen(f"{settings['endpoint']}/{settings['user_pool_id']}"
-                                    "/.well-known/jwks.json", timeout=5) as answer:
-            return settings if "keys" in json.load(answer) else None
-    except (OSError, ValueError):
-        return None
-
-
 def create_pool(client, learners: List[tuple] = DEMO_LEARNERS) -> Dict[str, object]:
     """A user pool, an app client that signs in with USER_PASSWORD_AUTH, and the learners with
     permanent passwords; what a client needs to sign them in."""
@@ -138,6 +122,22 @@ def sign_in(client, client_id: str, username: str, password: str) -> str:
     answer = client.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                   AuthParameters={"USERNAME": username, "PASSWORD": password})
     return answer["AuthenticationResult"]["IdToken"]
+
+
+def running_local_cognito(settings_file: Path) -> Optional[dict]:
+    """What make run wrote to ``settings_file`` while its local Cognito answers for that pool;
+    None when the file is missing or left behind by a run killed before it could delete it."""
+    import urllib.request
+
+    if not settings_file.exists():
+        return None
+    settings = json.loads(settings_file.read_text())
+    try:
+        with urllib.request.urlopen(f"{settings['endpoint']}/{settings['user_pool_id']}"
+                                    "/.well-known/jwks.json", timeout=5) as answer:
+            return settings if "keys" in json.load(answer) else None
+    except (OSError, ValueError):
+        return None
 
 
 def local_pool(client) -> Dict[str, object]:
