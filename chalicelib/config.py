@@ -79,7 +79,7 @@ def dynamodb_limits(environ: Optional[Mapping[str, str]] = None) -> DynamoDBLimi
 
 
 def dynamodb_client(limits: DynamoDBLimits = DEPLOYED_LIMITS):
-    """botocore retries nothing itself: chalicelib.deadline.Attempts does, within the budget."""
+    """botocore retries nothing itself: chalicelib.storage.deadline.Attempts does, within the budget."""
     return boto3.client("dynamodb", config=Config(
         connect_timeout=limits.connect_timeout,
         read_timeout=limits.read_timeout,

@@ -1,12 +1,14 @@
-"""The two Cognito calls Amplify makes that moto's server lacks, added to its cognito-idp answers
+"""The Cognito calls Amplify makes that moto's server lacks, added to its cognito-idp answers
 in the process that serves them (devtools.local_auth): `RevokeToken`, which `signOut()` sends,
-and `GetTokensFromRefreshToken`, with which Amplify >= 6.15 refreshes. Without them moto
-answers 500 with no CORS headers, and the browser logs failed requests and errors.
+`GetTokensFromRefreshToken`, with which Amplify >= 6.15 refreshes, and `DeleteUser`, which
+`deleteUser()` sends. Without them moto answers 500 with no CORS headers, and the browser logs
+failed requests and errors.
 
-Both keep to moto's own records: a pool's refresh tokens map to (client, username, origin_jti),
+They keep to moto's own records: a pool's refresh tokens map to (client, username, origin_jti),
 None once revoked, as moto's GlobalSignOut leaves them; its access tokens are kept by value.
+Which refresh tokens still sign their user in is devtools.cognito_tokens' rule.
 """
-from typing import Optional
+from typing import Iterator, Optional
 
 from joserfc import jwt
 from moto.cognitoidp.exceptions import NotAuthorizedError, ResourceNotFoundError
@@ -16,12 +18,16 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 
 
-def _pool_with_client(client_id: Optional[str]) -> CognitoIdpUserPool:
+def _pools() -> Iterator[CognitoIdpUserPool]:
     for account in cognitoidp_backends.values():
         for region, backend in account.items():
-            for pool in backend.user_pools.values() if region != "global" else ():
-                if client_id in pool.clients:
-                    return pool
+            yield from backend.user_pools.values() if region != "global" else ()
+
+
+def _pool_with_client(client_id: Optional[str]) -> CognitoIdpUserPool:
+    for pool in _pools():
+        if client_id in pool.clients:
+            return pool
     raise ResourceNotFoundError(client_id)
 
 
@@ -65,14 +71,23 @@ def get_tokens_from_refresh_token(self: CognitoIdpResponse) -> ActionResult:
     issued = pool.refresh_tokens.get(token)
     if issued is None or issued[0] != client_id:
         raise NotAuthorizedError("Invalid Refresh Token")
-    if pool._get_user(issued[1]) is None:  # erased since: its tokens died with it
-        raise NotAuthorizedError("Invalid Refresh Token")
     access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(token)
     return ActionResult({"AuthenticationResult": {
         "IdToken": id_token, "AccessToken": access_token, "ExpiresIn": expires_in, "TokenType": "Bearer"}})
 
 
-CALLS = {"revoke_token": revoke_token, "get_tokens_from_refresh_token": get_tokens_from_refresh_token}
+def delete_user(self: CognitoIdpResponse) -> EmptyResult:
+    """The signed-in user deletes themselves, as AdminDeleteUser deletes them."""
+    access_token = self._get_param("AccessToken")
+    for pool in _pools():
+        if access_token in pool.access_tokens:
+            pool.backend.admin_delete_user(pool.id, pool.access_tokens[access_token][1])
+            return EmptyResult()
+    raise NotAuthorizedError("Invalid Access Token")
+
+
+CALLS = {"revoke_token": revoke_token, "get_tokens_from_refresh_token": get_tokens_from_refresh_token,
+         "delete_user": delete_user}
 
 
 def install() -> None:

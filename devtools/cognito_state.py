@@ -1,8 +1,10 @@
 """The local Cognito's state on disk: moto's server keeps its user pools in memory only, so each
 start would make new pool and client ids and new learner `sub`s (a built frontend goes stale, a
 learner's history is orphaned). This writes every pool, its app clients, its users (username,
-`sub`, password, status, attributes) and its live refresh tokens to a JSON file after each
-request that changed them, and puts them back with the same ids at the next start.
+`sub`, password, status, attributes), its live refresh tokens (with the `sub` each was issued
+to, devtools.cognito_tokens) and its unexpired access tokens to a JSON file after each request
+that changed them, and puts them back with the same ids at the next start. A token of a user
+deleted since is never written.
 
 Tokens stay valid across a restart without more: moto signs them all with the one key it ships,
 and the issuer and audience are the pool and client ids kept here.
@@ -10,9 +12,10 @@ and the issuer and audience are the pool and client ids kept here.
 import json
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
 from moto.cognitoidp.models import (
     CognitoIdpUser,
@@ -22,23 +25,28 @@ from moto.cognitoidp.models import (
     cognitoidp_backends,
 )
 
-FORMAT = 1
+from devtools.cognito_tokens import SUBS, access_token_claims, refresh_token_is_live, sub_of
+
+FORMAT = 2
+READABLE = {1, 2}  # format 1 kept no token's `sub`: its tokens are not restored (sign in again)
 
 
 class UnreadableState(Exception):
     """The state file is not one this code wrote; the message says which and what to do."""
 
 
-def snapshot() -> dict:
-    """Every pool of every account and region, as JSON-ready data."""
+def snapshot(now: Optional[float] = None) -> dict:
+    """Every pool of every account and region, as JSON-ready data; access tokens unexpired at
+    ``now`` (default: the time)."""
+    now = time.time() if now is None else now
     return {"format": FORMAT, "pools": [
-        _pool(account, region, pool)
+        _pool(account, region, pool, now)
         for account, regions in cognitoidp_backends.items()
         for region, backend in regions.items() if region != "global"
         for pool in backend.user_pools.values()]}
 
 
-def _pool(account: str, region: str, pool: CognitoIdpUserPool) -> dict:
+def _pool(account: str, region: str, pool: CognitoIdpUserPool, now: float) -> dict:
     return {
         "account": account, "region": region, "id": pool.id, "arn": pool.arn, "name": pool.name,
         "config": pool.extended_config, "created": pool.creation_date.isoformat(),
@@ -48,8 +56,16 @@ def _pool(account: str, region: str, pool: CognitoIdpUserPool) -> dict:
                    "status": UserStatus(user.status).value,
                    "enabled": user.enabled, "attributes": user.attributes,
                    "created": user.create_date.isoformat()} for user in pool.users.values()],
-        "refresh_tokens": {token: list(issued) for token, issued in pool.refresh_tokens.items() if issued},
+        "refresh_tokens": {token: [*issued, SUBS[token]] for token, issued in pool.refresh_tokens.items()
+                           if refresh_token_is_live(pool, token)},
+        "access_tokens": {token: list(issued) for token, issued in pool.access_tokens.items()
+                          if _access_token_is_live(pool, token, issued[1], now)},
     }
+
+
+def _access_token_is_live(pool: CognitoIdpUserPool, token: str, username: str, now: float) -> bool:
+    claims = access_token_claims(pool, token) or {}
+    return claims.get("exp", 0) > now and claims.get("sub") == sub_of(pool, username)
 
 
 def restore(state: dict) -> None:
@@ -69,8 +85,11 @@ def restore(state: dict) -> None:
             learner.update_attributes([{"Name": "sub", "Value": user["sub"]}])
             learner.create_date = datetime.fromisoformat(user["created"])
             pool.users[learner.username] = learner
-        pool.refresh_tokens.update({token: tuple(issued)
-                                    for token, issued in saved["refresh_tokens"].items()})
+        for token, (client_id, username, origin_jti, *sub) in saved["refresh_tokens"].items():
+            if sub:
+                pool.refresh_tokens[token], SUBS[token] = (client_id, username, origin_jti), sub[0]
+        pool.access_tokens.update({token: tuple(issued)
+                                   for token, issued in saved.get("access_tokens", {}).items()})
         cognitoidp_backends[saved["account"]][saved["region"]].user_pools[pool.id] = pool
 
 
@@ -80,7 +99,7 @@ def load(path: Path) -> None:
         return
     try:
         state = json.loads(path.read_text())
-        if state.get("format") != FORMAT:
+        if state.get("format") not in READABLE:
             raise ValueError(f"format {state.get('format')!r}, not {FORMAT}")
         restore(state)
     except (ValueError, KeyError, TypeError, AttributeError) as error:

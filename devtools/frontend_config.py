@@ -4,16 +4,16 @@
 
 For a deployed stage they are the stack's outputs (EndpointURL, Region, LearnerPoolId,
 LearnerPoolClientId; stack study-sessions-<stage>, AWS credentials and region of the
-environment); for `local`, make run's API and, while `AUTH=cognito make run` runs, its local
-Cognito (.data/local-cognito.json; PORT and DATA_DIR as make run's).
+environment); for `local`, make run's API and, while `AUTH=cognito make run`'s local Cognito
+answers, its settings (.data/local-cognito.json; PORT and DATA_DIR as make run's).
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Dict, Optional
 
+from devtools.local_auth import running_local_cognito
 from devtools.local_run import DEFAULT_API_PORT, DEFAULT_DATA_DIR
 from devtools.stage import stack_name, stack_outputs
 
@@ -41,8 +41,8 @@ def local_cognito_file() -> Path:
 
 def local(api_port: int, cognito_file: Path) -> Dict[str, str]:
     settings = {"VITE_API_BASE_URL": f"http://127.0.0.1:{api_port}"}
-    if cognito_file.exists():
-        cognito = json.loads(cognito_file.read_text())
+    cognito = running_local_cognito(cognito_file)
+    if cognito is not None:
         settings.update({"VITE_AWS_REGION": cognito["region"], "VITE_USER_POOL_ID": cognito["user_pool_id"],
                          "VITE_USER_POOL_CLIENT_ID": cognito["client_id"],
                          "VITE_USER_POOL_ENDPOINT": cognito["endpoint"]})

@@ -101,26 +101,29 @@ class Importer:
                 id_ += 1  # another import took it meanwhile
 
     def vocabulary(self, group_name: str, vocabulary: Vocabulary) -> Dict[str, int]:
-        """The words into the group of this name: its id, whether it was created, and what
-        became of the words. A new group is stored hidden (schema.GROUP_IMPORTING) and shown only
-        once all its words are stored, so a reader sees it with all of them or not at all; a
-        group an import cut short left hidden is finished, and shown, by the next."""
-        group_id, created = self._group(group_name)
+        """The words into the group of this name: its id, whether this import created it or
+        finished it (an earlier import, cut short, created it), and what became of the words. A
+        new group is stored hidden (schema.GROUP_IMPORTING) and shown only once all its words are
+        stored, so a reader sees it with all of them or not at all; a group an import cut short
+        left hidden is finished, and shown, by the next."""
+        group_id, created, hidden = self._group(group_name)
         counts = self.words(vocabulary, group_id)
-        if created:
+        if hidden:
             self._client.update_item(TableName=self._tables["groups"], Key={"id": {"N": str(group_id)}},
                                      UpdateExpression="REMOVE #importing",
                                      ExpressionAttributeNames={"#importing": GROUP_IMPORTING})
-        return {"group_id": group_id, "group_created": created, **counts}
+        return {"group_id": group_id, "group_created": created, "group_finished": hidden and not created,
+                **counts}
 
-    def _group(self, name: str) -> Tuple[int, bool]:
-        """The id of the group of this name, and whether it is hidden: created now or by an
-        import cut short."""
+    def _group(self, name: str) -> Tuple[int, bool, bool]:
+        """The id of the group of this name, whether it was created now, and whether it is
+        hidden: created now or by an import cut short."""
         groups = self._scan("groups")
         named = sorted((g for g in groups if g["name"] == name), key=lambda g: g["id"])
         if named:
-            return named[0]["id"], GROUP_IMPORTING in named[0]
-        return self._put_new("groups", {"name": name, GROUP_IMPORTING: True}, {g["id"] for g in groups}), True
+            return named[0]["id"], False, GROUP_IMPORTING in named[0]
+        new_id = self._put_new("groups", {"name": name, GROUP_IMPORTING: True}, {g["id"] for g in groups})
+        return new_id, True, True
 
     def words(self, vocabulary: Vocabulary, group_id: int) -> Dict[str, int]:
         stored = self._scan("words")

@@ -135,6 +135,22 @@ def sign_in(client, client_id: str, username: str, password: str) -> str:
     return answer["AuthenticationResult"]["IdToken"]
 
 
+def running_local_cognito(settings_file: Path) -> Optional[dict]:
+    """What make run wrote to ``settings_file`` while its local Cognito answers for that pool;
+    None when the file is missing or left behind by a run killed before it could delete it."""
+    import urllib.request
+
+    if not settings_file.exists():
+        return None
+    settings = json.loads(settings_file.read_text())
+    try:
+        with urllib.request.urlopen(f"{settings['endpoint']}/{settings['user_pool_id']}"
+                                    "/.well-known/jwks.json", timeout=5) as answer:
+            return settings if "keys" in json.load(answer) else None
+    except (OSError, ValueError):
+        return None
+
+
 def local_pool(client) -> Dict[str, object]:
     """The pool and app client of an earlier start (devtools.cognito_state kept them, with their
     learners), or new ones. A demo learner erased since (DELETE /api/me) comes back as a new
@@ -161,8 +177,9 @@ def serve(port: int, state: Path):
     )
     from werkzeug.serving import make_server
 
-    from devtools import cognito_calls, cognito_state
+    from devtools import cognito_calls, cognito_state, cognito_tokens
 
+    cognito_tokens.install()
     cognito_calls.install()
     cognito_state.load(state)
     app = cognito_state.SavedAfterEachChange(DomainDispatcherApplication(create_backend_app), state)

@@ -4,11 +4,10 @@ frontend signs in (InitiateAuth), printed for curl:
     TOKEN=$(.venv/bin/python -m devtools.local_token ana)      (or ben)
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from devtools.local_auth import cognito_client, sign_in
+from devtools.local_auth import cognito_client, running_local_cognito, sign_in
 from devtools.stage import PROJECT_DIR
 
 DEFAULT_SETTINGS = PROJECT_DIR / ".data" / "local-cognito.json"
@@ -20,11 +19,13 @@ def main() -> int:
     parser.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
                         help="what AUTH=cognito make run wrote (default: .data/local-cognito.json)")
     args = parser.parse_args()
-    if not args.settings.exists():
-        print(f"No local Cognito: {args.settings} is missing; start AUTH=cognito make run first.",
+    settings = running_local_cognito(args.settings)
+    if settings is None:
+        why = "none answers for {} (left behind by a run that was killed)" if args.settings.exists() \
+            else "{} is missing"
+        print(f"No local Cognito: {why.format(args.settings)}; start AUTH=cognito make run first.",
               file=sys.stderr)
         return 1
-    settings = json.loads(args.settings.read_text())
     passwords = {learner["username"]: learner["password"] for learner in settings["learners"]}
     if args.learner not in passwords:
         print(f"No demo learner {args.learner!r}; there are: {', '.join(passwords)}.", file=sys.stderr)

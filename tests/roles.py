@@ -1,5 +1,5 @@
 """The packaged roles enforced in the tests, the way AWS authorises a call: each DynamoDB and
-Cognito call made while a function runs (chalicelib.access.running) is held against the
+Cognito call made while a function runs (chalicelib.storage.access.running) is held against the
 statements of that function's role in the template of the stage under test, with the
 template's resources resolved to this test's tables and pool. A call the role does not grant is
 answered AccessDeniedException, as AWS would, before it reaches moto or DynamoDB Local, and is

@@ -410,3 +410,23 @@ def test_reviews_missing_from_the_index_by_word_fail_the_audit_until_the_rebuild
     assert before == 1 and "1 reviews are missing from the index by word" in said
     assert rebuilt == 0 and after == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("All ")
+
+
+def test_a_reset_while_the_audit_scans_is_no_difference(api, writer, monkeypatch):
+    from chalicelib import audit
+
+    api.restart(resets=True)
+    session = api.post({"group_id": 1, "study_activity_id": 1}).json_body["id"]
+    api.post({"word_id": 1, "correct": True}, path=f"/api/study-sessions/{session}/review")
+    process(stream_records(api), api.names, writer)
+    api.post({"word_id": 2, "correct": True}, path=f"/api/study-sessions/{session}/review")  # not yet counted
+    scan_stored = audit.stored
+
+    def reset_then_scan(client, tables):  # the reset lands between the audit's two scans
+        assert api.post({}, path="/api/study-sessions/reset").status_code == 200
+        process(stream_records(api), api.names, writer)  # the replaced epoch's late record: dropped
+        return scan_stored(client, tables)
+
+    monkeypatch.setattr(audit, "stored", reset_then_scan)
+
+    assert audit.differences(api.dynamodb, api.names) == []

@@ -451,3 +451,29 @@ def test_auth_cognito_make_run_exports_and_erases_a_learner_of_its_local_pool(si
             break
         assert time.monotonic() < deadline, "the purge did not delete the erased learner's account"
         time.sleep(0.5)
+
+
+def test_an_account_the_purge_cannot_delete_stays_refused_however_long_that_lasts(api, learners, pool):
+    from chalicelib.storage.dynamo import to_item
+    from chalicelib.storage.schema import ERASED_MARK_SECONDS, erased_mark
+
+    client, settings, _ = pool
+    ana, _ = learners
+    write_history(api, ana)
+    assert ana.delete().status_code == 202
+
+    def mark():
+        return from_item(api.dynamodb.get_item(TableName=api.names["aggregates"], ConsistentRead=True,
+                                               Key=to_item(erased_mark(ana.sub)))["Item"])
+
+    assert purger(api, pool, cognito=FailingCognito(client, times=10)).purge() == 0
+    assert "expires_at" not in mark()  # no expiry while the account is there: its tokens stay refused
+    ana.headers = {"Authorization": sign_in(client, settings["client_id"], *ANA)}  # a new sign-in
+    assert_error(ana.post({"group_id": 1, "study_activity_id": 1}), 401, "unauthorized",
+                 "This account was deleted")
+
+    started = int(time.time())
+    assert purger(api, pool).purge() > 0
+
+    assert started + ERASED_MARK_SECONDS <= mark()["expires_at"] <= int(time.time()) + ERASED_MARK_SECONDS
+    assert learner_items(api.dynamodb, api.names, ana.sub) == [] and not account_exists(pool, ANA[0])

@@ -37,8 +37,10 @@ def test_a_vocabulary_joins_a_new_group_once_however_often_it_is_imported(api):
     again = importer.vocabulary("Verbs of Trade", parse_vocabulary(json.dumps(VERBS)))
 
     assert vocabulary.repeats == [(0, 3)]
-    assert first == {"group_id": 3, "group_created": True, "added": 2, "joined": 1, "already_in_group": 0}
-    assert again == {"group_id": 3, "group_created": False, "added": 0, "joined": 0, "already_in_group": 3}
+    assert first == {"group_id": 3, "group_created": True, "group_finished": False,
+                     "added": 2, "joined": 1, "already_in_group": 0}
+    assert again == {"group_id": 3, "group_created": False, "group_finished": False,
+                     "added": 0, "joined": 0, "already_in_group": 3}
     words = {w["kanji"]: w for w in scan(api, "words")}
     groups = {g["id"]: g for g in scan(api, "groups")}
     assert len(words) == 22 and len(groups) == 3 and groups[3] == {"id": 3, "name": "Verbs of Trade"}
@@ -180,7 +182,8 @@ def test_a_new_group_is_seen_with_all_its_words_or_not_at_all_while_it_is_import
         "Verbs of Trade", parse_vocabulary(json.dumps(VERBS)))
     words = group_words(api.dynamodb, api.names, 3)
 
-    assert report == {"group_id": 3, "group_created": True, "added": 2, "joined": 1, "already_in_group": 0}
+    assert report == {"group_id": 3, "group_created": True, "group_finished": False,
+                      "added": 2, "joined": 1, "already_in_group": 0}
     assert len(words) == 3 and 1 in words
     assert warm == NOWHERE
     # the hidden group, 払う, 食べる joining, 持つ: nothing shows the group; then it is shown
@@ -199,7 +202,8 @@ def test_a_group_an_import_left_hidden_is_finished_and_shown_by_the_next(api):
     api.restart()
 
     assert hidden == 404
-    assert report == {"group_id": 3, "group_created": True, "added": 1, "joined": 1, "already_in_group": 1}
+    assert report == {"group_id": 3, "group_created": False, "group_finished": True,
+                      "added": 1, "joined": 1, "already_in_group": 1}
     assert api.get("/groups/3").json_body == {"id": 3, "group_name": "Verbs of Trade", "word_count": 3}
 
 
@@ -219,7 +223,8 @@ def test_words_joining_a_group_already_shown_are_counted_as_they_are_listed(api,
     report = Importer(AfterEachWrite(api.dynamodb, look), api.names).vocabulary(
         "Core Verbs", parse_vocabulary(json.dumps(verbs)))
 
-    assert report == {"group_id": 1, "group_created": False, "added": 2, "joined": 1, "already_in_group": 1}
+    assert report == {"group_id": 1, "group_created": False, "group_finished": False,
+                      "added": 2, "joined": 1, "already_in_group": 1}
     # each step shows the words stored by then, every route the same ones: 払う, 持つ, then 高い
     assert [len(step["/api/groups/{id}/words"]) for step in steps] == [11, 12, 13]
     assert all(step == whole(step["/api/groups/{id}/words"]) for step in steps)
@@ -300,8 +305,9 @@ def test_make_import_words_into_a_new_group_is_seen_whole_by_a_running_api(tmp_p
         sightings.append(group_sightings(get, group_id))
 
     assert importing.returncode == 0, err
-    assert json.loads(out.splitlines()[-1]) == {"group_id": group_id, "group_created": True, "added": 60,
-                                                "joined": 1, "already_in_group": 0, "repeated_in_file": 0}
+    assert json.loads(out.splitlines()[-1]) == {"group_id": group_id, "group_created": True,
+                                                "group_finished": False, "added": 60, "joined": 1,
+                                                "already_in_group": 0, "repeated_in_file": 0}
     assert len(words) == 61 and 1 in words
     assert warm == NOWHERE
     assert all(seen in (None, whole(words)[route]) for sighting in sightings

@@ -3,13 +3,17 @@ process: it keeps its pool, app client and learners in the data folder across re
 included) until `make reset-data`, and answers the calls Amplify makes that moto lacks
 (RevokeToken at sign-out, GetTokensFromRefreshToken to refresh) as Cognito does, with CORS."""
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
 
+import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from devtools.dynamodb_local import free_port
 from devtools.local_auth import TokenVerifier, cognito_client
@@ -68,6 +72,13 @@ class LocalCognito:
             "Origin": ORIGIN, "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}"})
 
+    def refresh_errors(self, refresh_token):
+        """The error codes of both ways to refresh: GetTokensFromRefreshToken (Amplify >= 6.15)
+        and InitiateAuth's REFRESH_TOKEN_AUTH; None for a way that refreshes."""
+        return self.refresh_error(refresh_token), error_code(
+            self.client.initiate_auth, ClientId=self.settings["client_id"], AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token})
+
     def refresh_error(self, refresh_token):
         """GetTokensFromRefreshToken's error code for this token, or None when it refreshes."""
         try:
@@ -116,6 +127,9 @@ def test_pool_client_and_learners_survive_a_restart_even_a_kill_and_reset_data_f
         assert cognito.verified(again["IdToken"])["sub"] == ana_sub
         assert cognito.verified(ana["IdToken"])["sub"] == ana_sub  # issued before the restart
         assert cognito.refresh_error(ana["RefreshToken"]) is None  # her browser's session too
+        assert cognito.client.get_user(AccessToken=ana["AccessToken"])["Username"] == "ana"
+        cognito.client.global_sign_out(AccessToken=ana["AccessToken"])
+        assert error_code(cognito.client.get_user, AccessToken=ana["AccessToken"]) == "NotAuthorizedException"
         assert cognito.verified(cognito.sign_in("cara", "Cara-local-2026!")["IdToken"])["sub"] == cara_sub
         assert cognito.verified(cognito.sign_in("dora", "Dora-local-2026!")["IdToken"])["sub"] == dora_sub
         assert cognito.refresh_error(revoked) == "NotAuthorizedException"  # revoked stays revoked
@@ -238,3 +252,115 @@ def test_get_tokens_from_refresh_token_refuses_a_token_that_signs_nobody_in(cogn
     assert answer.status_code == 400
     assert answer.json()["__type"] == "NotAuthorizedException"
     assert answer.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+NOT_AUTHORIZED = ("NotAuthorizedException", "NotAuthorizedException")
+
+
+def test_an_erased_learners_tokens_never_work_again_not_for_a_new_learner_of_that_name(tmp_path):
+    cognito = LocalCognito(tmp_path, free_port()).start()
+    pool = cognito.settings["user_pool_id"]
+    try:
+        cognito.add_learner("cara", "Cara-local-2026!")
+        cara = cognito.sign_in("cara", "Cara-local-2026!")
+        cognito.client.admin_delete_user(UserPoolId=pool, Username="cara")
+        assert cognito.refresh_errors(cara["RefreshToken"]) == NOT_AUTHORIZED
+        cognito.add_learner("cara", "Cara-again-2026!")  # someone else signs up with her name
+        assert cognito.refresh_errors(cara["RefreshToken"]) == NOT_AUTHORIZED
+        assert error_code(cognito.client.get_user, AccessToken=cara["AccessToken"]) == NOT_AUTHORIZED[0]
+        assert cognito.refresh_errors(cognito.sign_in("cara", "Cara-again-2026!")["RefreshToken"]) == \
+            (None, None)  # the new cara's own
+
+        ben, ben_sub = cognito.sign_in("ben"), cognito.sub("ben")
+        cognito.client.admin_delete_user(UserPoolId=pool, Username="ben")  # as DELETE /api/me's purge
+        assert cognito.refresh_errors(ben["RefreshToken"]) == NOT_AUTHORIZED
+    finally:
+        cognito.stop()
+    saved = cognito.state_file.read_text()
+    assert ben["RefreshToken"] not in saved and ben["AccessToken"] not in saved
+    assert cara["RefreshToken"] not in saved and cara["AccessToken"] not in saved
+
+    cognito.start()  # ben comes back, a new learner
+    try:
+        assert cognito.sub("ben") != ben_sub
+        assert cognito.refresh_errors(ben["RefreshToken"]) == NOT_AUTHORIZED
+        assert error_code(cognito.client.get_user, AccessToken=ben["AccessToken"]) == "NotAuthorizedException"
+        assert cognito.refresh_errors(cara["RefreshToken"]) == NOT_AUTHORIZED
+    finally:
+        cognito.stop()
+
+
+def test_delete_user_deletes_the_signed_in_learner_and_her_tokens_with_cors(cognito):
+    name = f"leaving-{uuid.uuid4().hex[:8]}"
+    cognito.add_learner(name, "Leaving-local-2026!")
+    signed_in = cognito.sign_in(name, "Leaving-local-2026!")
+
+    answer = cognito.browser_call("DeleteUser", {"AccessToken": signed_in["AccessToken"]})
+
+    assert (answer.status_code, answer.json()) == (200, {})
+    assert answer.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert error_code(cognito.client.admin_get_user, UserPoolId=cognito.settings["user_pool_id"],
+                      Username=name) == "UserNotFoundException"
+    cognito.add_learner(name, "Leaving-again-2026!")
+    assert cognito.refresh_errors(signed_in["RefreshToken"]) == NOT_AUTHORIZED
+    again = cognito.browser_call("DeleteUser", {"AccessToken": signed_in["AccessToken"]})
+    assert (again.status_code, again.json()["__type"]) == (400, "NotAuthorizedException")
+
+
+def test_the_saved_state_keeps_an_access_token_until_it_expires():
+    from devtools.cognito_state import snapshot
+    from devtools.local_auth import REGION, create_pool, sign_in
+
+    with mock_aws():
+        client = boto3.client("cognito-idp", region_name=REGION)
+        settings = create_pool(client)
+        access_token = client.initiate_auth(
+            ClientId=settings["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "ana", "PASSWORD": "Ana-local-2026!"})["AuthenticationResult"][
+                "AccessToken"]
+        sign_in(client, settings["client_id"], "ben", "Ben-local-2026!")
+
+        def saved(now):
+            [pool] = [p for p in snapshot(now)["pools"] if p["id"] == settings["user_pool_id"]]
+            return {token: issued[1] for token, issued in pool["access_tokens"].items()}
+
+        assert saved(time.time())[access_token] == "ana"
+        assert sorted(saved(time.time()).values()) == ["ana", "ben"]
+        assert saved(time.time() + 3601) == {}  # an hour on, as Cognito's access tokens
+
+
+@pytest.mark.parametrize("tool", ["local_token", "frontend_config"])
+def test_a_settings_file_left_by_a_killed_run_is_no_local_cognito(tmp_path, tool):
+    cognito = LocalCognito(tmp_path, free_port()).start()
+    kill_now(cognito.process)  # no orderly stop: the settings file stays
+    assert cognito.settings_file.exists()
+
+    if tool == "local_token":
+        result = subprocess.run([sys.executable, "-m", "devtools.local_token", "ana", "--settings",
+                                 str(cognito.settings_file)], cwd=PROJECT_DIR, capture_output=True, text=True,
+                                timeout=60)
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == (f"No local Cognito: none answers for {cognito.settings_file} (left behind "
+                                 "by a run that was killed); start AUTH=cognito make run first.\n")
+    else:
+        result = subprocess.run(["make", "--no-print-directory", "frontend-config", "STAGE=local"],
+                                cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "DATA_DIR": str(tmp_path / "dynamodb"), "PORT": "9123"})
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout == ("# make run: no sign-in (start AUTH=cognito make run for the local "
+                                 "Cognito's settings)\nVITE_API_BASE_URL=http://127.0.0.1:9123\n")
+
+
+def test_local_token_and_frontend_config_name_a_running_local_cognito(cognito):
+    from devtools.frontend_config import local
+
+    result = subprocess.run([sys.executable, "-m", "devtools.local_token", "ben", "--settings",
+                             str(cognito.settings_file)], cwd=PROJECT_DIR, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert cognito.verified(result.stdout.strip())["cognito:username"] == "ben"
+    assert local(8000, cognito.settings_file) == {
+        "VITE_API_BASE_URL": "http://127.0.0.1:8000", "VITE_AWS_REGION": "us-east-1",
+        "VITE_USER_POOL_ID": cognito.settings["user_pool_id"],
+        "VITE_USER_POOL_CLIENT_ID": cognito.settings["client_id"],
+        "VITE_USER_POOL_ENDPOINT": cognito.settings["endpoint"]}

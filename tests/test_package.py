@@ -545,17 +545,16 @@ def test_the_stack_outputs_what_a_frontend_needs_and_frontend_config_prints_it(p
         "VITE_AWS_REGION=eu-west-1\nVITE_USER_POOL_ID=eu-west-1_AbCdEf\nVITE_USER_POOL_CLIENT_ID=4kq7d2example\n")
 
 
-def test_frontend_config_for_local_names_make_run_and_its_local_cognito(tmp_path):
+def test_frontend_config_for_local_names_make_run_and_no_local_cognito_unless_one_answers(tmp_path):
+    """With a local Cognito answering: tests/test_local_cognito.py."""
+    from devtools.dynamodb_local import free_port
     from devtools.frontend_config import local
 
     cognito = tmp_path / "local-cognito.json"
     assert local(8000, cognito) == {"VITE_API_BASE_URL": "http://127.0.0.1:8000"}
     cognito.write_text(json.dumps({"region": "us-east-1", "user_pool_id": "us-east-1_x", "client_id": "c",
-                                   "endpoint": "http://127.0.0.1:8002"}))
-    assert local(8000, cognito) == {
-        "VITE_API_BASE_URL": "http://127.0.0.1:8000", "VITE_AWS_REGION": "us-east-1",
-        "VITE_USER_POOL_ID": "us-east-1_x", "VITE_USER_POOL_CLIENT_ID": "c",
-        "VITE_USER_POOL_ENDPOINT": "http://127.0.0.1:8002"}
+                                   "endpoint": f"http://127.0.0.1:{free_port()}"}))  # nothing answers there
+    assert local(8000, cognito) == {"VITE_API_BASE_URL": "http://127.0.0.1:8000"}
 
 
 NEEDS_A_STAGE = ("make frontend-config needs a stage: STAGE=dev or STAGE=prod for a deployed stack's "

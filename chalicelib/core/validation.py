@@ -300,7 +300,7 @@ def parse_listed_id(text: str) -> Optional[int]:
 
 
 # One transaction holds 100 items: the reviews, their session's update and their words' memory
-# (chalicelib.reviews.transaction_items): 30 reviews of 30 words of one group take 92.
+# (chalicelib.study.reviews.transaction_items): 30 reviews of 30 words of one group take 92.
 MAX_ROUND_REVIEWS = 30
 ROUND_FIELDS = ("word_id", "is_correct")
 

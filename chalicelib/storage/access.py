@@ -3,7 +3,7 @@ function's role from it (devtools/package.py), and the tests hold every call a f
 against the role so written, as AWS would (tests/roles.py). A function's entry point says which
 function runs (``running_as``), so a call is checked against its own role only.
 
-Actions are DynamoDB's IAM actions per logical table (chalicelib.schema.TABLES); ``indexes``
+Actions are DynamoDB's IAM actions per logical table (chalicelib.storage.schema.TABLES); ``indexes``
 are the indexes the function queries, each granted on its own ARN. A TransactWriteItems is
 authorised item by item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), so only those
 appear here. Every grant is used: the role tests fail on one that no call of theirs needed."""

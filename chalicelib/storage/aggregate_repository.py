@@ -12,7 +12,7 @@ class AggregateRepository(Repository):
 
     @translate_errors
     def aggregate(self, owner: str, item: str) -> Item:
-        """One aggregate item of an owner (chalicelib.aggregates); empty before its first count."""
+        """One aggregate item of an owner (chalicelib.streams.aggregates); empty before its first count."""
         answer = self._call("get_item", TableName=self._aggregates,
                             Key={"learner": {"S": owner}, "item": {"S": item}})
         return from_item(answer.get("Item", {}))

@@ -74,7 +74,6 @@ class Repository:
         """``tables``: logical name (as in chalicelib.storage.schema.TABLES) -> DynamoDB table name."""
         self._client = client
         self._attempts = attempts
-        self._tables = tables
 
     def _call(self, operation: str, write: bool = False, **params):
         """One DynamoDB call, resent unchanged after a transient failure if time allows."""

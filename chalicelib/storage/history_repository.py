@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.core.errors import Unavailable
 from chalicelib.storage.dynamo import Item, Repository, from_item, to_item, translate_errors
-from chalicelib.storage.schema import ERASED, ERASED_MARK_SECONDS, HISTORY, PURGE_PENDING, erased_mark
+from chalicelib.storage.schema import ERASED, HISTORY, PURGE_PENDING, erased_mark
 
 
 class HistoryRepository(Repository):
@@ -36,7 +36,7 @@ class HistoryRepository(Repository):
     @translate_errors
     def mark_erased(self, learner: str, now: int) -> int:
         """Mark the learner erased, unless they are; when they were (epoch seconds)."""
-        mark = {**erased_mark(learner), "erased_at": now, "expires_at": now + ERASED_MARK_SECONDS}
+        mark = {**erased_mark(learner), "erased_at": now}  # it expires once the purge is done
         try:
             self._call("put_item", write=True, TableName=self._aggregates, Item=to_item(mark),
                        ConditionExpression="attribute_not_exists(learner)",
@@ -50,7 +50,7 @@ class HistoryRepository(Repository):
 
     @translate_errors
     def purge_every_epoch(self, learner: str, erased_at: int, now: int) -> None:
-        """Hand every epoch of the learner's history to the purge (chalicelib.purge), which then
+        """Hand every epoch of the learner's history to the purge (chalicelib.streams.purge), which then
         deletes their account and history item too, and note it on their erased mark: one
         transaction, done once (a resend, or a second erasure, finds the mark noted and moves
         nothing). After mark_erased, never in one transaction with it: a request reads the two
@@ -79,7 +79,7 @@ class HistoryRepository(Repository):
 
     @translate_errors
     def epoch(self, learner: str) -> int:
-        """How many times the learner's history was reset (chalicelib.histories)."""
+        """How many times the learner's history was reset (chalicelib.learners.histories)."""
         return self.history(learner).get("epoch", 0)
 
     @translate_errors
@@ -93,7 +93,7 @@ class HistoryRepository(Repository):
     @translate_errors
     def start_new_history(self, learner: str) -> None:
         """Move the learner to the next epoch, and list the old one for deletion from now on
-        (chalicelib.purge). Not conditional: a resend after a lost answer moves one epoch
+        (chalicelib.streams.purge). Not conditional: a resend after a lost answer moves one epoch
         further, which is as empty."""
         self._call("update_item", write=True, TableName=self._aggregates,
                    Key={"learner": {"S": learner}, "item": {"S": HISTORY}},

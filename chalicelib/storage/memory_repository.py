@@ -13,7 +13,7 @@ class MemoryRepository(Repository):
 
     @translate_errors
     def memories(self, owner: str, word_ids: Iterable[int]) -> Dict[int, Item]:
-        """The owner's memory of these words (chalicelib.scheduling), read strongly consistent;
+        """The owner's memory of these words (chalicelib.core.scheduling), read strongly consistent;
         words never reviewed are left out."""
         keys = [(self._memories, {"scope": owner, "word_id": id_}) for id_ in sorted(set(word_ids))]
         return {item["word_id"]: item for _, item in self._batch_get_all(keys, consistent=True)}
@@ -35,7 +35,7 @@ class MemoryRepository(Repository):
 
     @translate_errors
     def reviewed_words(self, owner: str, group_id: int) -> set:
-        """The words of a group the owner ever reviewed (chalicelib.schema.REVIEWED_WORDS)."""
+        """The words of a group the owner ever reviewed (chalicelib.storage.schema.REVIEWED_WORDS)."""
         answer = self._call("get_item", TableName=self._memories, ConsistentRead=True,
                             Key=to_item({"scope": group_scope(owner, group_id), "word_id": REVIEWED_WORDS}))
         return set(from_item(answer.get("Item", {})).get("reviewed", []))

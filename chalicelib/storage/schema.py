@@ -124,7 +124,7 @@ AGGREGATE_ITEM = re.compile(rf"{TOTALS}|(group|activity|word)#[1-9][0-9]{{0,15}}
 
 # Reviews of one word by one owner, in the order the scheduler replays them (chalicelib.core.scheduling):
 # `reviewed_key` is "<reviewed_at>#<order>", the order a UUIDv7 made as the review was written
-# (chalicelib.repeats.time_ordered_id): the review's id, unless an Idempotency-Key named it.
+# (chalicelib.core.repeats.time_ordered_id): the review's id, unless an Idempotency-Key named it.
 REVIEWS_BY_WORD = Index("by_owner_word", ("owner_word", "S"), ("reviewed_key", "S"), ("correct",))
 
 

@@ -22,4 +22,9 @@ class Store(NamedTuple):
 
 def build_store(client, tables: Mapping[str, str], attempts: Attempts) -> Store:
     """``tables``: logical name (as in chalicelib.storage.schema.TABLES) -> DynamoDB table name."""
-    return Store(*(repository(client, tables, attempts) for repository in Store.__annotations__.values()))
+    return Store(references=ReferenceRepository(client, tables, attempts),
+                 sessions=SessionRepository(client, tables, attempts),
+                 reviews=ReviewRepository(client, tables, attempts),
+                 memories=MemoryRepository(client, tables, attempts),
+                 histories=HistoryRepository(client, tables, attempts),
+                 aggregates=AggregateRepository(client, tables, attempts))

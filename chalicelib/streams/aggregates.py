@@ -145,7 +145,7 @@ class AggregateWriter:
         nowhere, also when they come after its purge (a redelivery, a stream read again from
         its start), and an erased learner's count nowhere at all, also once the purge deleted
         their history item: their erased mark outlives every record that names them
-        (chalicelib.schema.ERASED_MARK_SECONDS). One read for the whole batch: each learner's
+        (chalicelib.storage.schema.ERASED_MARK_SECONDS). One read for the whole batch: each learner's
         history item and erased mark."""
         learners = {split_owner(c.owner)[0] for c in records}
         marks = {learner: _mark_key(learner) for learner in learners}

@@ -75,8 +75,9 @@ def expected(client, tables: Mapping[str, str]) -> Dict[Key, dict]:
 
 
 def aggregate_findings(client, tables: Mapping[str, str]) -> Findings:
-    live = live_owners(client, tables)
-    return _judge(expected(client, tables), stored(client, tables), lambda key: key[0], live)
+    want, have = expected(client, tables), stored(client, tables)
+    live = live_owners(client, tables)  # after the scans: a history replaced meanwhile is not live
+    return _judge(want, have, lambda key: key[0], live)
 
 
 def differences(client, tables: Mapping[str, str]) -> List[Tuple[Key, dict, dict]]:
@@ -150,7 +151,7 @@ def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKe
 
 def rebuild_memories(client, tables: Mapping[str, str]) -> int:
     """Write every differing memory item as the replay says (and index the reviews stored
-    before scheduling, for chalicelib.schema.REVIEWS_BY_WORD); the number of items written.
+    before scheduling, for chalicelib.storage.schema.REVIEWS_BY_WORD); the number of items written.
     Run it while no review is written: one applied between the scan and the write is lost."""
     for review in _scan(client, tables["word_reviews"]):
         if "owner" in review and "reviewed_key" not in review:

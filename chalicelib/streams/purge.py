@@ -38,14 +38,16 @@ import time
 from typing import Callable, Iterable, List, Mapping, Optional
 
 from chalicelib.storage.access import PURGE, running_as
-from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.storage.schema import (
+    ERASED_MARK_SECONDS,
     HISTORY,
     PURGE_PENDING,
     PURGES,
     REVIEWS_BY_WORD,
     SESSIONS_NEWEST,
     WORD_ITEMS,
+    erased_mark,
     group_scope,
     owner,
     word_history,
@@ -168,12 +170,27 @@ class HistoryPurger:
                      "ExpressionAttributeValues": {":epoch": {"N": str(epoch)}}}
         try:
             if erased:
+                self._let_mark_expire(learner)
                 self._client.delete_item(TableName=self._tables["aggregates"], Key=key, **condition)
             else:
                 self._client.update_item(TableName=self._tables["aggregates"], Key=key, **condition,
                                          UpdateExpression="SET purged = :epoch REMOVE purge_pending")
         except self._client.exceptions.ConditionalCheckFailedException:
             pass  # reset (or erased) again meanwhile: the next run purges that epoch too
+
+    def _let_mark_expire(self, learner: str) -> None:
+        """The erased mark refuses the learner's tokens and the consumer their records; it is
+        kept until their account and data are gone, then lives ERASED_MARK_SECONDS more (longer
+        than any token or stream record of theirs), however long the purge took to get there.
+        Written back whole with its expiry, in the batch write the purge deletes with."""
+        table = self._tables["aggregates"]
+        mark = self._client.get_item(TableName=table, Key=to_item(erased_mark(learner)),
+                                     ConsistentRead=True).get("Item")
+        if mark is not None:
+            mark["expires_at"] = {"N": str(int(self._clock()) + ERASED_MARK_SECONDS)}
+            for _ in self._batched("batch_write_item", {table: [{"PutRequest": {"Item": mark}}]},
+                                   "UnprocessedItems"):
+                pass
 
     def _delete(self, table: str, keys: List[dict]) -> int:
         name = self._tables[table]
