@@ -413,7 +413,7 @@ def test_reviews_missing_from_the_index_by_word_fail_the_audit_until_the_rebuild
 
 
 def test_a_reset_while_the_audit_scans_is_no_difference(api, writer, monkeypatch):
-    from chalicelib import audit
+    from chalicelib.streams import audit
 
     api.restart(resets=True)
     session = api.post({"group_id": 1, "study_activity_id": 1}).json_body["id"]

@@ -356,7 +356,7 @@ def test_ids_made_in_one_millisecond_or_after_the_clock_went_back_still_sort_in_
     import threading
     import uuid
 
-    from chalicelib import repeats
+    from chalicelib.core import repeats
 
     made = [repeats.time_ordered_id() for _ in range(5000)]  # many in each millisecond
     assert made == sorted(made) and len(set(made)) == len(made)
