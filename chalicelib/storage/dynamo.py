@@ -80,6 +80,12 @@ class Repository:
         send = getattr(self._client, operation)
         return self._attempts.run(lambda: send(**params), write)
 
+    def _by_ids(self, table: str, ids: Sequence[str]) -> List[Item]:
+        """The items of a table keyed by "id" with these ids, in the order asked; absent ones left out."""
+        by_id = {item["id"]: item for _, item in self._batch_get_all(
+            [(table, {"id": id_}) for id_ in dict.fromkeys(ids)])}
+        return [by_id[id_] for id_ in ids if id_ in by_id]
+
     def _batch_get_all(self, keys: Sequence[Tuple[str, Item]], consistent: bool = False):
         for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
             yield from self._batch_get(keys[start:start + BATCH_GET_MAX_KEYS], consistent)

@@ -181,9 +181,7 @@ class ReviewRepository(Repository):
     @translate_errors
     def get_reviews(self, review_ids: Sequence[str]) -> List[Item]:
         """The reviews with these ids, in the order asked."""
-        by_id = {item["id"]: item for _, item in self._batch_get_all(
-            [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)])}
-        return [by_id[id_] for id_ in review_ids if id_ in by_id]
+        return self._by_ids(self._reviews, review_ids)
 
     @translate_errors
     def partition_page(self, owner_word: str, limit: int, after=None):

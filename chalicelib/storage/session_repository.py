@@ -23,9 +23,7 @@ class SessionRepository(Repository):
     @translate_errors
     def get_sessions(self, session_ids: Sequence[str]) -> List[Item]:
         """The sessions with these ids, live counters included, in the order asked."""
-        by_id = {item["id"]: item for _, item in self._batch_get_all(
-            [(self._sessions, {"id": id_}) for id_ in dict.fromkeys(session_ids)])}
-        return [by_id[id_] for id_ in session_ids if id_ in by_id]
+        return self._by_ids(self._sessions, session_ids)
 
     @translate_errors
     def put_session(self, session: Item) -> None:
