@@ -57,6 +57,9 @@ def ensure_tables(client, names: Mapping[str, str]) -> list:
     return created
 
 
+MEMORIES_NAME_SUFFIX, RETIRED_MEMORIES_SUFFIX = "-word-memory", "-memories"
+
+
 def migrate(client, names: Mapping[str, str], created: list) -> int:
     """Bring tables made by an older checkout to the definition; the number of sessions and
     reviews that were given an owner (then their aggregates are counted again)."""
@@ -68,10 +71,16 @@ def migrate(client, names: Mapping[str, str], created: list) -> int:
 
         given = adopt_unowned(client, names)
         rebuild(client, names)
-    if "word_reviews" in changed:  # reviews from before scheduling: indexed by word, their memory replayed
+    # reviews from before scheduling, indexed by word, or a new memories table (one item a word,
+    # where an older checkout's table of another name held group copies and an index by due):
+    # the memory replayed from the reviews
+    if "word_reviews" in changed or (names["memories"] in created and names["word_reviews"] not in created):
         from chalicelib.streams.audit import rebuild_memories
 
         rebuild_memories(client, names)
+        retired = names["memories"].replace(MEMORIES_NAME_SUFFIX, RETIRED_MEMORIES_SUFFIX)
+        if retired != names["memories"] and retired in set(_all_table_names(client)):
+            client.delete_table(TableName=retired)
     return given
 
 
@@ -152,7 +161,7 @@ def provision(client, names: Mapping[str, str]) -> list:
     """Missing tables created, older ones migrated, reference data loaded; returns the tables
     created now."""
     created = ensure_tables(client, names)
-    seed_reference_data(client, names)  # first: the memories' rebuild copies each word into its groups
+    seed_reference_data(client, names)
     adopted = migrate(client, names, created)
     if adopted:
         print(f"{adopted} sessions and reviews from before learners now belong to the implicit learner; "

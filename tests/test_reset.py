@@ -188,7 +188,7 @@ def store_other_learner(api, items):
     """Another learner's history of ``items`` sessions, as many reviews, their words' memories and
     an aggregate: what a Scan would read through and a purge must leave alone."""
     from chalicelib.storage.dynamo import to_item
-    from chalicelib.storage.schema import group_scope, index_keys, word_history
+    from chalicelib.storage.schema import index_keys, word_history
 
     owner_ = "ben#0"
     rows = {"study_sessions": [], "word_reviews": [], "memories": [], "aggregates": [
@@ -202,9 +202,7 @@ def store_other_learner(api, items):
                                      "created_at": "2026-11-30T10:01:00Z",
                                      "owner_word": word_history(owner_, 1 + n % 10),
                                      "reviewed_key": f"2026-11-30T10:01:00Z#{n}"})
-    for word in range(1, 11):
-        rows["memories"] += [{"scope": owner_, "word_id": word, "owner": owner_},
-                             {"scope": group_scope(owner_, 1), "word_id": word, "owner": owner_}]
+    rows["memories"] = [{"scope": owner_, "word_id": word, "owner": owner_} for word in range(1, 11)]
     for logical, table_rows in rows.items():
         for row in table_rows:
             api.dynamodb.put_item(TableName=api.names[logical], Item=to_item(row))
@@ -221,7 +219,7 @@ def test_a_purge_reads_only_the_learner_s_own_partitions_whatever_others_store(a
     others = store_other_learner(api, 120)
     for _ in range(times):
         reset(api)
-    words = {1, 2, 11}  # the history's words, in groups 1 (1, 2) and 2 (11)
+    words = {1, 2, 11}  # the history's words
 
     with PurgeReads(api.dynamodb) as reads:
         deleted = HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
@@ -230,10 +228,9 @@ def test_a_purge_reads_only_the_learner_s_own_partitions_whatever_others_store(a
     assert deleted > 0 and "Scan" not in operations
     partitions = reads.partitions()
     assert partitions[0] == "pending" and all(p.startswith("implicit#") for p in partitions[1:])
-    # per old epoch its memories, sessions and aggregates; per word of epoch 0 its reviews, per
-    # group its copies
-    assert len(partitions) == 1 + 3 * times + len(words) + 2
-    assert operations.count("BatchGetItem") == 1  # the words' groups, for the one epoch with memories
+    # per old epoch its memories, sessions and aggregates; per word of epoch 0 its reviews
+    assert len(partitions) == 1 + 3 * times + len(words)
+    assert "BatchGetItem" not in operations
     assert [s["id"] for s in scan(api, "study_sessions") if s["owner"].startswith("implicit")] == []
     assert stored_counts(api) == {logical: count + (1 if logical == "aggregates" else 0)
                                   for logical, count in others.items()}  # the implicit learner's item

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.streams.audit import expected_memories, memory_differences, rebuild_memories
 from tests.helpers import DynamoDBCalls, assert_error, reference_memories
 
@@ -59,13 +59,14 @@ def memory_of(item):
 
 
 def assert_memory_is_the_replay(api, word_id, answers):
-    """The stored state, its group copy and the audit all equal the reference's replay of
-    ``answers`` [(reviewed_at, correct)] sorted by time."""
+    """The stored state and the audit both equal the reference's replay of ``answers``
+    [(reviewed_at, correct)] sorted by time; the word's memory is its one item."""
     want = reference_memories(sorted(answers))[-1]
     stored = memory_item(api, word_id)
     assert memory_of(stored) == {name: want[name] for name in ("state", "stability", "difficulty", "due")}
     assert stored["applied"] == len(answers)
-    assert memory_of(memory_item(api, word_id, "implicit#0#group#1")) == memory_of(stored)
+    assert [item["scope"] for item in api.dynamodb.scan(TableName=api.names["memories"])["Items"]
+            if item["word_id"] == {"N": str(word_id)}] == [{"S": "implicit#0"}]
     assert memory_differences(api.dynamodb, api.names) == []
 
 
@@ -243,7 +244,7 @@ def test_due_words_page_by_cursor_through_both_parts(api, session):
     assert seen == [2, 4, 8, 1, 3, 5, 6, 7, 9, 10]
 
 
-def test_a_due_words_page_reads_its_items_and_the_group_s_reviewed_words(api, session):
+def test_a_due_words_page_is_one_query_of_the_learner_s_memories(api, session):
     for word in range(1, 11):
         review(api, session["id"], word, word % 2 == 0, reviewed_at=DAYS[0])
     due_words(api, "/api/groups/1/due-words")  # the words cached
@@ -256,7 +257,7 @@ def test_a_due_words_page_reads_its_items_and_the_group_s_reviewed_words(api, se
     with DynamoDBCalls(api.dynamodb) as calls:
         rest = due_words(api, "/api/groups/1/due-words", limit=20)
     assert [w["state"] for w in rest["items"]] == ["learning"] * 10  # every word reviewed, none new
-    assert calls.operations == ["Query", "GetItem"]  # the due words, then the group's reviewed ones
+    assert calls.operations == ["Query"]
 
 
 def test_next_words_are_the_due_words_of_the_session_s_group(api, session):
@@ -288,13 +289,13 @@ def test_the_audit_finds_a_memory_that_differs_and_the_rebuild_repairs_it(api, s
     api.dynamodb.update_item(TableName=api.names["memories"], Key={"scope": {"S": "implicit#0"},
                              "word_id": {"N": "2"}}, UpdateExpression="SET stability = :s",
                              ExpressionAttributeValues={":s": {"N": "99.5"}})
-    api.dynamodb.delete_item(TableName=api.names["memories"],
-                             Key={"scope": {"S": "implicit#0#group#1"}, "word_id": {"N": "2"}})
+    api.dynamodb.put_item(TableName=api.names["memories"], Item=to_item(
+        {"scope": "implicit#0", "word_id": 1, "owner": "implicit#0", "state": "review"}))
 
     found = memory_differences(api.dynamodb, api.names)
 
-    assert [key for key, _, _ in found] == [("implicit#0", 2), ("implicit#0#group#1", 2)]
-    assert found[0][2]["stability"] == 99.5
+    assert [key for key, _, _ in found] == [("implicit#0", 1), ("implicit#0", 2)]
+    assert not found[0][1] and found[1][2]["stability"] == 99.5  # no review of word 1 stored
     assert rebuild_memories(api.dynamodb, api.names) == 2
     assert memory_differences(api.dynamodb, api.names) == []
     assert_memory_is_the_replay(api, 2, [(stamp(DAYS[0]), True), (stamp(DAYS[3]), False)])
@@ -310,7 +311,7 @@ def test_the_rebuild_indexes_and_replays_reviews_stored_before_scheduling(api, s
         api.dynamodb.delete_item(TableName=api.names["memories"],
                                  Key={"scope": item["scope"], "word_id": item["word_id"]})
 
-    assert rebuild_memories(api.dynamodb, api.names) == len(expected_memories(api.dynamodb, api.names)) == 5
+    assert rebuild_memories(api.dynamodb, api.names) == len(expected_memories(api.dynamodb, api.names)) == 2
     late = review(api, session["id"], 1, False, reviewed_at=DAYS[0])  # replays the word's indexed history
     assert late.status_code == 201
     assert memory_differences(api.dynamodb, api.names) == []

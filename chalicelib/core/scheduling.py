@@ -38,7 +38,6 @@ class MemoryUpdate(NamedTuple):
     word_id: int
     fields: dict  # the state after it: CARD_FIELDS, applied, last_key
     applied_before: Optional[int]  # the stored state's count, None when there was none
-    group_ids: Tuple[int, ...]  # the groups the word is in: each holds a copy
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,8 +111,8 @@ def late_words(reviews: List[dict], stored: Dict[int, dict]) -> List[int]:
                    and review["reviewed_key"] < stored[review["word_id"]]["last_key"]})
 
 
-def plan(reviews: List[dict], stored: Dict[int, dict], histories: Dict[int, List[Answer]],
-         groups_of: Dict[int, Tuple[int, ...]]) -> List[MemoryUpdate]:
+def plan(reviews: List[dict], stored: Dict[int, dict], histories: Dict[int, List[Answer]]
+         ) -> List[MemoryUpdate]:
     """The memory updates of a round of reviews, and each review's snapshot written into it.
     ``stored``: the words' memory items; ``histories``: the stored answers of the late words."""
     by_word: Dict[int, List[dict]] = {}
@@ -135,7 +134,7 @@ def plan(reviews: List[dict], stored: Dict[int, dict], histories: Dict[int, List
         applied = memory["applied"] if memory else None
         last_key = max(([memory["last_key"]] if memory else []) + [answer.key for answer in new])
         updates.append(MemoryUpdate(word_id, {**fields, "applied": (applied or 0) + len(new),
-                                              "last_key": last_key}, applied, groups_of[word_id]))
+                                              "last_key": last_key}, applied))
     return updates
 
 

@@ -300,8 +300,9 @@ def parse_listed_id(text: str) -> Optional[int]:
 
 
 # One transaction holds 100 items: the reviews, their session's update and their words' memory
-# (chalicelib.study.reviews.transaction_items): 30 reviews of 30 words of one group take 92.
-MAX_ROUND_REVIEWS = 30
+# (chalicelib.study.reviews.transaction_items): 98 answers of one word take 100, 49 answers of 49
+# words 99; a round whose words need more is refused naming the count.
+MAX_ROUND_REVIEWS = 98
 ROUND_FIELDS = ("word_id", "is_correct")
 
 

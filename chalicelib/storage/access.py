@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, NamedTuple, Optional, Tuple
 
 from chalicelib.storage.schema import (
-    MEMORIES_BY_DUE,
     PURGES,
     REVIEWS_BY_WORD,
     SESSIONS_BY_ACTIVITY,
@@ -53,9 +52,9 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             # list totals and figures; the learner's epoch with the erased mark (BatchGetItem);
             # a reset (UpdateItem); an erasure's mark (GetItem, PutItem) and hand-over (UpdateItem)
             "aggregates": TableAccess(("GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem")),
-            # the words' memory: read before a review, written in its transaction, due words queried
-            "memories": TableAccess(("BatchGetItem", "GetItem", "Query", "PutItem", "UpdateItem"),
-                                    (MEMORIES_BY_DUE.name,)),
+            # the words' memory: read before a review, written in its transaction; the learner's
+            # partition read for what is due and for the export
+            "memories": TableAccess(("BatchGetItem", "Query", "PutItem")),
         },
     ),
     AGGREGATES: FunctionAccess(
@@ -73,7 +72,6 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             "study_sessions": TableAccess(("BatchWriteItem",), (SESSIONS_NEWEST.name,)),
             "word_reviews": TableAccess(("BatchWriteItem",), (REVIEWS_BY_WORD.name,)),
             "memories": TableAccess(("Query", "BatchWriteItem")),
-            "words": TableAccess(("BatchGetItem",)),  # the groups of the words: where their copies are
         },
         # an erased learner's account, found by their sub and deleted (chalicelib.learners.accounts)
         cognito=("ListUsers", "AdminDeleteUser"),

@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.core.errors import Unavailable
-from chalicelib.core.scheduling import Answer, MemoryUpdate, card_fields
+from chalicelib.core.scheduling import Answer, MemoryUpdate
 from chalicelib.storage.dynamo import Item, Repository, from_item, to_attribute, to_item, translate_errors
-from chalicelib.storage.schema import REVIEWED_WORDS, REVIEWS_BY_WORD, group_scope, word_history
+from chalicelib.storage.schema import REVIEWS_BY_WORD, word_history
 
 TRANSACTION_CONFLICT_ATTEMPTS = 8
 HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
@@ -128,32 +128,17 @@ class ReviewRepository(Repository):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
 
     def _memory_writes(self, owner: str, memories: Sequence[MemoryUpdate]) -> List[dict]:
-        """Per word its state (conditional on the one read), a copy in each of its groups; per
-        group, the words reviewed there for the first time added to its set."""
-        items, first_reviewed = [], {}
+        """Per word its state, conditional on the one it was computed from."""
+        items = []
         for memory in memories:
             state = {"scope": owner, "word_id": memory.word_id, "owner": owner, **memory.fields}
             if memory.applied_before is None:
-                condition, values = "attribute_not_exists(#scope)", None
+                condition = {"ConditionExpression": "attribute_not_exists(#scope)",
+                             "ExpressionAttributeNames": {"#scope": "scope"}}
             else:
-                condition, values = "applied = :applied", {":applied": to_attribute(memory.applied_before)}
-            put = {"TableName": self._memories, "Item": to_item(state), "ConditionExpression": condition,
-                   "ExpressionAttributeNames": {"#scope": "scope"} if values is None else None,
-                   "ExpressionAttributeValues": values}
-            items.append({"Put": {name: value for name, value in put.items() if value is not None}})
-            copy = {"word_id": memory.word_id, "owner": owner, **card_fields(memory.fields)}
-            for group in memory.group_ids:
-                items.append({"Put": {"TableName": self._memories,
-                                      "Item": to_item({"scope": group_scope(owner, group), **copy})}})
-                if memory.applied_before is None:
-                    first_reviewed.setdefault(group, []).append(memory.word_id)
-        for group, words in sorted(first_reviewed.items()):
-            items.append({"Update": {
-                "TableName": self._memories,
-                "Key": to_item({"scope": group_scope(owner, group), "word_id": REVIEWED_WORDS}),
-                "UpdateExpression": "ADD reviewed :words SET #owner = :owner",
-                "ExpressionAttributeNames": {"#owner": "owner"},
-                "ExpressionAttributeValues": {":words": to_attribute(words), ":owner": {"S": owner}}}})
+                condition = {"ConditionExpression": "applied = :applied",
+                             "ExpressionAttributeValues": {":applied": to_attribute(memory.applied_before)}}
+            items.append({"Put": {"TableName": self._memories, "Item": to_item(state), **condition}})
         return items
 
     def wait_after_conflict(self, conflicts: int, started: float) -> bool:

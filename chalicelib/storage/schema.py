@@ -133,18 +133,11 @@ def word_history(owner_: str, word_id: int) -> str:
     return f"{owner_}#word#{word_id}"
 
 
-# Memory (chalicelib.core.scheduling): the FSRS state of each word an owner reviewed. The memories
-# table is keyed (scope, word_id): scope = the owner holds the word's state; scope =
-# "<owner>#group#<id>" holds a copy for each group the word is in, and, under word_id
-# REVIEWED_WORDS, the set of that group's words the owner ever reviewed. The local index
-# MEMORIES_BY_DUE orders each scope by `due`: "what is due" is one Query of one partition, for
-# a group or (words_due) for the owner. Every item carries `owner`, for the purge.
-MEMORIES_BY_DUE = Index("by_due", ("scope", "S"), ("due", "S"), ("*",))
-REVIEWED_WORDS = 0  # no word has id 0
-
-
-def group_scope(owner_: str, group_id: int) -> str:
-    return f"{owner_}#group#{group_id}"
+# Memory (chalicelib.core.scheduling): the FSRS state of each word an owner reviewed, one item per
+# (owner, word): the memories table is keyed (scope, word_id), scope the owner. A review writes
+# that one item and no index entry, so a review's transaction is its review, its session and its
+# words' items. "What is due" reads the owner's partition: one Query, the learner's reviewed words
+# (chalicelib.study.due_words). Every item carries `owner`, for the purge.
 
 
 # A group item with this attribute is being imported (devtools/import_words.py): not shown until
@@ -167,8 +160,7 @@ TABLES: Dict[str, Table] = {
     "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), (REVIEWS_BY_WORD,), stream=STREAM_VIEW),
     "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], (PURGES,), sort_key=AGGREGATES_KEY[1],
                         ttl_attribute="expires_at"),
-    "memories": Table("MEMORIES_TABLE", ("scope", "S"), sort_key=("word_id", "N"),
-                      local_indexes=(MEMORIES_BY_DUE,)),
+    "memories": Table("MEMORIES_TABLE", ("scope", "S"), sort_key=("word_id", "N")),
 }
 
 

@@ -11,14 +11,12 @@ the moment it is replaced, so they are listed apart (``awaiting_purge``), never 
 never rebuilt."""
 from typing import Callable, Dict, List, Mapping, NamedTuple, Tuple
 
-from chalicelib.core.scheduling import Answer, answer_key, card_fields, replay
+from chalicelib.core.scheduling import Answer, answer_key, replay
 from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.storage.schema import (
     ERASED,
     HISTORY,
-    REVIEWED_WORDS,
     erased_mark,
-    group_scope,
     split_owner,
     word_history,
 )
@@ -106,24 +104,15 @@ MemoryKey = Tuple[str, int]  # (scope, word_id) of the memories table
 
 def expected_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
     """Every memory item as a replay of the stored reviews says it should be: per owner and
-    word its state, a copy in each group the word is in now, per group the words reviewed."""
+    word its state."""
     answers: Dict[MemoryKey, List[Answer]] = {}
     for review in _scan(client, tables["word_reviews"]):
         if "owner" in review:
             key = (review["owner"], review["word_id"])
             order = review.get("reviewed_key") or answer_key(review["created_at"], review["id"])
             answers.setdefault(key, []).append(Answer(order, review["correct"]))
-    groups_of = {word["id"]: word.get("group_ids", []) for word in _scan(client, tables["words"])}
-    want: Dict[MemoryKey, dict] = {}
-    for (owner, word_id), of_word in answers.items():
-        state = replay(word_id, of_word)
-        want[(owner, word_id)] = {"owner": owner, **state}
-        for group in groups_of.get(word_id, []):
-            want[(group_scope(owner, group), word_id)] = {"owner": owner, **card_fields(state)}
-            reviewed = want.setdefault((group_scope(owner, group), REVIEWED_WORDS),
-                                       {"owner": owner, "reviewed": []})
-            reviewed["reviewed"] = sorted(reviewed["reviewed"] + [word_id])
-    return want
+    return {(owner, word_id): {"owner": owner, **replay(word_id, of_word)}
+            for (owner, word_id), of_word in answers.items()}
 
 
 def unindexed_reviews(client, tables: Mapping[str, str]) -> List[str]:

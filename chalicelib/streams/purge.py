@@ -10,12 +10,9 @@ epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.s
     items name the words it reviewed (either may be missing: a memory rebuilt only for live
     histories, a record the consumer lost);
   - each word's reviews are one partition of the reviews' index REVIEWS_BY_WORD;
-  - each word's groups (the words table) name the partitions of its group copies and reviewed
-    sets (`<owner>#group#<id>`): a word only ever joins groups (devtools/import_words.py adds),
-    so its groups now include every group a copy was written to;
   - its sessions are one partition of the sessions' index SESSIONS_NEWEST;
   - its aggregates, the consumer's markers included, are one partition of the aggregates table.
-The reviews and group copies are deleted before the memory and aggregate items that lead to
+The reviews are deleted before the memory and aggregate items that lead to
 them, so a run stopped half-way finds the rest again next time. Reviews stored before scheduling
 are in no index until `make audit REBUILD=1` indexed them (the audit reports them). The indexes
 trail their tables by well under a second; the grace below is minutes.
@@ -48,13 +45,11 @@ from chalicelib.storage.schema import (
     SESSIONS_NEWEST,
     WORD_ITEMS,
     erased_mark,
-    group_scope,
     owner,
     word_history,
 )
 
 BATCH_WRITE_MAX = 25  # DynamoDB's limit for one BatchWriteItem
-BATCH_GET_MAX_KEYS = 100
 BATCH_ATTEMPTS = 8
 
 log = logging.getLogger("study-sessions.purge")
@@ -116,8 +111,6 @@ class HistoryPurger:
         for word in words:
             deleted += self._delete("word_reviews", self._keys(
                 "word_reviews", "owner_word", word_history(owner_, int(word)), REVIEWS_BY_WORD.name))
-        for group in self._groups_of(words):
-            deleted += self._delete("memories", self._keys("memories", "scope", group_scope(owner_, group)))
         deleted += self._delete("memories", states)
         sessions = self._keys("study_sessions", "owner", owner_, SESSIONS_NEWEST.name)
         deleted += self._delete("study_sessions", sessions)
@@ -138,17 +131,6 @@ class HistoryPurger:
             params["ConsistentRead"] = True
         pages = self._client.get_paginator("query").paginate(**params)
         return [{name: item[name] for name in key} for page in pages for item in page["Items"]]
-
-    def _groups_of(self, words: List[str]) -> List[int]:
-        """The groups the words are in: where their copies are."""
-        groups = set()
-        for start in range(0, len(words), BATCH_GET_MAX_KEYS):
-            request = {self._tables["words"]: {"Keys": [{"id": {"N": word}} for word in
-                                                        words[start:start + BATCH_GET_MAX_KEYS]],
-                                               "ProjectionExpression": "group_ids"}}
-            for items in self._batched("batch_get_item", request, "UnprocessedKeys", "Responses"):
-                groups.update(group for item in items for group in from_item(item).get("group_ids", []))
-        return sorted(groups)
 
     def _pending(self) -> List[str]:
         pages = self._client.get_paginator("query").paginate(

@@ -1,10 +1,9 @@
 """What a learner should study now: the words of a group that are due (their memory's `due` has
 passed, chalicelib.core.scheduling), the most overdue first, then the words never reviewed, by id.
 
-A page reads one partition of the memories table in `due` order (a Query of the local index
-MEMORIES_BY_DUE, the page's items and no more) and, once the due words are listed, the group's
-set of reviewed words (one GetItem): neither grows with the history nor, but for that set's
-few bytes per word, with the vocabulary. The group's words come from the reference cache."""
+A page reads the learner's memory of every word they reviewed (one Query of their partition of
+the memories table, ~16 words a read unit) and keeps the group's: its cost is bounded by the
+learner's reviewed words, not by their reviews. The group's words come from the reference cache."""
 from datetime import datetime
 from typing import Callable, List
 
@@ -21,7 +20,6 @@ from chalicelib.core.pagination import (
 from chalicelib.core.validation import format_timestamp, is_plausible_session_id, parse_limit, parse_path_id
 from chalicelib.learners.reference_cache import ReferenceCache
 from chalicelib.storage.dynamo import Item
-from chalicelib.storage.schema import group_scope
 from chalicelib.storage.store import Store
 from chalicelib.study.representation import page_json, word_json
 
@@ -61,31 +59,29 @@ class DueWords:
         after = decode_cursor(query.get("cursor"), list_name, *CURSOR_SHAPES)
         now = self._clock()
         if after and after[0] == DUE and after[1] > format_timestamp(now):
-            raise ValidationFailed(INVALID_CURSOR)  # not a due word's: the query would be refused
+            raise ValidationFailed(INVALID_CURSOR)  # not a due word's position
         words = {word["id"]: word for word in group_words}
-        items: List[dict] = []
+        memories = {memory["word_id"]: memory for memory in self._store.memories.every_memory(owner)
+                    if memory["word_id"] in words}  # a word since taken out of the group is not listed
+        fresh = [word for id_, word in sorted(words.items()) if id_ not in memories]
         due: List[Item] = []
         if after is None or after[0] == DUE:
-            due, more = self._store.memories.due_memories(group_scope(owner, group_id), format_timestamp(now),
-                                                          limit, (after[1], after[2]) if after else None)
-            items = [_due_json(words[memory["word_id"]], memory, now) for memory in due
-                     if memory["word_id"] in words]  # a word since taken out of the group is not listed
-            if more:
-                return page_json(items, encode_cursor(list_name, [DUE, due[-1]["due"], due[-1]["word_id"]]))
-        fresh = self._new_words(owner, group_id, words, after[2] if after and after[0] == NEW else 0)
-        if len(due) == limit:  # the due words filled the page: the new ones come next
-            return page_json(items, encode_cursor(list_name, [DUE, due[-1]["due"], due[-1]["word_id"]])
-                             if fresh else None)
-        shown = fresh[:limit - len(items)]
+            due = sorted((memory for memory in memories.values() if memory["due"] <= format_timestamp(now)
+                          and (after is None or (memory["due"], memory["word_id"]) > (after[1], after[2]))),
+                         key=lambda memory: (memory["due"], memory["word_id"]))
+        else:
+            fresh = [word for word in fresh if word["id"] > after[2]]
+        shown_due = due[:limit]
+        items = [_due_json(words[memory["word_id"]], memory, now) for memory in shown_due]
+        shown_new = fresh[:limit - len(items)]
         items += [{**word_json(word), "state": scheduling.NEW, "due": None, "retrievability": None}
-                  for word in shown]
-        more = len(fresh) > len(shown)
-        return page_json(items, encode_cursor(list_name, [NEW, NO_DUE, shown[-1]["id"]]) if more and shown
-                         else None)
-
-    def _new_words(self, owner: str, group_id: int, words: dict, after_id: int) -> List[Item]:
-        reviewed = self._store.memories.reviewed_words(owner, group_id)
-        return [word for id_, word in sorted(words.items()) if id_ > after_id and id_ not in reviewed]
+                  for word in shown_new]
+        if len(due) > limit or (not shown_new and fresh):  # due words go on, or fill the page
+            last = shown_due[-1]
+            return page_json(items, encode_cursor(list_name, [DUE, last["due"], last["word_id"]]))
+        more = len(fresh) > len(shown_new)
+        return page_json(items, encode_cursor(list_name, [NEW, NO_DUE, shown_new[-1]["id"]])
+                         if more else None)
 
 
 def _due_json(word: Item, memory: Item, now: datetime) -> dict:

@@ -44,12 +44,8 @@ MEMORY_ATTEMPTS = 64  # computations of a memory that parallel reviews of the wo
 
 def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate],
                       check_word: bool) -> int:
-    """The items of a review transaction: each review, the session, each word's memory and a
-    copy per group, and one per group with words reviewed for the first time."""
-    first_groups = {group for memory in memories if memory.applied_before is None
-                    for group in memory.group_ids}
-    return (int(check_word) + review_count + 1 + sum(1 + len(memory.group_ids) for memory in memories)
-            + len(first_groups))
+    """The items of a review transaction: each review, the session and each word's memory."""
+    return int(check_word) + review_count + 1 + len(memories)
 
 
 class Reviews:
@@ -149,8 +145,8 @@ class Reviews:
             if needed > MAX_TRANSACTION_ITEMS:
                 raise ValidationFailed(
                     f"reviews: this round needs {needed} writes and one transaction holds at most "
-                    f"{MAX_TRANSACTION_ITEMS} (one per review, one for the session, and per word one plus "
-                    "one per group it is in); send it as smaller rounds.")
+                    f"{MAX_TRANSACTION_ITEMS} (one per review, one for the session, one per word); "
+                    "send it as smaller rounds.")
             try:
                 self._store.reviews.record_reviews(reviews, counters, set_end_time, word_groups, memories,
                                                    earliest)
@@ -205,8 +201,7 @@ class Reviews:
         stored = self._store.memories.memories(owner, {review["word_id"] for review in reviews})
         histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
                      for word_id in scheduling.late_words(reviews, stored)}
-        groups_of = {word["id"]: tuple(word.get("group_ids", [])) for word in words.values()}
-        return scheduling.plan(reviews, stored, histories, groups_of)
+        return scheduling.plan(reviews, stored, histories)
 
 
 def _renew_order(reviews: list, keyed: bool) -> None:
