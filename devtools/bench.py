@@ -252,8 +252,8 @@ def measure_capacity(environ: dict) -> dict:
     app.app(get_event("/api/groups/{group_id}/words", {"group_id": "1"}, {}), Context())
     answer, create_units = consumed_units(app, client, proxy_event(BODY))
     session_id = json.loads(answer["body"])["id"]
-    reviews = [consumed_units(app, client, review_event(session_id, 1 + n % 3, n % 2 == 0))[1]
-               for n in range(6)]
+    reviews = [capacity_units(client, lambda n=n: app.app(review_event(session_id, 1 + n % 3, n % 2 == 0),
+                                                          Context()))["write"] for n in range(6)]
     page = get_event("/api/study-sessions/{session_id}", {"session_id": session_id}, {})
     app.app(page, Context())
     answer, page_units = consumed_units(app, client, page)
