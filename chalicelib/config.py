@@ -120,7 +120,7 @@ def background_client():
 def build_aggregate_writer(environ: Optional[Mapping[str, str]] = None):
     from chalicelib.streams.aggregates import AggregateWriter  # not on the API's cold path
 
-    return AggregateWriter(background_client(), table_names(environ)["aggregates"])
+    return AggregateWriter(background_client(), table_names(environ))
 
 
 DEFAULT_GRACE_SECONDS = 600

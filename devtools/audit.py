@@ -25,6 +25,8 @@ from chalicelib.streams.audit import (
     memory_findings,
     rebuild,
     rebuild_memories,
+    rebuild_sessions,
+    session_findings,
     unindexed_reviews,
 )
 from devtools import dynamodb_local
@@ -60,7 +62,8 @@ def audit(client, names, rebuild_differences: bool = False) -> int:
     """Print what differs in live histories, and how much awaits the purge; 1 if something
     differed and was not rebuilt."""
     aggregates, memories = aggregate_findings(client, names), memory_findings(client, names)
-    found, differing = aggregates.differences, memories.differences
+    sessions = session_findings(client, names)
+    found, differing, counted = aggregates.differences, memories.differences, sessions.differences
     unindexed = unindexed_reviews(client, names)
     for (learner, item), want, have in found:
         print(json.dumps({"learner": learner, "item": item, "recounted": want, "stored": have},
@@ -71,21 +74,24 @@ def audit(client, names, rebuild_differences: bool = False) -> int:
     if aggregates.awaiting_purge or memories.awaiting_purge:
         print(f"{len(aggregates.awaiting_purge)} aggregate items and {len(memories.awaiting_purge)} memory "
               "items belong to histories a reset or an erasure replaced, awaiting the purge: not compared.")
+    for id_, want, have in counted:
+        print(json.dumps({"session": id_, "recounted": want, "stored": have}))
     if unindexed:
         print(f"{len(unindexed)} reviews are missing from the index by word (stored before scheduling): "
               "neither the export nor the purge finds them until --rebuild indexes them.")
-    if (found or differing or unindexed) and rebuild_differences:
-        print(f"Rebuilt {rebuild(client, names)} aggregate items and {rebuild_memories(client, names)} "
-              "memory items.")
+    if (found or differing or counted or unindexed) and rebuild_differences:
+        print(f"Rebuilt {rebuild(client, names)} aggregate items, {rebuild_memories(client, names)} "
+              f"memory items and the figures of {rebuild_sessions(client, names)} sessions.")
         return 0
-    if found or differing or unindexed:
-        print(f"{len(found)} aggregate items differ from a recount and {len(differing)} memory items from a "
-              "replay of the reviews (--rebuild writes them).")
+    if found or differing or counted or unindexed:
+        print(f"{len(found)} aggregate items differ from a recount, {len(differing)} memory items from a "
+              f"replay of the reviews and {len(counted)} sessions' figures from their reviews (--rebuild "
+              "writes them).")
         return 1
     live = len(set(expected(client, names)) - set(aggregates.awaiting_purge))
     live_memories = len(set(expected_memories(client, names)) - set(memories.awaiting_purge))
-    print(f"All {live} aggregate items equal a recount of the stored sessions and reviews, and all "
-          f"{live_memories} memory items a replay of the reviews.")
+    print(f"All {live} aggregate items equal a recount of the stored sessions and reviews, all "
+          f"{live_memories} memory items a replay of the reviews, and every session's figures its reviews.")
     return 0
 
 

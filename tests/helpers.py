@@ -1,5 +1,6 @@
 """Assertions shared by the API tests."""
 import json
+import time
 
 SESSION_KEYS = {
     "id", "group_id", "group_name", "activity_id", "activity_name",
@@ -77,3 +78,15 @@ def reference_memories(answers):
                       "difficulty": card.difficulty, "due": card.due.strftime("%Y-%m-%dT%H:%M:%SZ"),
                       "retrievability": before})
     return shown
+
+
+def settled(read, done, within: float = 30.0):
+    """``read()`` again until ``done`` says its result is complete, or ``within`` seconds have
+    passed; the last result. A session's figures are the stream consumer's: they follow a 201 by
+    about a second (the test asserts on what it gets, never on how long it took)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = read()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)

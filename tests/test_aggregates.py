@@ -1,14 +1,22 @@
 """The aggregates consumer on DynamoDB Local's real streams: each record counted exactly once
 whatever Lambda redelivers, in whatever order, and always equal to a recount of the stored
-sessions and reviews."""
+sessions and reviews; the sessions' figures (review_items_count, word counts, end_time) too."""
 import json
 import random
 
 import pytest
 
 from chalicelib.storage.access import FUNCTIONS
+from chalicelib.storage.dynamo import from_item
 from chalicelib.streams.aggregates import AggregateWriter, process
-from chalicelib.streams.audit import differences, expected, rebuild, stored
+from chalicelib.streams.audit import (
+    differences,
+    expected,
+    expected_session_figures,
+    rebuild,
+    session_figures,
+    stored,
+)
 from devtools import dynamodb_local
 from devtools.stream_poller import StreamPoller, local_clients
 from tests.helpers import DynamoDBCalls
@@ -23,12 +31,32 @@ def dynamodb(dynamodb_local_server, monkeypatch):
     yield dynamodb_local.client(dynamodb_local_server.endpoint)
 
 
+def scan(api, logical):
+    pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
+    return [from_item(item) for page in pages for item in page["Items"]]
+
+
 def stored_aggregates(api):
-    return stored(api.dynamodb, api.names)
+    """The aggregates, and per session (key ("session", id)) the figures the consumer keeps on it."""
+    sessions = scan(api, "study_sessions")
+    return {**stored(api.dynamodb, api.names),
+            **{("session", session["id"]): session_figures(session) for session in sessions}}
 
 
 def expected_aggregates(api):
-    return expected(api.dynamodb, api.names)
+    figures = expected_session_figures(scan(api, "study_sessions"), scan(api, "word_reviews"))
+    return {**expected(api.dynamodb, api.names), **{("session", id_): want for id_, want in figures.items()}}
+
+
+def forget_session_figures(api):
+    """The sessions as the reviews' own writes leave them: their figures are the consumer's to
+    write (the test client's settling wrote them already)."""
+    for session in scan(api, "study_sessions"):
+        names = {f"#f{n}": name for n, name in enumerate(session_figures(session))}
+        if names:
+            api.dynamodb.update_item(
+                TableName=api.names["study_sessions"], Key={"id": {"S": session["id"]}},
+                UpdateExpression="REMOVE " + ", ".join(names), ExpressionAttributeNames=names)
 
 
 def stream_records(api, streams=None):
@@ -53,12 +81,13 @@ def history(api):
         response = api.post({"word_id": word, "correct": correct},
                             path=f"/api/study-sessions/{sessions[0]['id']}/review")
         assert response.status_code == 201
+    forget_session_figures(api)
     return stream_records(api)
 
 
 @pytest.fixture
 def writer(api):
-    return AggregateWriter(api.dynamodb, api.names["aggregates"])
+    return AggregateWriter(api.dynamodb, api.names)
 
 
 def test_every_figure_equals_a_recount_of_the_stored_items(api, history, writer):
@@ -71,6 +100,10 @@ def test_every_figure_equals_a_recount_of_the_stored_items(api, history, writer)
     assert stored[("implicit#0", "group#1")] == {"sessions": 3, "last_day": "2026-11-22"}
     assert stored[("implicit#0", "days#2026")] == {"days": {"2026-11-20", "2026-11-21", "2026-11-22"}}
     assert stored[("implicit#0", "word#2")] == {"correct": 4, "wrong": 0}
+    session = [key for key in stored if key[0] == "session" and stored[key]]
+    assert [stored[key] for key in session] == [{
+        "review_items_count": 10, "correct_1": 4, "wrong_1": 1, "correct_2": 4, "wrong_3": 1,
+        "end_time": max(review["created_at"] for review in scan(api, "word_reviews"))}]
 
 
 def test_the_same_batch_twice_counts_once(api, history, writer):
@@ -166,10 +199,9 @@ def test_every_call_the_consumer_makes_is_checked_and_granted_to_its_role(api, h
         process(history, api.names, writer)  # the duplicates' cancelled transactions too
 
     assert calls.operations and not api.roles.denied  # each was held against the consumer's role
-    aggregates = api.roles.binding.table_arn("aggregates")
     used = {(action, resource) for function, action, resource in api.roles.used if function == "aggregates"}
-    assert used == {(f"dynamodb:{action}", aggregates)
-                    for action in FUNCTIONS["aggregates"].tables["aggregates"].actions}
+    assert used == {(f"dynamodb:{action}", api.roles.binding.table_arn(table))
+                    for table, access in FUNCTIONS["aggregates"].tables.items() for action in access.actions}
 
 
 def test_the_audit_finds_a_broken_aggregate_and_the_rebuild_mends_it(api, history, writer):
@@ -224,7 +256,7 @@ def test_keys_dynamodb_leaves_unprocessed_are_asked_again_with_backoff_then_the_
             return {"Responses": {}, "UnprocessedKeys": RequestItems}
 
     client, pauses = Unprocessed(), []
-    writer = AggregateWriter(client, api.names["aggregates"], sleep=pauses.append)
+    writer = AggregateWriter(client, api.names, sleep=pauses.append)
     session = [r for r in history if api.names["study_sessions"] in r["eventSourceARN"]][:1]
 
     assert process(session, api.names, writer) == {
@@ -430,3 +462,15 @@ def test_a_reset_while_the_audit_scans_is_no_difference(api, writer, monkeypatch
     monkeypatch.setattr(audit, "stored", reset_then_scan)
 
     assert audit.differences(api.dynamodb, api.names) == []
+
+
+def test_a_review_whose_session_is_gone_is_counted_without_bringing_the_session_back(api, history, writer):
+    reviewed = {record["dynamodb"]["NewImage"]["study_session_id"]["S"] for record in history
+                if "study_session_id" in record["dynamodb"]["NewImage"]}
+    for id_ in reviewed:  # as the purge of a replaced history deletes it
+        api.dynamodb.delete_item(TableName=api.names["study_sessions"], Key={"id": {"S": id_}})
+
+    assert process(history, api.names, writer) == {"batchItemFailures": []}
+
+    assert reviewed and not reviewed & {session["id"] for session in scan(api, "study_sessions")}
+    assert stored_aggregates(api)[("implicit#0", "totals")]["reviews"] == len(REVIEWS)

@@ -307,7 +307,7 @@ def test_records_of_an_erased_learner_delivered_again_after_the_purge_count_nowh
         ana.review(session, word)
     ben.review(ben.create(1), 4)
     records = stream_records(api, streams)
-    writer = AggregateWriter(api.dynamodb, api.names["aggregates"])
+    writer = AggregateWriter(api.dynamodb, api.names)
     assert process(records, api.names, writer) == {"batchItemFailures": []}
     ben_items = learner_items(api.dynamodb, api.names, ben.sub)
 

@@ -61,6 +61,7 @@ def test_console_event_gets_the_documented_answer(api, stage_events, name):
     assert expected_fields.items() <= body.items()
     if name == "review-word.json":
         assert body["study_session_id"] == event["pathParameters"]["session_id"]
+        api.count_history()  # what the stream consumer then writes on the session
         session = json.loads(replay(stage_events, "create-session.json")["body"])  # a replay shows the count
         assert session["review_items_count"] == 1
     elif status == 201:

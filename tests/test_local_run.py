@@ -17,7 +17,7 @@ from devtools.dynamodb_local import free_port, port_is_free
 from devtools.load import post_in_parallel
 from devtools.local_auth import cognito_client, sign_in
 from devtools.stage import PROJECT_DIR, table_names
-from tests.helpers import session_page, without_session_id
+from tests.helpers import session_page, settled, without_session_id
 
 
 class Output:
@@ -159,7 +159,9 @@ def test_make_run_takes_bursts_of_creates_and_reviews_then_stops_cleanly_on_term
                                        keep_alive=False, path=f"/api/study-sessions/{session}/review")
             assert [reply.failure for reply in reviews if reply.failure] == []
             assert [reply.status for reply in reviews] == [201] * 400
-            page = requests.get(f"{base_url}/api/study-sessions/{session}", timeout=10).json()
+            page = settled(lambda session=session: requests.get(f"{base_url}/api/study-sessions/{session}",
+                                                                timeout=10).json(),
+                           lambda page: page["session"]["review_items_count"] >= 400)
             assert page["session"]["review_items_count"] == 400
             assert [word["correct_count"] for word in page["words"]] == [40] * 10
         assert sorted(session_ids(api_port)) == sorted(created)

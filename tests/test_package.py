@@ -378,20 +378,24 @@ def test_the_consumer_reads_both_streams_as_aws_runs_a_stream_consumer(packaged)
         assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
-def test_the_consumer_s_role_reads_the_two_streams_and_writes_only_the_aggregates(packaged):
+def test_the_consumer_s_role_reads_the_two_streams_and_writes_the_aggregates_and_the_sessions_figures(
+        packaged):
     _, _, template = packaged
 
     grants = granted(template, "AggregatesRole")
 
     streams = {json.dumps({"Fn::GetAtt": [logical_id(n), "StreamArn"]})
                for n in ("study_sessions", "word_reviews")}
-    aggregates = json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})
     assert {(a, r) for a, r in grants if a.startswith("dynamodb:")} == {
         *((action, stream) for stream in streams
           for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")),
         ("dynamodb:ListStreams", '"*"'),
-        *((f"dynamodb:{action}", aggregates)
-          for action in FUNCTIONS["aggregates"].tables["aggregates"].actions),
+        ("dynamodb:BatchGetItem", json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})),
+        ("dynamodb:PutItem", json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})),
+        ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": [logical_id("aggregates"), "Arn"]})),
+        # a review's count and end_time on its session, and the session's end_time read first
+        ("dynamodb:BatchGetItem", json.dumps({"Fn::GetAtt": [logical_id("study_sessions"), "Arn"]})),
+        ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": [logical_id("study_sessions"), "Arn"]})),
     }
     assert {(a, r) for a, r in grants if not a.startswith(("dynamodb:", "xray:"))} == {
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]})),

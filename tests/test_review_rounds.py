@@ -74,8 +74,8 @@ def test_a_key_reused_for_another_round_is_422_and_counts_nothing(api, session):
 
 
 @pytest.mark.parametrize("body, phrase", [
-    ({"reviews": []}, "reviews must hold 1 to 98 reviews (got 0)"),
-    ({"reviews": [{"word_id": 1, "is_correct": True}] * 99}, "reviews must hold 1 to 98 reviews (got 99)"),
+    ({"reviews": []}, "reviews must hold 1 to 99 reviews (got 0)"),
+    ({"reviews": [{"word_id": 1, "is_correct": True}] * 100}, "reviews must hold 1 to 99 reviews (got 100)"),
     ({"items": []}, 'The body must be a JSON object {"reviews"'),
     ({"reviews": [{"word_id": 1, "is_correct": True}, {"word_id": 2, "is_correct": "yes"}]},
      "reviews[1].is_correct must be true or false."),
@@ -109,11 +109,11 @@ def test_a_word_of_another_group_refuses_the_whole_round_naming_it(api, session)
     assert counts(api, session) == (0, {})
 
 
-@pytest.mark.parametrize("answers, words", [(98, 1), (89, 10)], ids=["98 of one word", "89 of ten words"])
+@pytest.mark.parametrize("answers, words", [(99, 1), (90, 10)], ids=["99 of one word", "90 of ten words"])
 def test_the_largest_rounds_fit_one_transaction_and_end_time_follows(api, session, answers, words):
     body = {"reviews": [{"word_id": 1 + n % words, "is_correct": n % 3 != 0} for n in range(answers)]}
 
-    response = send(api, session, body)  # 100 items: the reviews, the session, a memory a word
+    response = send(api, session, body)  # 100 items: the reviews and a memory a word
 
     assert response.status_code == 201, response.body
     total, per_word = counts(api, session)
@@ -124,14 +124,14 @@ def test_the_largest_rounds_fit_one_transaction_and_end_time_follows(api, sessio
 
 def test_a_round_whose_memory_does_not_fit_one_transaction_is_400_and_writes_nothing(api, session):
     words = [{"id": 100 + n, "kanji": f"語{n}", "romaji": f"go{n}", "english": f"word {n}",
-              "group_ids": [1]} for n in range(50)]  # 50 reviews, the session and 50 memories
+              "group_ids": [1]} for n in range(51)]  # 51 reviews and 51 memories
     for word in words:
         api.dynamodb.put_item(TableName=api.names["words"], Item=to_item(word))
     body = {"reviews": [{"word_id": word["id"], "is_correct": True} for word in words]}
 
     assert_error(send(api, session, body), 400, "validation_error",
-                 "reviews: this round needs 101 writes and one transaction holds at most 100 (one per "
-                 "review, one for the session, one per word); send it as smaller rounds.")
+                 "reviews: this round needs 102 writes and one transaction holds at most 100 (one per "
+                 "review, one per word); send it as smaller rounds.")
     assert stored_reviews(api) == []
     assert api.dynamodb.scan(TableName=api.names["memories"])["Items"] == []
     assert counts(api, session) == (0, {})

@@ -88,7 +88,7 @@ def export_every_page(learner: Learner, limit: int) -> int:
 
 
 def consume(api):
-    process(stream_records(api), api.names, AggregateWriter(api.dynamodb, api.names["aggregates"]))
+    process(stream_records(api), api.names, AggregateWriter(api.dynamodb, api.names))
 
 
 @pytest.fixture(params=["dev", "prod", "local"])

@@ -385,3 +385,32 @@ def test_ids_made_in_one_millisecond_or_after_the_clock_went_back_still_sort_in_
         thread.join()
     assert all(ids == sorted(ids) for ids in by_thread.values())
     assert len({id_ for ids in by_thread.values() for id_ in ids}) == 8000
+
+
+def test_a_function_whose_kept_memory_another_changed_reads_it_and_computes_again(api, session, clock):
+    import app as app_module
+
+    answers = [(stamp(DAYS[0]), True), (stamp(DAYS[2]), False), (stamp(DAYS[4]), True)]
+    this = app_module._services
+    assert review(api, session["id"], 3, *answers[0][::-1]).status_code == 201  # kept by this function
+    api.restart(clock=clock)  # another function, with nothing kept
+    assert review(api, session["id"], 3, *answers[1][::-1]).status_code == 201
+    app_module._services = this  # back to the first: what it kept is one review behind
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        shown = review(api, session["id"], 3, *answers[2][::-1]).json_body["memory"]
+
+    # its write refused (the stored state is not the one kept), the memory read, written again
+    assert calls.operations == ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+    assert shown == reference_memories(answers)[-1]
+    assert_memory_is_the_replay(api, 3, answers)
+
+
+def test_a_function_reviews_a_word_it_wrote_last_without_reading_it(api, session):
+    assert review(api, session["id"], 3, True, reviewed_at=stamp(DAYS[0])).status_code == 201
+
+    with DynamoDBCalls(api.dynamodb) as calls:
+        shown = review(api, session["id"], 3, False, reviewed_at=stamp(DAYS[3])).json_body["memory"]
+
+    assert calls.operations == ["TransactWriteItems"]
+    assert shown == reference_memories([(stamp(DAYS[0]), True), (stamp(DAYS[3]), False)])[-1]

@@ -42,10 +42,10 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             # reference data, cached: every group, activity and word read at once, or by id
             "groups": TableAccess(("BatchGetItem", "Scan")),
             "study_activities": TableAccess(("BatchGetItem", "Scan")),
-            # a review checks its word exists in its transaction
-            "words": TableAccess(("BatchGetItem", "Scan", "ConditionCheckItem")),
+            "words": TableAccess(("BatchGetItem", "Scan")),
+            # a create; a session page; a review's read of its session with its words' memory
             "study_sessions": TableAccess(
-                ("PutItem", "GetItem", "BatchGetItem", "UpdateItem"),
+                ("PutItem", "GetItem", "BatchGetItem"),
                 (SESSIONS_NEWEST.name, SESSIONS_BY_GROUP.name, SESSIONS_BY_ACTIVITY.name)),
             # a review; a word's reviews replayed when one arrives late; the export's reviews
             "word_reviews": TableAccess(("PutItem", "BatchGetItem"), (REVIEWS_BY_WORD.name,)),
@@ -58,8 +58,10 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
         },
     ),
     AGGREGATES: FunctionAccess(
-        # one read of what a chunk of records touches, then its transaction: markers and counters
-        tables={"aggregates": TableAccess(("BatchGetItem", "PutItem", "UpdateItem"))},
+        # one read of what a chunk of records touches, then its transaction: markers and counters,
+        # and the reviews' counts and end_time on their sessions
+        tables={"aggregates": TableAccess(("BatchGetItem", "PutItem", "UpdateItem")),
+                "study_sessions": TableAccess(("BatchGetItem", "UpdateItem"))},
         streams=("study_sessions", "word_reviews"),
     ),
     PURGE: FunctionAccess(

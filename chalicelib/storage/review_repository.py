@@ -1,9 +1,11 @@
-"""Reviews and the transaction that writes them: a review (or a round), its session's counters and
-the memory of its words, all or none; a word's answers read back to replay them."""
+"""Reviews and the transaction that writes them: a review (or a round) and the memory of its
+words, all or none; its session and its words' memory read before it, in one call; a word's
+answers read back to replay them. The session's figures are the stream consumer's
+(chalicelib.streams.aggregates)."""
 import random
 import time
 import uuid
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -16,39 +18,25 @@ TRANSACTION_CONFLICT_ATTEMPTS = 8
 HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
 
 
-def _refusal(error: ClientError, reasons: List[Optional[str]], check_word: bool,
-             review_count: int) -> Exception:
+class ReviewRefused(Exception):
+    """The review transaction was cancelled by its conditions; each says which."""
+
+    def __init__(self, existing: List[Item], memory_stale: bool):
+        super().__init__("review refused")
+        self.existing = existing  # reviews already stored under these ids
+        self.memory_stale = memory_stale  # another review of a word changed its memory first
+
+
+def _refusal(error: ClientError, reasons: List[Optional[str]], review_count: int) -> Exception:
     if set(reasons) & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
         return Unavailable(cause=f"DynamoDB transaction throttled: {reasons}", throttled=True)
     if set(reasons) - {"None", "ConditionalCheckFailed"}:
         return error
     details = error.response["CancellationReasons"]
-    first = int(check_word)
-    puts, update, memories = (details[first:first + review_count], details[first + review_count],
-                              details[first + review_count + 1:])
-    session_refused = update.get("Code") == "ConditionalCheckFailed"
+    puts, memories = details[:review_count], details[review_count:]
     return ReviewRefused(
         existing=[from_item(put["Item"]) for put in puts if put.get("Code") == "ConditionalCheckFailed"],
-        session_missing=session_refused and "Item" not in update,
-        word_missing=check_word and details[0].get("Code") == "ConditionalCheckFailed",
-        session=from_item(update["Item"]) if session_refused and "Item" in update else None,
-        memory_stale=any(memory.get("Code") == "ConditionalCheckFailed" for memory in memories),
-    )
-
-
-class ReviewRefused(Exception):
-    """The review transaction was cancelled by its conditions; each says which."""
-
-    def __init__(self, existing: List[Item], session_missing: bool, word_missing: bool,
-                 session: Optional[Item], memory_stale: bool = False):
-        super().__init__("review refused")
-        self.memory_stale = memory_stale  # another review of a word changed its memory first
-        self.existing = existing  # reviews already stored under these ids
-        self.session_missing = session_missing
-        self.word_missing = word_missing
-        # The session, when it exists but refused the update: another group than the word's,
-        # or an end_time the review must not set (a later one, or a start still ahead).
-        self.session = session
+        memory_stale=any(memory.get("Code") == "ConditionalCheckFailed" for memory in memories))
 
 
 class ReviewRepository(Repository):
@@ -56,32 +44,33 @@ class ReviewRepository(Repository):
         super().__init__(client, tables, attempts)
         self._reviews = tables["word_reviews"]
         self._sessions = tables["study_sessions"]
-        self._words = tables["words"]
         self._memories = tables["memories"]
 
     @translate_errors
-    def record_reviews(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
-                       word_groups: Optional[Sequence[int]], memories: Sequence[MemoryUpdate] = (),
-                       earliest: Optional[str] = None) -> None:
-        """Store the reviews of one session, count them on it and write the memory of their
-        words, in one transaction: all or none. The session must have the reviews' owner.
-        ``counters``: how much to add to each word counter; ``word_groups``: the groups every
-        reviewed word is in, one of which must be the session's; None for a single word that was
-        not found, which the transaction then checks itself; ``memories``: each word's new state,
-        written only if its stored state is still the one it was computed from; ``earliest``: a
-        time the session must not start after.
+    def session_and_memories(self, session_id: str, owner: str, word_ids: Iterable[int]
+                             ) -> Tuple[Optional[Item], Dict[int, Item]]:
+        """The session, and the owner's memory of these words (words never reviewed left out),
+        read strongly consistent in one call."""
+        keys = [(self._sessions, {"id": session_id})]
+        keys += [(self._memories, {"scope": owner, "word_id": id_}) for id_ in sorted(set(word_ids))]
+        session, memories = None, {}
+        for table, item in self._batch_get_all(keys, consistent=True):
+            if table == self._sessions:
+                session = item
+            else:
+                memories[item["word_id"]] = item
+        return session, memories
+
+    @translate_errors
+    def record_reviews(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
+        """Store the reviews of one session and write the memory of their words, in one
+        transaction: all or none. ``memories``: each word's new state, written only if its
+        stored state is still the one it was computed from.
         Raises ReviewRefused when a condition fails."""
-        items = []
-        check_word = word_groups is None
-        if check_word:
-            items.append({"ConditionCheck": {
-                "TableName": self._words, "Key": {"id": to_attribute(reviews[0]["word_id"])},
-                "ConditionExpression": "attribute_exists(id)"}})
-        items += [{"Put": {
+        items = [{"Put": {
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for review in reviews]
-        items.append(self._session_update(reviews, counters, set_end_time, word_groups, earliest))
         items += self._memory_writes(reviews[0]["owner"], memories)
         started = time.monotonic()
         for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
@@ -95,37 +84,11 @@ class ReviewRepository(Repository):
                     raise
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if "TransactionConflict" not in reasons:
-                    raise _refusal(error, reasons, check_word, len(reviews)) from None
-            # another review of this session was being written
+                    raise _refusal(error, reasons, len(reviews)) from None
+            # another review of these words was being written
             if not self._attempts.pause(random.uniform(0.005, 0.02 * 2**attempt), started):
                 break
-        raise Unavailable(cause="DynamoDB transaction conflicts on one session persisted")
-
-    def _session_update(self, reviews: List[Item], counters: Dict[str, int], set_end_time: bool,
-                        word_groups: Optional[Sequence[int]], earliest: Optional[str]) -> dict:
-        names = {f"#w{n}": counter for n, counter in enumerate(counters)}
-        values = {":count": {"N": str(len(reviews))},
-                  **{f":w{n}": {"N": str(added)} for n, added in enumerate(counters.values())}}
-        update = "ADD review_items_count :count, " + ", ".join(f"#w{n} :w{n}" for n in range(len(counters)))
-        conditions = ["attribute_exists(id) AND #owner = :owner"]
-        names["#owner"], values[":owner"] = "owner", {"S": reviews[0]["owner"]}
-        if word_groups is not None:
-            groups = sorted(word_groups) or [0]  # no group has id 0: words of no common group fit none
-            allowed = {f":g{n}": to_attribute(group) for n, group in enumerate(groups)}
-            conditions.append(f"group_id IN ({', '.join(allowed)})")
-            values.update(allowed)
-        if earliest is not None:
-            conditions.append("created_at <= :earliest")
-            values[":earliest"] = {"S": earliest}
-        if set_end_time:
-            update = "SET end_time = :at " + update
-            conditions.append("(attribute_not_exists(end_time) OR end_time <= :at) AND created_at <= :at")
-            values[":at"] = {"S": max(review["created_at"] for review in reviews)}
-        return {"Update": {
-            "TableName": self._sessions, "Key": {"id": {"S": reviews[0]["study_session_id"]}},
-            "UpdateExpression": update, "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        raise Unavailable(cause="DynamoDB transaction conflicts on one word's memory persisted")
 
     def _memory_writes(self, owner: str, memories: Sequence[MemoryUpdate]) -> List[dict]:
         """Per word its state, conditional on the one it was computed from."""

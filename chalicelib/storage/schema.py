@@ -62,14 +62,12 @@ def index_keys(owner_: str, group_id: int, activity_id: int) -> dict:
             "owner_activity": partition(SESSIONS_BY_ACTIVITY, owner_, activity_id)}
 
 
-# Reviews: one transaction writes the review item and updates its session item (ADD
-# review_items_count and the word's correct_/wrong_ counter, SET end_time unless a later review
-# already set it), with a ConditionCheck on the word when the word is not cached. Counts then
-# cannot drift from the stored reviews: both writes happen or neither does, a retried request
-# is recognised (ClientRequestToken, and the review's write_token), and DynamoDB serialises
-# transactions on one session. The session indexes project keys only, so a counter update
-# rewrites no index (with ALL projections it rewrote all three); lists read the live items
-# with one BatchGetItem per page.
+# Reviews: one transaction writes the review items and their words' memory items (chalicelib.study.reviews),
+# after one read of the session and that memory. A session's figures (review_items_count, the
+# per-word correct_/wrong_ counters and end_time) are the stream consumer's: it adds each review
+# record once (chalicelib.streams.aggregates), so they equal what the stored reviews say once
+# their records are applied. The session indexes project keys only, so a counter update
+# rewrites no index; lists read the live items with one BatchGetItem per page.
 WORD_COUNTER_PREFIXES = {True: "correct_", False: "wrong_"}  # + word id: per-word counts
 
 # Aggregates (chalicelib.streams.aggregates) are items of one table, all of an owner in its partition

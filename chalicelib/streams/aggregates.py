@@ -11,17 +11,22 @@ costs little more than its marker. This is the only technique exact under every 
 ClientRequestToken lasts 10 minutes against 24 hours of retries). Markers expire after
 MARKER_TTL_SECONDS, beyond the stream's 24 h retention.
 
+A review record also counts on its session item (the study_sessions table): `review_items_count`,
+the word's `correct_<id>` or `wrong_<id>`, and `end_time`, its latest review's time. The review's
+own write leaves the session alone (a review is its item and its word's memory, chalicelib.study.reviews),
+so a session's figures are exact once the consumer has its records: about a second after the 201.
+
 Figures that are not sums are kept so that records in any order give the same result: a
-group's last session day only moves forward, session days are a set, and a word's counts are
-rewritten from what was read (which also tells its studied and mastered transitions). Whatever
-was read is a condition of the transaction: if another shard changed it meanwhile, the chunk
-is read and computed again.
+group's last session day and a session's end_time only move forward, session days are a set,
+and a word's counts are rewritten from what was read (which also tells its studied and mastered
+transitions). Whatever was read is a condition of the transaction: if another shard changed it
+meanwhile, the chunk is read and computed again.
 """
 import json
 import logging
 import random
 import time
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -31,6 +36,7 @@ from chalicelib.storage.schema import (
     HISTORY,
     IMPLICIT_LEARNER,
     TOTALS,
+    WORD_COUNTER_PREFIXES,
     activity_item,
     days_item,
     erased_mark,
@@ -79,6 +85,11 @@ class Counted(NamedTuple):
     def marker(self) -> Tuple[str, str]:
         return self.owner, f"seen#{self.record['eventID']}"
 
+    @property
+    def session(self) -> Optional[str]:
+        """The session a review record counts on."""
+        return self.image["study_session_id"] if self.kind == "review" else None
+
     def aggregates(self) -> List[Tuple[str, str]]:
         """The aggregate items this record changes."""
         if self.kind == "review":
@@ -115,12 +126,14 @@ def _mark_key(learner: str) -> Tuple[str, str]:
 
 class AggregateWriter:
     """Applies a chunk of records to the aggregates table in one transaction: a marker per
-    record and each aggregate item it changes once, with the chunk's sums."""
+    record and each aggregate item it changes once, with the chunk's sums, and each session its
+    reviews count on."""
 
-    def __init__(self, client, table: str, clock: Callable[[], float] = time.time,
+    def __init__(self, client, tables: Mapping[str, str], clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
         self._client = client
-        self._table = table
+        self._table = tables["aggregates"]
+        self._sessions = tables["study_sessions"]
         self._clock = clock
         self._sleep = sleep
 
@@ -133,8 +146,9 @@ class AggregateWriter:
             fresh = [c for c in chunk if c.marker not in stored]
             if not fresh:
                 return
+            sessions = self._read_sessions({c.session for c in fresh if c.session})
             try:
-                self._transact(self._writes(fresh, stored))
+                self._transact(self._writes(fresh, stored) + self._session_writes(fresh, sessions))
                 return
             except Changed:  # another shard's transaction got there first: read again
                 self._sleep(random.uniform(0.01, 0.05 * 2 ** attempt))
@@ -170,21 +184,65 @@ class AggregateWriter:
 
     def _read(self, keys: set) -> Dict[Tuple[str, str], dict]:
         """The items that exist among ``keys``, read consistently."""
-        found, pending = {}, [_key(key) for key in sorted(keys)]
-        for start in range(0, len(pending), BATCH_GET_MAX_KEYS):
-            keys = pending[start:start + BATCH_GET_MAX_KEYS]
-            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        items = self._batch_read(self._table, [_key(key) for key in sorted(keys)])
+        return {(item["learner"]["S"], item["item"]["S"]): item for item in items}
+
+    def _read_sessions(self, ids: set) -> Dict[str, dict]:
+        """The sessions that exist among ``ids``, with their start and end_time."""
+        items = self._batch_read(self._sessions, [{"id": {"S": id_}} for id_ in sorted(ids)],
+                                 "id, created_at, end_time")
+        return {item["id"]["S"]: item for item in items}
+
+    def _batch_read(self, table: str, keys: List[dict], projection: Optional[str] = None) -> List[dict]:
+        found: List[dict] = []
+        for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
+            request = {table: {"Keys": keys[start:start + BATCH_GET_MAX_KEYS], "ConsistentRead": True,
+                               **({"ProjectionExpression": projection} if projection else {})}}
             for attempt in range(BATCH_GET_ATTEMPTS):
                 answer = self._client.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self._table, []):
-                    found[(item["learner"]["S"], item["item"]["S"])] = item
+                found += answer["Responses"].get(table, [])
                 request = answer.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 self._sleep(0.05 * 2 ** attempt)  # DynamoDB is short of capacity: back off
             else:
-                raise RuntimeError("DynamoDB left aggregate keys unprocessed")  # the chunk fails
+                raise RuntimeError(f"DynamoDB left keys of {table} unprocessed")  # the chunk fails
         return found
+
+    def _session_writes(self, chunk: List[Counted], sessions: Dict[str, dict]) -> List[dict]:
+        """Per session its reviews' counts added and its end_time moved forward (never before its
+        start), on the condition that it still exists with the end_time read. A session that no
+        longer exists (its history purged) is left out."""
+        added: Dict[str, Dict[str, int]] = {}
+        latest: Dict[str, str] = {}
+        for c in chunk:
+            if c.session not in sessions:
+                continue
+            counts = added.setdefault(c.session, {"review_items_count": 0})
+            counts["review_items_count"] += 1
+            counter = f"{WORD_COUNTER_PREFIXES[bool(c.image['correct'])]}{c.image['word_id']}"
+            counts[counter] = counts.get(counter, 0) + 1
+            latest[c.session] = max(latest.get(c.session, c.image["created_at"]), c.image["created_at"])
+        writes = []
+        for id_, counts in sorted(added.items()):
+            names = {f"#c{n}": name for n, name in enumerate(counts)}
+            values = {f":c{n}": {"N": str(value)} for n, value in enumerate(counts.values())}
+            update = "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(counts)))
+            condition = "attribute_exists(id)"
+            before = sessions[id_].get("end_time", {}).get("S")
+            if (before is None or before < latest[id_]) and sessions[id_]["created_at"]["S"] <= latest[id_]:
+                update = "SET end_time = :at " + update
+                values[":at"] = {"S": latest[id_]}
+                if before is None:
+                    condition += " AND attribute_not_exists(end_time)"
+                else:
+                    condition += " AND end_time = :was"
+                    values[":was"] = {"S": before}
+            writes.append({"Update": {
+                "TableName": self._sessions, "Key": {"id": {"S": id_}}, "UpdateExpression": update,
+                "ConditionExpression": condition, "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values}})
+        return writes
 
     def _writes(self, chunk: List[Counted], stored: Dict[Tuple[str, str], dict]) -> List[dict]:
         adds: Dict[Tuple[str, str], Dict[str, int]] = {}
@@ -289,10 +347,11 @@ def chunks(records: List[Counted], limit: int = MAX_TRANSACTION_ITEMS) -> Iterab
     chunk: List[Counted] = []
     items: set = set()
     for c in records:
-        wanted = items | {c.marker, *c.aggregates()}
+        own = {c.marker, *c.aggregates(), *([("session", c.session)] if c.session else [])}
+        wanted = items | own
         if chunk and len(wanted) > limit:
             yield chunk
-            chunk, wanted = [], {c.marker, *c.aggregates()}
+            chunk, wanted = [], own
         chunk.append(c)
         items = wanted
     if chunk:

@@ -16,6 +16,7 @@ from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.storage.schema import (
     ERASED,
     HISTORY,
+    WORD_COUNTER_PREFIXES,
     erased_mark,
     split_owner,
     word_history,
@@ -96,6 +97,57 @@ def rebuild(client, tables: Mapping[str, str]) -> int:
             client.put_item(TableName=table, Item=to_item({**key, **want}))
         else:
             client.delete_item(TableName=table, Key=to_item(key))
+    return len(found)
+
+
+def session_figures(session: dict) -> dict:
+    """What the consumer keeps on a session item: its reviews' count, per-word counts, end_time."""
+    counters = tuple(WORD_COUNTER_PREFIXES.values())
+    return {name: value for name, value in session.items()
+            if name in ("review_items_count", "end_time") or name.startswith(counters)}
+
+
+def expected_session_figures(sessions: List[dict], reviews: List[dict]) -> Dict[str, dict]:
+    """Per session id, its figures as its stored reviews say they should be: their count, each
+    word's correct and wrong answers, and the latest review time not before the session's start."""
+    want: Dict[str, dict] = {session["id"]: {} for session in sessions}
+    starts = {session["id"]: session["created_at"] for session in sessions}
+    for review in reviews:
+        figures = want.get(review["study_session_id"])
+        if figures is None:
+            continue
+        counter = f"{WORD_COUNTER_PREFIXES[review['correct']]}{review['word_id']}"
+        figures["review_items_count"] = figures.get("review_items_count", 0) + 1
+        figures[counter] = figures.get(counter, 0) + 1
+        if review["created_at"] >= starts[review["study_session_id"]]:  # never before the start
+            figures["end_time"] = max(figures.get("end_time", review["created_at"]), review["created_at"])
+    return want
+
+
+def session_findings(client, tables: Mapping[str, str]) -> Findings:
+    sessions, reviews = _scan(client, tables["study_sessions"]), _scan(client, tables["word_reviews"])
+    want = expected_session_figures(sessions, reviews)
+    have = {session["id"]: session_figures(session) for session in sessions}
+    owners = {session["id"]: session.get("owner", "") for session in sessions}
+    return _judge(want, have, owners.__getitem__, live_owners(client, tables))
+
+
+def rebuild_sessions(client, tables: Mapping[str, str]) -> int:
+    """Write every differing session's figures as its reviews say; the number of sessions written.
+    Pause the consumer meanwhile, as for rebuild."""
+    found = session_findings(client, tables).differences
+    for id_, want, have in found:
+        names = {f"#f{n}": name for n, name in enumerate(sorted(set(want) | set(have)))}
+        sets = [f"{alias} = :{alias[1:]}" for alias, name in names.items() if name in want]
+        removes = [alias for alias, name in names.items() if name not in want]
+        update = " ".join(([f"SET {', '.join(sets)}"] if sets else []) +
+                          ([f"REMOVE {', '.join(removes)}"] if removes else []))
+        params = {"TableName": tables["study_sessions"], "Key": to_item({"id": id_}),
+                  "UpdateExpression": update, "ExpressionAttributeNames": names}
+        if sets:
+            params["ExpressionAttributeValues"] = to_item(
+                {f":{alias[1:]}": want[name] for alias, name in names.items() if name in want})
+        client.update_item(**params)
     return len(found)
 
 

@@ -1,10 +1,12 @@
 """Use cases of word reviews: one answer, or a round of them (the lang-portal's
-submitStudySessionReview), each recorded on its session, with the memory of its words
-(chalicelib.core.scheduling), in one transaction."""
+submitStudySessionReview), each stored with the memory of its words (chalicelib.core.scheduling)
+in one transaction, after one read of their session and that memory. The session's figures
+(review_items_count, its words' counts, end_time) follow from the stored reviews through the
+stream consumer (chalicelib.streams.aggregates)."""
 import time
 import uuid
 from datetime import datetime
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from chalicelib.core import scheduling
 from chalicelib.core.errors import (
@@ -34,23 +36,25 @@ from chalicelib.core.validation import (
 from chalicelib.learners.histories import Histories
 from chalicelib.learners.reference_cache import ReferenceCache
 from chalicelib.storage.review_repository import ReviewRefused
-from chalicelib.storage.schema import WORD_COUNTER_PREFIXES, word_history
+from chalicelib.storage.schema import word_history
 from chalicelib.storage.store import Store
 from chalicelib.study.representation import review_json
+from chalicelib.study.review_cache import ReviewCache
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 MEMORY_ATTEMPTS = 64  # computations of a memory that parallel reviews of the word change first (in budget)
 
 
-def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate],
-                      check_word: bool) -> int:
-    """The items of a review transaction: each review, the session and each word's memory."""
-    return int(check_word) + review_count + 1 + len(memories)
+def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate]) -> int:
+    """The items of a review transaction: each review and each word's memory."""
+    return review_count + len(memories)
 
 
 class Reviews:
     def __init__(self, store: Store, references: ReferenceCache, histories: Histories,
-                 clock: Callable[[], datetime]):
+                 clock: Callable[[], datetime], recent: Optional[ReviewCache] = None):
+        """``recent``: what this function last read and wrote for reviews (a new one by default)."""
+        self._recent = recent or ReviewCache()
         self._store = store
         self._references = references
         self._histories = histories
@@ -124,58 +128,50 @@ class Reviews:
 
     def _record(self, reviews: list, asked: List, words: dict, name: Optional[str],
                 single: bool = False) -> Tuple[list, bool]:
-        """Write the reviews on their session, and their words' memory, in one transaction; the
-        stored reviews, and whether they replay earlier ones. ``asked``: the parsed reviews;
-        ``words``: the reviewed word by the review's index (None for a single word not found);
-        ``name``: what names a repeat (a key)."""
-        counters: Dict[str, int] = {}
-        for review in reviews:
-            counter = f"{WORD_COUNTER_PREFIXES[review['correct']]}{review['word_id']}"
-            counters[counter] = counters.get(counter, 0) + 1
-        known = [set(word.get("group_ids", [])) for word in words.values() if word is not None]
-        word_groups = set.intersection(*known) if len(known) == len(reviews) else None
+        """Write the reviews and their words' memory in one transaction; the stored reviews, and
+        whether they replay earlier ones. ``asked``: the parsed reviews; ``words``: the reviewed
+        word by the review's index (None for a single word not found); ``name``: what names a
+        repeat (a key)."""
+        owner, session_id = reviews[0]["owner"], reviews[0]["study_session_id"]
+        word_ids = {review["word_id"] for review in reviews}
+        session, stored = self._recent.lookup(session_id, owner, word_ids)
+        if session is None:
+            session, stored = self._store.reviews.session_and_memories(session_id, owner, word_ids)
+            self._recent.remember_read(session, owner, word_ids, stored)
+        absent = []
+        if session is None or session.get("owner") != owner:  # another's session is as unknown as none
+            absent.append(SESSION_NOT_FOUND)
+        if any(word is None for word in words.values()):
+            absent.append(f"Word {reviews[0]['word_id']} does not exist.")
+        if absent:
+            raise NotFound(" ".join(absent))
         given = [(index, new.reviewed_at) for index, new in enumerate(asked) if new.reviewed_at]
-        earliest = min((at for _, at in given), default=None)
-        set_end_time, memories = True, None  # until the session says its end_time must stay
+        self._refuse_for_session(session, words, given, single)
         started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
-            if memories is None:
-                memories = self._memories(reviews, words)
-            needed = transaction_items(len(reviews), memories, word_groups is None)
+            memories = self._memories(reviews, stored)
+            needed = transaction_items(len(reviews), memories)
             if needed > MAX_TRANSACTION_ITEMS:
                 raise ValidationFailed(
                     f"reviews: this round needs {needed} writes and one transaction holds at most "
-                    f"{MAX_TRANSACTION_ITEMS} (one per review, one for the session, one per word); "
-                    "send it as smaller rounds.")
+                    f"{MAX_TRANSACTION_ITEMS} (one per review, one per word); send it as smaller rounds.")
+            self._recent.forget(owner, word_ids)
             try:
-                self._store.reviews.record_reviews(reviews, counters, set_end_time, word_groups, memories,
-                                                   earliest)
+                self._store.reviews.record_reviews(reviews, memories)
+                self._recent.remember_written(owner, memories)
                 return reviews, False
             except ReviewRefused as refused:
                 if refused.existing:
                     return resolve_round(refused.existing, reviews, name)
-                absent = []
-                theirs = refused.session is not None and refused.session.get("owner") != reviews[0]["owner"]
-                if refused.session_missing or theirs:  # another's session is as unknown as none
-                    absent.append(SESSION_NOT_FOUND)
-                if refused.word_missing:
-                    absent.append(f"Word {reviews[0]['word_id']} does not exist.")
-                if absent:
-                    raise NotFound(" ".join(absent)) from None
-                if refused.memory_stale:  # another review of a word was applied first: compute again
-                    memories, conflicts = None, conflicts + 1
-                    if not self._store.reviews.wait_after_conflict(conflicts, started):
-                        break
-                    _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
-                if refused.session is None:
-                    if refused.memory_stale:
-                        continue
+                if not refused.memory_stale:
                     raise InternalError(cause="review refused by no known condition") from None
-                self._refuse_for_session(refused.session, words, given, single)
-                if not set_end_time and not refused.memory_stale:
-                    raise InternalError(cause="review refused twice for its end_time") from None
-                # a later review set the end_time, or the session starts after these reviews
-                set_end_time = False
+            # another review of a word was applied first: read its memory and compute again
+            conflicts += 1
+            if not self._store.reviews.wait_after_conflict(conflicts, started):
+                break
+            _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
+            stored = self._store.memories.memories(owner, word_ids)
+            self._recent.remember_read(None, owner, word_ids, stored)
         raise Unavailable(cause="the memory of a reviewed word kept changing under this review")
 
     @staticmethod
@@ -192,13 +188,10 @@ class Reviews:
                     f"{where} is {at}, before the session's start_time {session['created_at']}: "
                     "a review belongs to its session's time.") from None
 
-    def _memories(self, reviews: list, words: dict) -> List[scheduling.MemoryUpdate]:
+    def _memories(self, reviews: list, stored: dict) -> List[scheduling.MemoryUpdate]:
         """The new memory of each reviewed word: the stored state advanced by the reviews, or
         for a review older than the word's last one, the word's whole history replayed."""
-        if any(word is None for word in words.values()):
-            return []  # the word does not exist: the transaction's check refuses the review
         owner = reviews[0]["owner"]
-        stored = self._store.memories.memories(owner, {review["word_id"] for review in reviews})
         histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
                      for word_id in scheduling.late_words(reviews, stored)}
         return scheduling.plan(reviews, stored, histories)

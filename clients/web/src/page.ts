@@ -7,6 +7,8 @@ import {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const WORDS_PER_ROUND = 5;
+// Answers this page sent, by session: a session's count is the stream consumer's, a second behind.
+const answersSent = new Map<string, number>();
 
 async function main(): Promise<void> {
   const config = await readConfig("config.json");
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     $("sessions").replaceChildren(...sessions.items.map((session) => {
       const item = document.createElement("li");
       item.textContent = `${session.group_name} · ${session.activity_name} · ${session.start_time} · ` +
-        `${session.review_items_count} answers`;
+        `${Math.max(session.review_items_count, answersSent.get(session.id) ?? 0)} answers`;
       return item;
     }));
     $("group").replaceChildren(...groups.items.map((group) => new Option(group.name, String(group.id))));
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       button.textContent = label;
       button.onclick = () => run(async () => {
         await api.review(sessionId, { word_id: word.id, correct });
+        answersSent.set(sessionId, (answersSent.get(sessionId) ?? 0) + 1);
         item.replaceChildren(`${word.kanji}: ${correct ? "knew it" : "missed it"}`);
         item.classList.add("answered");
         await showHome();
