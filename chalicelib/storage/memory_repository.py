@@ -23,7 +23,7 @@ class MemoryRepository(Repository):
     @translate_errors
     def every_memory(self, owner: str) -> List[Item]:
         """The owner's memory of every word they reviewed, by word id, read strongly consistent:
-        one Query of the owner's partition (~16 items a read unit)."""
+        one Query of the owner's partition (~18 items a read unit)."""
         return self._every_page("query", {
             "TableName": self._memories, "ConsistentRead": True,
             "KeyConditionExpression": "#scope = :scope", "ProjectionExpression": ", ".join(DUE_PROJECTION),

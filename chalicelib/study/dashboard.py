@@ -48,7 +48,7 @@ class Dashboard:
             "total_sessions": totals.get("sessions", 0),
             "active_groups": sum(1 for group in groups if group.get("last_day", "") >= since),
             "current_streak": current_streak(days, today),
-            # one Query of the owner's memories (core.scheduling): ~16 reviewed words a read unit
+            # one Query of the owner's memories (core.scheduling): ~18 reviewed words a read unit
             "words_due": words_due(self._store.memories.every_memory(owner), format_timestamp(self._clock())),
         }
 

@@ -2,7 +2,7 @@
 passed, chalicelib.core.scheduling), the most overdue first, then the words never reviewed, by id.
 
 A page reads the learner's memory of every word they reviewed (one Query of their partition of
-the memories table, ~16 words a read unit) and keeps the group's: its cost is bounded by the
+the memories table, ~18 words a read unit) and keeps the group's: its cost is bounded by the
 learner's reviewed words, not by their reviews. The group's words come from the reference cache."""
 from datetime import datetime
 from typing import Callable, List
