@@ -27,6 +27,14 @@ $(SCAN_INSTALLED): requirements-scan.txt
 	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
 	touch $(SCAN_INSTALLED)
 
+FITTING := functions/fitting
+FITTING_INSTALLED := $(FITTING)/node_modules/.installed
+
+# FSRS-6 parameters fitted per learner (functions/fitting, Node: the MIT binding of fsrs-rs).
+$(FITTING_INSTALLED): $(FITTING)/package.json $(FITTING)/package-lock.json
+	cd $(FITTING) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FITTING_INSTALLED)
+
 $(WEB_INSTALLED): $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(WEB_INSTALLED)
@@ -45,8 +53,9 @@ web-package: $(WEB_INSTALLED)
 run: $(INSTALLED) $(WEB_BUILT)
 	$(PYTHON) -m devtools.local_run
 
-test: $(INSTALLED) $(SCAN_INSTALLED) lint $(WEB_BUILT)
+test: $(INSTALLED) $(SCAN_INSTALLED) lint $(WEB_BUILT) $(FITTING_INSTALLED)
 	cd $(WEB) && npm test --silent
+	cd $(FITTING) && node --test
 	$(PYTHON) -m pytest
 
 lint: $(INSTALLED)
