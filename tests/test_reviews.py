@@ -121,12 +121,19 @@ def test_end_time_never_moves_backwards(api, session, monkeypatch):
         2, "2026-11-27T10:09:00Z")
 
 
-def test_end_time_is_never_before_start_time(api, monkeypatch):
+def test_a_review_without_its_time_is_never_before_its_session_s_start(api, monkeypatch):
     at(api, monkeypatch, T0)
     ahead = api.post({"group_id": 1, "study_activity_id": 1,
                       "created_at": (T0 + timedelta(minutes=4)).strftime(STAMP)}).json_body
 
-    assert review(api, ahead["id"], 1, True).status_code == 201
+    answered = review(api, ahead["id"], 1, True)
+    round_ = api.post({"reviews": [{"word_id": 3, "is_correct": True}]},
+                      path=f"/study_sessions/{ahead['id']}/review")
+
+    assert answered.status_code == round_.status_code == 201
+    start = "2026-11-27T10:04:00Z"  # the session's: the server's clock said 10:00
+    assert answered.json_body["created_at"] == round_.json_body["reviews"][0]["created_at"] == start
+    assert {item["created_at"]["S"] for item in stored_reviews(api, ahead["id"])} == {start}
 
     page = assert_counts_match_stored_reviews(api, ahead["id"])
     assert page["session"]["end_time"] == page["session"]["start_time"] == "2026-11-27T10:04:00Z"
@@ -134,7 +141,7 @@ def test_end_time_is_never_before_start_time(api, monkeypatch):
     assert review(api, ahead["id"], 2, False).status_code == 201
     page = assert_counts_match_stored_reviews(api, ahead["id"])
     assert (page["session"]["review_items_count"], page["session"]["end_time"]) == (
-        2, "2026-11-27T10:06:00Z")
+        3, "2026-11-27T10:06:00Z")
 
 
 @pytest.mark.parametrize("in_path", [False, True])

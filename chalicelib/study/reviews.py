@@ -147,6 +147,7 @@ class Reviews:
             raise NotFound(" ".join(absent))
         given = [(index, new.reviewed_at) for index, new in enumerate(asked) if new.reviewed_at]
         self._refuse_for_session(session, words, given, single)
+        _not_before_start(reviews, asked, session["created_at"])
         started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
             memories = self._memories(reviews, stored)
@@ -195,6 +196,15 @@ class Reviews:
         histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
                      for word_id in scheduling.late_words(reviews, stored)}
         return scheduling.plan(reviews, stored, histories)
+
+
+def _not_before_start(reviews: list, asked: List, start: str) -> None:
+    """A review sent without its time, to a session that starts later (a start up to 5 minutes
+    ahead): recorded at the session's start, as an answer belongs to its session's time."""
+    for review, new in zip(reviews, asked, strict=True):
+        if not new.reviewed_at and review["created_at"] < start:
+            review["created_at"] = start
+            review["reviewed_key"] = scheduling.answer_key(start, review["reviewed_key"].split("#", 1)[1])
 
 
 def _renew_order(reviews: list, keyed: bool) -> None:
