@@ -61,6 +61,16 @@ def is_mastered(correct: int, wrong: int) -> bool:
     return reviews >= MASTERED_MIN_REVIEWS and correct >= MASTERED_MIN_SHARE * reviews
 
 
+def count_on_session(figures: dict, review: dict, start: str) -> None:
+    """Add one review to its session's figures: `review_items_count`, its word's `correct_<id>`
+    or `wrong_<id>`, and `end_time`, the latest review not before the session's ``start``."""
+    counter = f"{WORD_COUNTER_PREFIXES[bool(review['correct'])]}{review['word_id']}"
+    figures["review_items_count"] = figures.get("review_items_count", 0) + 1
+    figures[counter] = figures.get(counter, 0) + 1
+    if review["created_at"] >= start:
+        figures["end_time"] = max(figures.get("end_time", review["created_at"]), review["created_at"])
+
+
 class Changed(Exception):
     """Something the transaction was computed from changed meanwhile: read again."""
 
@@ -213,26 +223,22 @@ class AggregateWriter:
         """Per session its reviews' counts added and its end_time moved forward (never before its
         start), on the condition that it still exists with the end_time read. A session that no
         longer exists (its history purged) is left out."""
-        added: Dict[str, Dict[str, int]] = {}
-        latest: Dict[str, str] = {}
+        added: Dict[str, dict] = {}
         for c in chunk:
-            if c.session not in sessions:
-                continue
-            counts = added.setdefault(c.session, {"review_items_count": 0})
-            counts["review_items_count"] += 1
-            counter = f"{WORD_COUNTER_PREFIXES[bool(c.image['correct'])]}{c.image['word_id']}"
-            counts[counter] = counts.get(counter, 0) + 1
-            latest[c.session] = max(latest.get(c.session, c.image["created_at"]), c.image["created_at"])
+            if c.session in sessions:
+                start = sessions[c.session]["created_at"]["S"]
+                count_on_session(added.setdefault(c.session, {}), c.image, start)
         writes = []
-        for id_, counts in sorted(added.items()):
-            names = {f"#c{n}": name for n, name in enumerate(counts)}
-            values = {f":c{n}": {"N": str(value)} for n, value in enumerate(counts.values())}
-            update = "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(counts)))
+        for id_, figures in sorted(added.items()):
+            latest = figures.pop("end_time", None)
+            names = {f"#c{n}": name for n, name in enumerate(figures)}
+            values = {f":c{n}": {"N": str(value)} for n, value in enumerate(figures.values())}
+            update = "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(figures)))
             condition = "attribute_exists(id)"
             before = sessions[id_].get("end_time", {}).get("S")
-            if (before is None or before < latest[id_]) and sessions[id_]["created_at"]["S"] <= latest[id_]:
+            if latest is not None and (before is None or before < latest):
                 update = "SET end_time = :at " + update
-                values[":at"] = {"S": latest[id_]}
+                values[":at"] = {"S": latest}
                 if before is None:
                     condition += " AND attribute_not_exists(end_time)"
                 else:

@@ -21,7 +21,7 @@ from chalicelib.storage.schema import (
     split_owner,
     word_history,
 )
-from chalicelib.streams.aggregates import recount
+from chalicelib.streams.aggregates import count_on_session, recount
 
 Key = Tuple[str, str]
 
@@ -113,14 +113,8 @@ def expected_session_figures(sessions: List[dict], reviews: List[dict]) -> Dict[
     want: Dict[str, dict] = {session["id"]: {} for session in sessions}
     starts = {session["id"]: session["created_at"] for session in sessions}
     for review in reviews:
-        figures = want.get(review["study_session_id"])
-        if figures is None:
-            continue
-        counter = f"{WORD_COUNTER_PREFIXES[review['correct']]}{review['word_id']}"
-        figures["review_items_count"] = figures.get("review_items_count", 0) + 1
-        figures[counter] = figures.get(counter, 0) + 1
-        if review["created_at"] >= starts[review["study_session_id"]]:  # never before the start
-            figures["end_time"] = max(figures.get("end_time", review["created_at"]), review["created_at"])
+        if review["study_session_id"] in want:
+            count_on_session(want[review["study_session_id"]], review, starts[review["study_session_id"]])
     return want
 
 
