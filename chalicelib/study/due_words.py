@@ -58,7 +58,8 @@ class DueWords:
         limit, list_name = parse_limit(query.get("limit")), f"due-words:{group_id}"
         after = decode_cursor(query.get("cursor"), list_name, *CURSOR_SHAPES)
         now = self._clock()
-        if after and after[0] == DUE and after[1] > format_timestamp(now):
+        at = format_timestamp(now)
+        if after and after[0] == DUE and after[1] > at:
             raise ValidationFailed(INVALID_CURSOR)  # not a due word's position
         words = {word["id"]: word for word in group_words}
         memories = {memory["word_id"]: memory for memory in self._store.memories.every_memory(owner)
@@ -66,7 +67,7 @@ class DueWords:
         fresh = [word for id_, word in sorted(words.items()) if id_ not in memories]
         due: List[Item] = []
         if after is None or after[0] == DUE:
-            due = sorted((memory for memory in memories.values() if memory["due"] <= format_timestamp(now)
+            due = sorted((memory for memory in memories.values() if memory["due"] <= at
                           and (after is None or (memory["due"], memory["word_id"]) > (after[1], after[2]))),
                          key=lambda memory: (memory["due"], memory["word_id"]))
         else:

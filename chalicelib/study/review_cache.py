@@ -18,6 +18,7 @@ MAX_SESSIONS = 1_000
 MAX_MEMORIES = 10_000  # ~300 bytes each
 SESSION_FIELDS = ("id", "owner", "group_id", "created_at")  # what never changes on a session
 NEVER_REVIEWED = None  # a word the owner has no memory of
+UNKNOWN = object()  # nothing kept here
 
 
 class _Bounded:
@@ -25,9 +26,9 @@ class _Bounded:
         self._size = size
         self._entries: OrderedDict = OrderedDict()
 
-    def get(self, key, default=KeyError):
+    def get(self, key):
         if key not in self._entries:
-            return default
+            return UNKNOWN
         self._entries.move_to_end(key)
         return self._entries[key]
 
@@ -52,9 +53,9 @@ class ReviewCache:
         """The session and the owner's memory of the words, when all are known here; else
         (None, None)."""
         with self._lock:
-            session = self._sessions.get(session_id, None)
+            session = self._sessions.get(session_id)
             states = {id_: self._memories.get((owner, id_)) for id_ in word_ids}
-        if session is None or any(state is KeyError for state in states.values()):
+        if session is UNKNOWN or any(state is UNKNOWN for state in states.values()):
             return None, None
         return session, {id_: state for id_, state in states.items() if state is not NEVER_REVIEWED}
 
