@@ -23,6 +23,7 @@ import requests
 from botocore.stub import Stubber
 from chalice import Chalice
 
+from chalicelib.config import table_names as tables_of
 from chalicelib.storage.dynamo import to_item
 from chalicelib.storage.schema import (
     IMPLICIT_LEARNER,
@@ -255,7 +256,7 @@ def measure_capacity(environ: dict) -> dict:
     app.app(get_event("/api/groups/{group_id}/words", {"group_id": "1"}, {}), Context())
     answer, create_units = consumed_units(app, client, proxy_event(BODY))
     session_id = json.loads(answer["body"])["id"]
-    names = {logical: environ[table.env_var] for logical, table in TABLES.items()}
+    names = tables_of(environ)
     reviews = [capacity_units(client, lambda n=n: app.app(review_event(session_id, 1 + n % 3, n % 2 == 0),
                                                           Context()), names)["billed"] for n in range(6)]
     page = get_event("/api/study-sessions/{session_id}", {"session_id": session_id}, {})
@@ -283,7 +284,7 @@ def measure_review_costs(environ: dict, count: int) -> dict:
     app, client = fresh_app(environ)
     app.app(get_event("/api/groups/{group_id}/words", {"group_id": "1"}, {}), Context())
     session_id = json.loads(app.app(proxy_event(BODY), Context())["body"])["id"]
-    names = {logical: environ[table.env_var] for logical, table in TABLES.items()}
+    names = tables_of(environ)
     first = capacity_units(client, lambda: app.app(review_event(session_id, 10, True), Context()), names)
     later = capacity_units(client, lambda: app.app(review_event(session_id, 10, False), Context()), names)
     fresh_round = capacity_units(client, lambda: app.app(
