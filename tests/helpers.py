@@ -90,3 +90,11 @@ def settled(read, done, within: float = 30.0):
         if done(result) or time.monotonic() > deadline:
             return result
         time.sleep(0.1)
+
+
+def scan(api, logical):
+    """Every item of one of api's tables, read consistently."""
+    from chalicelib.storage.dynamo import from_item
+
+    pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
+    return [from_item(item) for page in pages for item in page["Items"]]

@@ -7,7 +7,6 @@ import random
 import pytest
 
 from chalicelib.storage.access import FUNCTIONS
-from chalicelib.storage.dynamo import from_item
 from chalicelib.streams.aggregates import AggregateWriter, process
 from chalicelib.streams.audit import (
     differences,
@@ -19,7 +18,7 @@ from chalicelib.streams.audit import (
 )
 from devtools import dynamodb_local
 from devtools.stream_poller import StreamPoller, local_clients
-from tests.helpers import DynamoDBCalls
+from tests.helpers import DynamoDBCalls, scan
 
 REVIEWS = [(1, True)] * 4 + [(1, False)] + [(2, True)] * 4 + [(3, False)]
 
@@ -29,11 +28,6 @@ def dynamodb(dynamodb_local_server, monkeypatch):
     """Streams are checked on DynamoDB Local only: moto's differ where it matters here."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_server.endpoint)
     yield dynamodb_local.client(dynamodb_local_server.endpoint)
-
-
-def scan(api, logical):
-    pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
-    return [from_item(item) for page in pages for item in page["Items"]]
 
 
 def stored_aggregates(api):

@@ -14,6 +14,7 @@ from chalicelib.storage.dynamo import from_item
 from chalicelib.storage.schema import GROUP_IMPORTING
 from devtools.import_words import BadFile, Importer, parse_activities, parse_vocabulary
 from devtools.stage import PROJECT_DIR
+from tests.helpers import scan
 
 VERBS = [
     {"kanji": "払う", "romaji": "harau", "english": "to pay",
@@ -22,11 +23,6 @@ VERBS = [
     {"kanji": "持つ", "romaji": "motsu", "english": "to hold", "parts": []},
     {"kanji": "払う", "romaji": "harau", "english": "to pay", "parts": []},  # repeated inside the file
 ]
-
-
-def scan(api, logical):
-    items = api.dynamodb.scan(TableName=api.names[logical], ConsistentRead=True)["Items"]
-    return [from_item(item) for item in items]
 
 
 def test_a_vocabulary_joins_a_new_group_once_however_often_it_is_imported(api):

@@ -6,7 +6,7 @@ from chalicelib.storage.access import FUNCTIONS
 from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.streams.audit import differences
 from chalicelib.streams.purge import HistoryPurger
-from tests.helpers import DynamoDBCalls, assert_error
+from tests.helpers import DynamoDBCalls, assert_error, scan
 
 RESET = "/api/study-sessions/reset"
 
@@ -30,11 +30,6 @@ def review(api, session, word_id=1, correct=True):
 def reset(api):
     """As the frontend's Settings page sends it: JSON content type, no body."""
     return api.http.post(RESET, headers={"Content-Type": "application/json"}, body="")
-
-
-def scan(api, logical):
-    pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
-    return [from_item(item) for page in pages for item in page["Items"]]
 
 
 @pytest.fixture
