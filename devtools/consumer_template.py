@@ -2,10 +2,12 @@
 source mapping on each table's stream (Chalice's decorator takes one ARN, at import time, so
 the merge template names the streams of this stack's tables), reporting failed records one by
 one, bisecting a failing batch, retrying a bounded number of times and then sending the failed
-range's metadata to an SQS queue that has an alarm; invoked only for INSERTs; its own role with
-stream reads on the two streams and writes on the aggregates table only."""
+range's metadata to an SQS queue that has an alarm; invoked only for new sessions and reviews and
+for the memory items rounds commit (FILTERS); its own role (chalicelib.storage.access)."""
+import json
 from typing import Dict
 
+from chalicelib.storage.schema import ROUND_MARK
 from devtools.monitoring import alarm, log_group, logs_and_traces, metric
 from devtools.policies import data_policy
 
@@ -17,7 +19,15 @@ POLICY = "AggregatesPolicy"
 FUNCTION_NAME = {"Fn::Sub": "${AWS::StackName}-aggregates"}
 # The two streams, by the table they belong to; chalice's own event keeps the sessions stream.
 EVENTS = {"AggregatesDynamodbEventSource": "StudySessionsTable",
-          "ReviewsDynamodbEventSource": "WordReviewsTable"}
+          "ReviewsDynamodbEventSource": "WordReviewsTable",
+          "MemoriesDynamodbEventSource": "MemoriesTable"}
+# What each stream hands on: new sessions and reviews; memory items a round committed
+# (chalicelib.streams.rounds), by the flag beside the reviews they carry ("exists" matches a
+# plain value only, not the map of reviews).
+FILTERS = {"StudySessionsTable": {"eventName": ["INSERT"]},
+           "WordReviewsTable": {"eventName": ["INSERT"]},
+           "MemoriesTable": {"eventName": ["INSERT", "MODIFY"],
+                             "dynamodb": {"NewImage": {ROUND_MARK: {"BOOL": [True]}}}}}
 MAX_RETRIES = 10
 MAX_RECORD_AGE_SECONDS = 86_400  # the streams keep records 24 h
 ITERATOR_AGE_ALARM_MS = 60_000
@@ -38,7 +48,7 @@ def _event(table: str) -> dict:
         "MaximumRetryAttempts": MAX_RETRIES,
         "MaximumRecordAgeInSeconds": MAX_RECORD_AGE_SECONDS,
         "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [QUEUE, "Arn"]}}},
-        "FilterCriteria": {"Filters": [{"Pattern": '{"eventName": ["INSERT"]}'}]},
+        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(FILTERS[table])}]},
     }}
 
 

@@ -2,12 +2,13 @@
 
     python -m devtools.stream_poller --stage local     (AWS_ENDPOINT_URL_DYNAMODB set)
 
-It reads the streams of the sessions and reviews tables and hands each batch of new records to
+It reads the streams of the sessions, reviews and memories tables and hands each batch of records to
 the consumer, shaped as Lambda shapes them (`eventSourceARN` added, which DynamoDB Local's
 records lack; timestamps as epoch seconds), from where the last run stopped (--positions); a
 batch whose answer lists `batchItemFailures` is
 handed again from the first failed record, up to MAX_RETRIES times, as the deployed mapping is
-configured. Only INSERT records are handed on (the mapping's filter). It also invokes the
+configured. Only the records the mapping's filter matches are handed on
+(devtools.consumer_template.FILTERS). It also invokes the
 scheduled purge of reset histories (chalicelib.streams.purge) every PURGE_SECONDS, with an event shaped
 as EventBridge's. `make run` starts it with the servers, and it stops with them.
 """
@@ -27,7 +28,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from devtools.consumer_template import FILTERS
 from devtools.local_auth import signed_in_environment
+from devtools.policies import table_logical_id
 from devtools.stage import stage_environment
 
 BATCH_SIZE = 100
@@ -36,6 +39,12 @@ IDLE_SECONDS = 0.2
 PURGE_SECONDS = 5  # deployed every 15 minutes; locally sooner, so that a reset's leftovers go soon
 
 log = logging.getLogger("stream_poller")
+STREAMED = ("study_sessions", "word_reviews", "memories")
+
+
+def stream_filters(names: Dict[str, str]) -> Dict[str, dict]:
+    """The deployed mapping's filter of each streamed table, by its name."""
+    return {names[table]: FILTERS[table_logical_id(table)] for table in STREAMED}
 
 
 def _lambda_record(record: dict, stream_arn: str) -> dict:
@@ -86,13 +95,30 @@ class Positions:
             partial.replace(self._path)
 
 
+def matches(pattern: dict, record: dict) -> bool:
+    """Whether a record matches a Lambda filter pattern of plain values (devtools.consumer_template)."""
+    for name, wanted in pattern.items():
+        value = record.get(name)
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not matches(wanted, value):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+INSERTS = {"eventName": ["INSERT"]}
+
+
 class StreamPoller:
     def __init__(self, dynamodb, streams, table_names: List[str], handle: Callable[[dict], dict],
-                 positions: Optional[Positions] = None):
-        """``handle(event) -> answer``: the consumer, called with a Lambda DynamoDB event."""
+                 positions: Optional[Positions] = None, filters: Optional[Dict[str, dict]] = None):
+        """``handle(event) -> answer``: the consumer, called with a Lambda DynamoDB event;
+        ``filters``: by table name, the pattern of the records handed on (INSERTs by default)."""
         self._dynamodb = dynamodb
         self._streams = streams
         self._tables = table_names
+        self._filters = filters or {}
         self._handle = handle
         self._shards: Dict[str, Shard] = {}
         self._positions = positions or Positions(None)
@@ -136,9 +162,10 @@ class StreamPoller:
                 shard.iterator = answer.get("NextShardIterator")
                 if answer["Records"]:
                     shard.last_sequence = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
+                wanted = self._filters.get(shard.stream_arn.split(":table/", 1)[-1].split("/", 1)[0], INSERTS)
                 shard.pending = [_lambda_record(r, shard.stream_arn) for r in answer["Records"]
-                                 if r.get("eventName") == "INSERT"]
-                if answer["Records"] and not shard.pending:  # only REMOVEs (a purge): nothing to hand
+                                 if matches(wanted, r)]
+                if answer["Records"] and not shard.pending:  # none the mapping hands on: a purge's REMOVEs
                     self._positions.save(shard.shard_id, shard.last_sequence)
             if shard.pending:
                 handed += len(shard.pending)
@@ -242,8 +269,8 @@ def main() -> int:
 
     names = table_names()
     dynamodb, streams = local_clients()
-    poller = StreamPoller(dynamodb, streams, [names["study_sessions"], names["word_reviews"]],
-                          lambda_handler(app), Positions(args.positions))
+    poller = StreamPoller(dynamodb, streams, [names[table] for table in STREAMED], lambda_handler(app),
+                          Positions(args.positions), filters=stream_filters(names))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

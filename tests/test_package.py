@@ -355,15 +355,25 @@ def test_alarms_notify_the_optional_sns_topic(packaged):
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
 
-def test_the_consumer_reads_both_streams_as_aws_runs_a_stream_consumer(packaged):
+STREAMED = ("study_sessions", "word_reviews", "memories")
+
+
+def test_the_consumer_reads_three_streams_as_aws_runs_a_stream_consumer(packaged):
     _, _, template = packaged
     consumer = template["Resources"]["Aggregates"]
     events = consumer["Properties"]["Events"]
 
     assert consumer["Properties"]["Handler"] == "app.count_new_sessions_and_reviews"
-    assert {json.dumps(e["Properties"]["Stream"]) for e in events.values()} == {
-        json.dumps({"Fn::GetAtt": [logical_id(name), "StreamArn"]})
-        for name in ("study_sessions", "word_reviews")}
+    by_table = {e["Properties"]["Stream"]["Fn::GetAtt"][0]: e["Properties"] for e in events.values()}
+    assert sorted(by_table) == sorted(logical_id(name) for name in STREAMED)
+    filters = {table: json.loads(properties["FilterCriteria"]["Filters"][0]["Pattern"])
+               for table, properties in by_table.items()}
+    assert filters == {
+        logical_id("study_sessions"): {"eventName": ["INSERT"]},
+        logical_id("word_reviews"): {"eventName": ["INSERT"]},
+        # a memory item a round committed, by the flag beside the reviews it carries
+        logical_id("memories"): {"eventName": ["INSERT", "MODIFY"],
+                                 "dynamodb": {"NewImage": {"round_committed": {"BOOL": [True]}}}}}
     for event in events.values():
         properties = event["Properties"]
         assert event["Type"] == "DynamoDB"
@@ -372,20 +382,18 @@ def test_the_consumer_reads_both_streams_as_aws_runs_a_stream_consumer(packaged)
         assert 0 < properties["MaximumRetryAttempts"] <= 10
         assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
             "Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]}
-        assert json.loads(properties["FilterCriteria"]["Filters"][0]["Pattern"]) == {"eventName": ["INSERT"]}
-    for name in ("study_sessions", "word_reviews"):
+    for name in STREAMED:
         table = template["Resources"][logical_id(name)]["Properties"]
         assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
-def test_the_consumer_s_role_reads_the_two_streams_and_writes_the_aggregates_and_the_sessions_figures(
+def test_the_consumer_s_role_reads_the_streams_and_writes_the_aggregates_figures_and_cut_short_rounds(
         packaged):
     _, _, template = packaged
 
     grants = granted(template, "AggregatesRole")
 
-    streams = {json.dumps({"Fn::GetAtt": [logical_id(n), "StreamArn"]})
-               for n in ("study_sessions", "word_reviews")}
+    streams = {json.dumps({"Fn::GetAtt": [logical_id(n), "StreamArn"]}) for n in STREAMED}
     assert {(a, r) for a, r in grants if a.startswith("dynamodb:")} == {
         *((action, stream) for stream in streams
           for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")),
@@ -396,6 +404,9 @@ def test_the_consumer_s_role_reads_the_two_streams_and_writes_the_aggregates_and
         # a review's count and end_time on its session, and the session's end_time read first
         ("dynamodb:BatchGetItem", json.dumps({"Fn::GetAtt": [logical_id("study_sessions"), "Arn"]})),
         ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": [logical_id("study_sessions"), "Arn"]})),
+        # a committed round's reviews a crash left unwritten, looked up and written
+        ("dynamodb:BatchGetItem", json.dumps({"Fn::GetAtt": [logical_id("word_reviews"), "Arn"]})),
+        ("dynamodb:PutItem", json.dumps({"Fn::GetAtt": [logical_id("word_reviews"), "Arn"]})),
     }
     assert {(a, r) for a, r in grants if not a.startswith(("dynamodb:", "xray:"))} == {
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["AggregatesFailuresQueue", "Arn"]})),

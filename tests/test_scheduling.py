@@ -173,7 +173,7 @@ def test_a_resent_round_shows_the_same_memory_and_counts_once(api, session):
     assert memory_item(api, 1)["applied"] == memory_item(api, 2)["applied"] == 1
 
 
-def test_a_round_updates_the_memory_of_each_of_its_words_in_its_transaction(api, session):
+def test_a_round_commits_the_memory_of_each_of_its_words_in_one_transaction(api, session):
     api.get("/api/groups/1/words")  # words cached
     body = {"reviews": [{"word_id": w, "is_correct": c, "reviewed_at": stamp(DAYS[1])}
                         for w, c in ((1, True), (2, False), (1, False))]}
@@ -182,8 +182,11 @@ def test_a_round_updates_the_memory_of_each_of_its_words_in_its_transaction(api,
         response = api.post(body, path=f"/study_sessions/{session['id']}/review")
 
     assert response.status_code == 201
-    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems", "BatchWriteItem"]
     assert memory_item(api, 1)["applied"] == 2 and memory_item(api, 2)["applied"] == 1
+    carried = {word: set(memory_item(api, word)["round_reviews"]) for word in (1, 2)}
+    reviews = response.json_body["reviews"]
+    assert carried == {word: {r["id"] for r in reviews if r["word_id"] == word} for word in (1, 2)}
     assert memory_differences(api.dynamodb, api.names) == []
 
 

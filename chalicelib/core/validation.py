@@ -299,10 +299,9 @@ def parse_listed_id(text: str) -> Optional[int]:
     return int(text) if _DIGITS.fullmatch(text) and is_id(int(text)) else None
 
 
-# One transaction holds 100 items: the reviews and their words' memory
-# (chalicelib.study.reviews.transaction_items): 99 answers of one word take 100, 50 answers of 50
-# words 100; a round whose words need more is refused naming the count.
-MAX_ROUND_REVIEWS = 99
+# A round is committed by one transaction of its words' memory items, and one transaction holds
+# 100 items (chalicelib.storage.review_repository).
+MAX_ROUND_REVIEWS = 100
 ROUND_FIELDS = ("word_id", "is_correct")
 
 

@@ -47,8 +47,11 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             "study_sessions": TableAccess(
                 ("PutItem", "GetItem", "BatchGetItem"),
                 (SESSIONS_NEWEST.name, SESSIONS_BY_GROUP.name, SESSIONS_BY_ACTIVITY.name)),
-            # a review; a word's reviews replayed when one arrives late; the export's reviews
-            "word_reviews": TableAccess(("PutItem", "BatchGetItem"), (REVIEWS_BY_WORD.name,)),
+            # a review (in its transaction), a round's reviews after their commit (BatchWriteItem);
+            # a keyed round's ids looked up; a word's reviews replayed when one arrives late; the
+            # export's reviews
+            "word_reviews": TableAccess(("PutItem", "BatchWriteItem", "BatchGetItem"),
+                                        (REVIEWS_BY_WORD.name,)),
             # list totals and figures; the learner's epoch with the erased mark (BatchGetItem);
             # a reset (UpdateItem); an erasure's mark (GetItem, PutItem) and hand-over (UpdateItem)
             "aggregates": TableAccess(("GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem")),
@@ -61,8 +64,10 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
         # one read of what a chunk of records touches, then its transaction: markers and counters,
         # and the reviews' counts and end_time on their sessions
         tables={"aggregates": TableAccess(("BatchGetItem", "PutItem", "UpdateItem")),
-                "study_sessions": TableAccess(("BatchGetItem", "UpdateItem"))},
-        streams=("study_sessions", "word_reviews"),
+                "study_sessions": TableAccess(("BatchGetItem", "UpdateItem")),
+                # a committed round's reviews that a crash left unwritten (chalicelib.streams.rounds)
+                "word_reviews": TableAccess(("BatchGetItem", "PutItem"))},
+        streams=("study_sessions", "word_reviews", "memories"),
     ),
     PURGE: FunctionAccess(
         tables={

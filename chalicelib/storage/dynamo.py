@@ -43,6 +43,8 @@ def to_attribute(value) -> dict:
         return {"NS": [str(number) for number in value]}
     if isinstance(value, set):
         return {"SS": sorted(value)}
+    if isinstance(value, dict):
+        return {"M": to_item(value)}
     return {"S": value}
 
 
@@ -56,6 +58,8 @@ def from_attribute(attribute: dict):
         return sorted(int(number) for number in attribute["NS"])
     if "SS" in attribute:
         return set(attribute["SS"])
+    if "M" in attribute:
+        return from_item(attribute["M"])
     return attribute["S"]
 
 

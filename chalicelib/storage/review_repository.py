@@ -1,7 +1,14 @@
-"""Reviews and the transaction that writes them: a review (or a round) and the memory of its
-words, all or none; its session and its words' memory read before it, in one call; a word's
-answers read back to replay them. The session's figures are the stream consumer's
-(chalicelib.streams.aggregates)."""
+"""Reviews and the transactions that write them; their session and their words' memory read
+before them, in one call; a word's answers read back to replay them. The session's figures are
+the stream consumer's (chalicelib.streams.aggregates).
+
+One review is written with its word's memory in one transaction. A round's transaction holds
+only its words' memory items, each carrying the round's reviews of its word (ROUND_REVIEWS):
+that is the round's commit point, all or none. Its reviews' own items are written next, outside
+it (a transaction bills each item twice); what a crash leaves unwritten, the stream consumer
+writes from the memory items' records (chalicelib.streams.rounds)."""
+import json
+import logging
 import random
 import time
 import uuid
@@ -12,10 +19,16 @@ from botocore.exceptions import ClientError
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.scheduling import Answer, MemoryUpdate
 from chalicelib.storage.dynamo import Item, Repository, from_item, to_attribute, to_item, translate_errors
-from chalicelib.storage.schema import REVIEWS_BY_WORD, word_history
+from chalicelib.storage.schema import REVIEWS_BY_WORD, ROUND_MARK, ROUND_REVIEWS, word_history
 
 TRANSACTION_CONFLICT_ATTEMPTS = 8
 HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
+BATCH_WRITE_MAX_ITEMS = 25
+BATCH_WRITE_ATTEMPTS = 6
+# what a round's review shares with its memory item, left out of the copy the item carries
+SHARED_WITH_MEMORY = ("owner", "word_id", "owner_word")  # and its id, the copy's key
+
+log = logging.getLogger(__name__)
 
 
 class ReviewRefused(Exception):
@@ -47,19 +60,23 @@ class ReviewRepository(Repository):
         self._memories = tables["memories"]
 
     @translate_errors
-    def session_and_memories(self, session_id: str, owner: str, word_ids: Iterable[int]
-                             ) -> Tuple[Optional[Item], Dict[int, Item]]:
-        """The session, and the owner's memory of these words (words never reviewed left out),
-        read strongly consistent in one call."""
+    def session_and_memories(self, session_id: str, owner: str, word_ids: Iterable[int],
+                             review_ids: Sequence[str] = ()
+                             ) -> Tuple[Optional[Item], Dict[int, Item], List[Item]]:
+        """The session, the owner's memory of these words (words never reviewed left out), and
+        the reviews stored under ``review_ids``, read strongly consistent in one call."""
         keys = [(self._sessions, {"id": session_id})]
         keys += [(self._memories, {"scope": owner, "word_id": id_}) for id_ in sorted(set(word_ids))]
-        session, memories = None, {}
+        keys += [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)]
+        session, memories, reviews = None, {}, []
         for table, item in self._batch_get_all(keys, consistent=True):
             if table == self._sessions:
                 session = item
-            else:
+            elif table == self._memories:
                 memories[item["word_id"]] = item
-        return session, memories
+            else:
+                reviews.append(item)
+        return session, memories, reviews
 
     @translate_errors
     def record_reviews(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
@@ -71,7 +88,41 @@ class ReviewRepository(Repository):
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for review in reviews]
-        items += self._memory_writes(reviews[0]["owner"], memories)
+        self._transact(items + self._memory_writes(reviews[0]["owner"], memories), len(reviews))
+
+    @translate_errors
+    def record_round(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
+        """Commit a round: its words' memory in one transaction, each item carrying the round's
+        reviews of its word; then the reviews' own items. Raises ReviewRefused when a memory
+        changed since it was read; once committed, a failure to write the reviews is left to
+        the stream consumer (chalicelib.streams.rounds) and the round stands."""
+        carried: Dict[int, Dict[str, Item]] = {}
+        for review in reviews:
+            carried.setdefault(review["word_id"], {})[review["id"]] = {
+                name: value for name, value in review.items() if name not in (*SHARED_WITH_MEMORY, "id")}
+        self._transact(self._memory_writes(reviews[0]["owner"], memories, carried), 0)
+        try:
+            self._store_reviews(reviews)
+        except Unavailable as unavailable:
+            log.warning(json.dumps({"event": "round_reviews_left_to_the_consumer", "reviews": len(reviews),
+                                    "cause": unavailable.cause}))
+
+    def _store_reviews(self, reviews: List[Item]) -> None:
+        """Put the reviews' items (a round committed on its memory items: no condition)."""
+        for start in range(0, len(reviews), BATCH_WRITE_MAX_ITEMS):
+            request = {self._reviews: [{"PutRequest": {"Item": to_item(review)}}
+                                       for review in reviews[start:start + BATCH_WRITE_MAX_ITEMS]]}
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                request = self._call("batch_write_item", write=True, RequestItems=request
+                                     ).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(0.02 * 2**attempt)
+            else:
+                raise Unavailable(cause="DynamoDB left a round's reviews unprocessed")
+
+    def _transact(self, items: List[dict], review_count: int) -> None:
+        """One TransactWriteItems, sent again while it only lost a race with another."""
         started = time.monotonic()
         for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
             try:
@@ -84,17 +135,21 @@ class ReviewRepository(Repository):
                     raise
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if "TransactionConflict" not in reasons:
-                    raise _refusal(error, reasons, len(reviews)) from None
+                    raise _refusal(error, reasons, review_count) from None
             # another review of these words was being written
             if not self._attempts.pause(random.uniform(0.005, 0.02 * 2**attempt), started):
                 break
         raise Unavailable(cause="DynamoDB transaction conflicts on one word's memory persisted")
 
-    def _memory_writes(self, owner: str, memories: Sequence[MemoryUpdate]) -> List[dict]:
-        """Per word its state, conditional on the one it was computed from."""
+    def _memory_writes(self, owner: str, memories: Sequence[MemoryUpdate],
+                       carried: Optional[Dict[int, Dict[str, Item]]] = None) -> List[dict]:
+        """Per word its state, conditional on the one it was computed from; with the reviews
+        it carries, of a round."""
         items = []
         for memory in memories:
             state = {"scope": owner, "word_id": memory.word_id, "owner": owner, **memory.fields}
+            if carried:
+                state.update({ROUND_REVIEWS: carried[memory.word_id], ROUND_MARK: True})
             if memory.applied_before is None:
                 condition = {"ConditionExpression": "attribute_not_exists(#scope)",
                              "ExpressionAttributeNames": {"#scope": "scope"}}
@@ -110,18 +165,22 @@ class ReviewRepository(Repository):
         return self._attempts.pause(random.uniform(0.002, min(0.05, 0.005 * 2**conflicts)), started)
 
     @translate_errors
-    def word_history(self, owner: str, word_id: int, expected: int) -> List[Answer]:
-        """The owner's stored answers of a word, from the index REVIEWS_BY_WORD; ``expected``:
-        how many its memory item counts. An index trails its table for a moment: read again
+    def word_history(self, owner: str, word_id: int, memory: Item) -> List[Answer]:
+        """The owner's stored answers of a word, from the index REVIEWS_BY_WORD, with those the
+        word's memory item carries (a round's, whose own items may not be written yet); as
+        many as the memory item counts. An index trails its table for a moment: read again
         until it holds them all."""
         started = time.monotonic()
+        carried = {review["reviewed_key"]: review["correct"]
+                   for review in memory.get(ROUND_REVIEWS, {}).values()}
         for attempt in range(HISTORY_INDEX_ATTEMPTS):
             items = self._every_page("query", {
                 "TableName": self._reviews, "IndexName": REVIEWS_BY_WORD.name,
                 "KeyConditionExpression": "owner_word = :word",
                 "ExpressionAttributeValues": {":word": {"S": word_history(owner, word_id)}}})
-            if len(items) >= expected:
-                return [Answer(item["reviewed_key"], item["correct"]) for item in items]
+            answers = {**carried, **{item["reviewed_key"]: item["correct"] for item in items}}
+            if len(answers) >= memory["applied"]:
+                return [Answer(key, correct) for key, correct in answers.items()]
             if not self._attempts.pause(0.05 * 2**attempt, started):
                 break
         raise Unavailable(cause="the reviews index trails the memory of a word")

@@ -131,6 +131,12 @@ def word_history(owner_: str, word_id: int) -> str:
     return f"{owner_}#word#{word_id}"
 
 
+def round_review(memory: dict, review_id: str, carried: dict) -> dict:
+    """A review's item from the copy a round's memory item carries (ROUND_REVIEWS)."""
+    return {**carried, "id": review_id, "owner": memory["scope"], "word_id": memory["word_id"],
+            "owner_word": word_history(memory["scope"], memory["word_id"])}
+
+
 # Memory (chalicelib.core.scheduling): the FSRS state of each word an owner reviewed, one item per
 # (owner, word): the memories table is keyed (scope, word_id), scope the owner. A review writes
 # that one item and no index entry, so a review's transaction is its review, its session and its
@@ -142,8 +148,14 @@ def word_history(owner_: str, word_id: int) -> str:
 # the import has stored its words and removed the attribute (chalicelib.learners.reference_cache).
 GROUP_IMPORTING = "importing"
 
-# The consumer reads only new items: a session's and a review's first image.
+# The consumer reads only new items: a session's and a review's first image, and a memory item
+# as a round wrote it.
 STREAM_VIEW = "NEW_IMAGE"
+# A round's reviews ride on its words' memory items, written in one transaction (the round's
+# commit point); the reviews' own items follow outside it, and the consumer writes any a crash
+# left unwritten from the memory items' stream records (chalicelib.streams.rounds).
+ROUND_REVIEWS = "round_reviews"
+ROUND_MARK = "round_committed"  # true beside ROUND_REVIEWS: what the stream's filter can match
 
 TABLES: Dict[str, Table] = {
     "groups": Table("GROUPS_TABLE", ("id", "N")),
@@ -158,7 +170,7 @@ TABLES: Dict[str, Table] = {
     "word_reviews": Table("WORD_REVIEWS_TABLE", ("id", "S"), (REVIEWS_BY_WORD,), stream=STREAM_VIEW),
     "aggregates": Table("AGGREGATES_TABLE", AGGREGATES_KEY[0], (PURGES,), sort_key=AGGREGATES_KEY[1],
                         ttl_attribute="expires_at"),
-    "memories": Table("MEMORIES_TABLE", ("scope", "S"), sort_key=("word_id", "N")),
+    "memories": Table("MEMORIES_TABLE", ("scope", "S"), sort_key=("word_id", "N"), stream=STREAM_VIEW),
 }
 
 

@@ -45,12 +45,14 @@ from chalicelib.storage.schema import (
     split_owner,
     word_item,
 )
+from chalicelib.streams.rounds import carried_reviews, write_missing
 
 MARKER_TTL_SECONDS = 48 * 3600
 CONFLICT_ATTEMPTS = 6
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 BATCH_GET_MAX_KEYS = 100
 BATCH_GET_ATTEMPTS = 4
+ROUND = "round"  # a round's memory item: Counted.kind beside "session" and "review"
 MASTERED_MIN_REVIEWS = 5
 MASTERED_MIN_SHARE = 0.8
 
@@ -88,7 +90,7 @@ class Counted(NamedTuple):
     """A stream record as the consumer counts it."""
     record: dict
     owner: str  # "<learner>#<epoch>": whose aggregates it counts into
-    kind: str  # "session" or "review"
+    kind: str  # "session", "review" or ROUND
     image: dict
 
     @property
@@ -142,6 +144,7 @@ class AggregateWriter:
     def __init__(self, client, tables: Mapping[str, str], clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
         self._client = client
+        self._tables = tables
         self._table = tables["aggregates"]
         self._sessions = tables["study_sessions"]
         self._clock = clock
@@ -163,6 +166,10 @@ class AggregateWriter:
             except Changed:  # another shard's transaction got there first: read again
                 self._sleep(random.uniform(0.01, 0.05 * 2 ** attempt))
         raise RuntimeError(f"aggregates kept changing under {len(chunk)} records")
+
+    def complete_round(self, reviews: List[dict]) -> int:
+        """Write a committed round's reviews that are not stored (chalicelib.streams.rounds)."""
+        return write_missing(self._client, self._tables, reviews)
 
     def current(self, records: List[Counted]) -> List[Counted]:
         """The records of their learner's current history: a reset history's records count
@@ -378,19 +385,30 @@ def _failure(c: Counted) -> dict:
     return {"itemIdentifier": c.record["dynamodb"]["SequenceNumber"]}
 
 
+def round_record(record: dict, tables: Dict[str, str]) -> Optional[Counted]:
+    """A round's memory item (chalicelib.streams.rounds), as a record of its owner."""
+    reviews = carried_reviews(record, tables["memories"], _table_of)
+    if reviews is None:
+        return None
+    return Counted(record, reviews[0]["owner"], ROUND, {"reviews": reviews})
+
+
 @running_as(AGGREGATES)
 def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWriter) -> dict:
     """The batch's records in as few transactions as fit (each record exactly once); a chunk
     that fails is applied again record by record, so that only a record that fails alone is
-    reported, by its sequence number: Lambda retries from the first one reported."""
+    reported, by its sequence number: Lambda retries from the first one reported. A round's
+    memory item has its carried reviews written where a crash left them unwritten."""
     records = list(records)
     mine = [c for c in (counted(record, tables) for record in records) if c is not None]
+    rounds = [c for c in (round_record(record, tables) for record in records) if c is not None]
     try:
-        mine = writer.current(mine)
+        current = writer.current(mine + rounds)
     except Exception as error:  # noqa: BLE001 - whose history is current is unknown: all are retried
-        log.error(json.dumps({"event": "epochs_unread", "records": len(mine),
+        log.error(json.dumps({"event": "epochs_unread", "records": len(mine) + len(rounds),
                               "cause": f"{type(error).__name__}: {error}"}))
-        return {"batchItemFailures": [_failure(c) for c in mine]}
+        return {"batchItemFailures": [_failure(c) for c in mine + rounds]}
+    mine = [c for c in current if c.kind != ROUND]
     failures = []
     for chunk in chunks(mine):
         if len(chunk) > 1 and _applied(writer, chunk):
@@ -402,7 +420,16 @@ def process(records: Iterable[dict], tables: Dict[str, str], writer: AggregateWr
                 log.error(json.dumps({"event": "aggregate_failed", "event_id": c.record.get("eventID"),
                                       "cause": f"{type(error).__name__}: {error}"}))
                 failures.append(_failure(c))
-    return {"batchItemFailures": failures}
+    for c in (c for c in current if c.kind == ROUND):
+        try:
+            written = writer.complete_round(c.image["reviews"])
+            if written:
+                log.warning(json.dumps({"event": "round_reviews_written", "reviews": written}))
+        except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
+            log.error(json.dumps({"event": "round_completion_failed", "event_id": c.record.get("eventID"),
+                                  "cause": f"{type(error).__name__}: {error}"}))
+            failures.append(_failure(c))
+    return {"batchItemFailures": sorted(failures, key=lambda f: int(f["itemIdentifier"]))}
 
 
 def recount(sessions: Iterable[dict], reviews: Iterable[dict]) -> Dict[tuple, dict]:

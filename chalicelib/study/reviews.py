@@ -6,7 +6,7 @@ stream consumer (chalicelib.streams.aggregates)."""
 import time
 import uuid
 from datetime import datetime
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from chalicelib.core import scheduling
 from chalicelib.core.errors import (
@@ -36,18 +36,23 @@ from chalicelib.core.validation import (
 from chalicelib.learners.histories import Histories
 from chalicelib.learners.reference_cache import ReferenceCache
 from chalicelib.storage.review_repository import ReviewRefused
-from chalicelib.storage.schema import word_history
+from chalicelib.storage.schema import ROUND_REVIEWS, round_review, word_history
 from chalicelib.storage.store import Store
 from chalicelib.study.representation import review_json
 from chalicelib.study.review_cache import ReviewCache
 
-MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 MEMORY_ATTEMPTS = 64  # computations of a memory that parallel reviews of the word change first (in budget)
 
 
-def transaction_items(review_count: int, memories: Sequence[scheduling.MemoryUpdate]) -> int:
-    """The items of a review transaction: each review and each word's memory."""
-    return review_count + len(memories)
+def carried_reviews(stored: Dict[int, dict], ids: Sequence[str]) -> List[dict]:
+    """The reviews among ``ids`` that the stored memory items carry (a round committed, its
+    own items perhaps not written yet), as their items."""
+    wanted, found = set(ids), []
+    for memory in stored.values():
+        for review_id, carried in memory.get(ROUND_REVIEWS, {}).items():
+            if review_id in wanted:
+                found.append(round_review(memory, review_id, carried))
+    return found
 
 
 class Reviews:
@@ -128,15 +133,21 @@ class Reviews:
 
     def _record(self, reviews: list, asked: List, words: dict, name: Optional[str],
                 single: bool = False) -> Tuple[list, bool]:
-        """Write the reviews and their words' memory in one transaction; the stored reviews, and
-        whether they replay earlier ones. ``asked``: the parsed reviews; ``words``: the reviewed
-        word by the review's index (None for a single word not found); ``name``: what names a
-        repeat (a key)."""
+        """Write the reviews and their words' memory (one review: one transaction of both; a
+        round: committed on its memory items, chalicelib.storage.review_repository); the stored
+        reviews, and whether they replay earlier ones. ``asked``: the parsed reviews; ``words``:
+        the reviewed word by the review's index (None for a single word not found); ``name``:
+        what names a repeat (a key)."""
         owner, session_id = reviews[0]["owner"], reviews[0]["study_session_id"]
         word_ids = {review["word_id"] for review in reviews}
-        session, stored = self._recent.lookup(session_id, owner, word_ids)
+        # a keyed round's reviews have known ids: read them with the memory, as earlier rounds
+        # under the key are recognised by them (a review's own transaction refuses its id)
+        named_ids = [review["id"] for review in reviews] if name and not single else []
+        session, stored = (None, None) if named_ids else self._recent.lookup(session_id, owner, word_ids)
+        existing: list = []
         if session is None:
-            session, stored = self._store.reviews.session_and_memories(session_id, owner, word_ids)
+            session, stored, existing = self._store.reviews.session_and_memories(
+                session_id, owner, word_ids, named_ids)
             self._recent.remember_read(session, owner, word_ids, stored)
         absent = []
         if session is None or session.get("owner") != owner:  # another's session is as unknown as none
@@ -150,15 +161,16 @@ class Reviews:
         _not_before_start(reviews, asked, session["created_at"])
         started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
+            earlier = existing + carried_reviews(stored, named_ids)
+            if earlier:
+                return resolve_round(earlier, reviews, name)
             memories = self._memories(reviews, stored)
-            needed = transaction_items(len(reviews), memories)
-            if needed > MAX_TRANSACTION_ITEMS:
-                raise ValidationFailed(
-                    f"reviews: this round needs {needed} writes and one transaction holds at most "
-                    f"{MAX_TRANSACTION_ITEMS} (one per review, one per word); send it as smaller rounds.")
             self._recent.forget(owner, word_ids)
             try:
-                self._store.reviews.record_reviews(reviews, memories)
+                if single:
+                    self._store.reviews.record_reviews(reviews, memories)
+                else:
+                    self._store.reviews.record_round(reviews, memories)
                 self._recent.remember_written(owner, memories)
                 return reviews, False
             except ReviewRefused as refused:
@@ -172,6 +184,7 @@ class Reviews:
                 break
             _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
             stored = self._store.memories.memories(owner, word_ids)
+            existing = self._store.reviews.get_reviews(named_ids) if named_ids else []
             self._recent.remember_read(None, owner, word_ids, stored)
         raise Unavailable(cause="the memory of a reviewed word kept changing under this review")
 
@@ -193,7 +206,7 @@ class Reviews:
         """The new memory of each reviewed word: the stored state advanced by the reviews, or
         for a review older than the word's last one, the word's whole history replayed."""
         owner = reviews[0]["owner"]
-        histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
+        histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id])
                      for word_id in scheduling.late_words(reviews, stored)}
         return scheduling.plan(reviews, stored, histories)
 
