@@ -102,6 +102,37 @@ class Browser:
             time.sleep(0.1)
         raise AssertionError(f"page {url} did not load")
 
+    def press_enter(self):
+        """Enter on whatever has the keyboard focus, as a person presses it."""
+        for kind in ("keyDown", "keyUp"):
+            self.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                      windowsVirtualKeyCode=13, **({"text": "\r"} if kind == "keyDown" else {}))
+
+    def hold_requests(self, url_pattern, stage):
+        """From now on, hold each request whose URL matches ``url_pattern`` (``*`` any text) at
+        ``stage``: "Request", before it is sent, or "Response", once the server has answered
+        and before the page sees the answer. See held_request and fail_held."""
+        self.send("Fetch.enable", patterns=[{"urlPattern": url_pattern, "requestStage": stage}])
+
+    def held_request(self, seconds=20):
+        """The id and URL of the next request held, waiting for it; each is returned once."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self.evaluate("true")  # reads the events sent so far
+            for event in self.events:
+                if event["method"] == "Fetch.requestPaused" and not event.get("taken"):
+                    event["taken"] = True
+                    return event["params"]["requestId"], event["params"]["request"]["url"]
+            assert time.monotonic() < deadline, "no request was held"
+            time.sleep(0.1)
+
+    def fail_held(self, request_id):
+        """The held request fails as a broken connection does: the page never sees an answer."""
+        self.send("Fetch.failRequest", requestId=request_id, errorReason="ConnectionReset")
+
+    def stop_holding(self):
+        self.send("Fetch.disable")
+
     def evaluate(self, expression):
         result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True,
                            returnByValue=True)

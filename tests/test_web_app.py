@@ -1,7 +1,9 @@
 """The /app page of clients/web driven in headless Chromium as a person would, against
 `AUTH=cognito make run` (its own DynamoDB Local, the local Cognito, the dev server): sign in,
-study, sign out, another learner, a token past its expiry; over each whole session no request
-fails and the console shows no error but those the test provokes."""
+study what is due one card at a time, sign out, another learner, a token past its expiry, a
+reload in the middle of an answer; over each whole session no request fails and the console
+shows no error but those the test provokes (and the page's look for GET /api/me/scheduler, a 404
+while the API has no such route)."""
 import json
 import time
 import uuid
@@ -10,16 +12,17 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from tests.helpers import scan
 from tests.test_learners import claims_of, crafted
 
 pytestmark = pytest.mark.server
 
 
-def wait_for(browser, expression, seconds=20):
+def wait_for(browser, expression, seconds=20, check=bool):
     deadline = time.monotonic() + seconds
     while True:
         value = browser.evaluate(expression)
-        if value:
+        if check(value):
             return value
         assert time.monotonic() < deadline, f"never true: {expression}"
         time.sleep(0.1)
@@ -90,6 +93,70 @@ def open_app(browser, server):
     wait_for(browser, "document.body.dataset.ready === 'true'")
 
 
+SCHEDULER = "/api/me/scheduler"
+
+
+def failed_requests(browser, server):
+    """The requests that failed, but for the page's look for the scheduler while it is a 404; once
+    every request the page made has its outcome (one still on its way has none)."""
+    wait_for(browser, "true", check=lambda _: all(request[-1] is not None for request in browser.requests()))
+    return [request for request in browser.failed_requests()
+            if (request[0], request[1], request[-1]) != ("GET", f"{server.base_url}{SCHEDULER}", 404)]
+
+
+def console_errors(browser, server):
+    """The console's errors, but for the scheduler's 404 (see failed_requests)."""
+    return [error for error in browser.console_errors()
+            if error != ("network", "Failed to load resource: the server responded with a status of 404 "
+                                    f"(Not Found) {server.base_url}{SCHEDULER}")]
+
+
+def learner_token(server, username, secret):
+    from devtools.local_auth import cognito_client
+    from devtools.local_auth import sign_in as cognito_sign_in
+
+    return cognito_sign_in(cognito_client(server.settings["endpoint"]), server.settings["client_id"],
+                           username, secret)
+
+
+def call(server, token, method, path, **kwargs):
+    return requests.request(method, f"{server.base_url}{path}", headers={"Authorization": token},
+                            timeout=10, **kwargs)
+
+
+def due_now(server, token, group_id=1):
+    """How many of the group's words the API says are due now (the seed groups have 10 words)."""
+    words = call(server, token, "GET", f"/api/groups/{group_id}/due-words?limit=100").json()["items"]
+    return sum(word["state"] != "new" for word in words)
+
+
+def only_session(server, token):
+    [session] = call(server, token, "GET", "/api/study-sessions?limit=5").json()["items"]
+    return session["id"]
+
+
+def stored_reviews(server, session_id):
+    """(word id, correct) of each review stored for the session, by word."""
+    return sorted((review["word_id"], review["correct"]) for review in scan(server, "word_reviews")
+                  if review["study_session_id"] == session_id)
+
+
+def card_shows(kanji):
+    """The card waits for an answer to the word ``kanji``, its meaning not yet shown."""
+    return (f"{visible('card')} && {visible('reveal')} && "
+            f"document.getElementById('card-word').textContent === {json.dumps(kanji)}")
+
+
+def answer_card(browser, knew):
+    """Shows the meaning, answers, and waits for the next card or the round's summary; the word."""
+    wait_for(browser, f"{visible('card')} && {visible('reveal')}")
+    word = text(browser, "card-word")
+    click(browser, "#reveal")
+    click(browser, "#knew" if knew else "#missed")
+    wait_for(browser, f"({visible('card')} && {visible('reveal')}) || {visible('summary')}")
+    return word
+
+
 def test_a_learner_signs_in_studies_and_signs_out_and_another_sees_nothing_of_theirs(
         browser, signed_in_server):
     server = signed_in_server
@@ -105,13 +172,26 @@ def test_a_learner_signs_in_studies_and_signs_out_and_another_sees_nothing_of_th
     wait_for(browser, visible("home"))
     assert text(browser, "learner-name") == "ana"
     assert browser.evaluate("document.getElementById('group').options.length") == 2
+    # A round is the session's next five words (fewer where other tests left ana fewer due or new).
+    ana = {"Authorization": server.token("ana")}
+    words = len(requests.get(f"{server.base_url}/api/groups/1/due-words?limit=5", headers=ana,
+                             timeout=10).json()["items"])
+    assert words >= 2
     click(browser, "#start")
-    wait_for(browser, "document.querySelectorAll('#study li').length === 5")
-    click(browser, "#study li:nth-child(1) button")  # Knew it
-    wait_for(browser, "document.querySelectorAll('#study li.answered').length === 1")
-    click(browser, "#study li:nth-child(2) button:nth-of-type(2)")  # Missed it
-    wait_for(browser, "document.querySelectorAll('#study li.answered').length === 2")
-    wait_for(browser, "Boolean(document.querySelector('#sessions li')?.textContent.endsWith('2 answers'))")
+    answered = [answer_card(browser, knew=number != 1) for number in range(words)]  # the second one missed
+    known = set(answered) - {answered[1]}
+    wait_for(browser, visible("summary"))
+    assert text(browser, "round-result") == f"You knew {words - 1} of {words} words."
+    assert text(browser, "session-result") == f"This session: {words - 1} known, 1 missed."
+    newest = "document.querySelector('#sessions li')?.textContent"
+    wait_for(browser, f"Boolean({newest}?.endsWith('{words} answers'))")
+    # The next words: what the API has next for ana, the words just known no longer among them.
+    upcoming = requests.get(f"{server.base_url}/api/groups/1/due-words?limit=5", headers=ana,
+                            timeout=10).json()["items"]
+    assert upcoming and not known & {word["kanji"] for word in upcoming}
+    click(browser, "#more")
+    wait_for(browser, card_shows(upcoming[0]["kanji"]))
+    assert text(browser, "card-progress").startswith(f"Word 1 of {len(upcoming)} · ")
     assert browser.evaluate("document.getElementById('message').textContent") == ""
     kept = refresh_token(browser)
     assert refused_refresh(server, kept) is None
@@ -135,9 +215,9 @@ def test_a_learner_signs_in_studies_and_signs_out_and_another_sees_nothing_of_th
     wait_for(browser, visible("signin"))
 
     # Nothing failed but what the test provoked: the wrong password, the call after sign-out.
-    assert browser.failed_requests() == [cognito_call(server, "InitiateAuth", 400),
-                                         ("GET", f"{server.base_url}/dashboard/stats", "", 401)]
-    assert browser.console_errors() == [
+    assert failed_requests(browser, server) == [cognito_call(server, "InitiateAuth", 400),
+                                                ("GET", f"{server.base_url}/dashboard/stats", "", 401)]
+    assert console_errors(browser, server) == [
         ("network", "Failed to load resource: the server responded with a status of 400 (BAD REQUEST) "
                     f"{server.settings['endpoint']}/"),
         ("network", "Failed to load resource: the server responded with a status of 401 (Unauthorized) "
@@ -160,7 +240,7 @@ def test_a_token_past_its_expiry_is_refreshed_without_a_word_and_sign_out_ends_t
 
     click(browser, "#start")
 
-    wait_for(browser, "document.querySelectorAll('#study li').length === 5")
+    wait_for(browser, f"{visible('card')} && {visible('reveal')}")
     assert browser.evaluate("document.getElementById('message').textContent") == ""
     assert cognito_call(server, "GetTokensFromRefreshToken", 200) in browser.requests()
     refreshed = claims_of(browser.evaluate(f"localStorage.getItem({json.dumps(key)})"))
@@ -169,5 +249,126 @@ def test_a_token_past_its_expiry_is_refreshed_without_a_word_and_sign_out_ends_t
     click(browser, "#signout")
     wait_for(browser, visible("signin"))
     assert cognito_call(server, "RevokeToken", 200) in browser.requests()
-    assert browser.failed_requests() == []
-    assert browser.console_errors() == []
+    assert failed_requests(browser, server) == []
+    assert console_errors(browser, server) == []
+
+
+def test_the_due_word_comes_first_its_meaning_hidden_until_shown_and_each_answer_is_a_review(
+        browser, signed_in_server):
+    server = signed_in_server
+    username, secret = new_learner(server, "dana")
+    token = learner_token(server, username, secret)
+    # Word 7 answered two days ago is due now (its next review was 10 minutes later); 1-6, 8-10 are new.
+    earlier = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 2 * 86400))
+    arranged = call(server, token, "POST", "/api/study-sessions",
+                    json={"group_id": 1, "study_activity_id": 1, "created_at": earlier}).json()
+    reviewed = call(server, token, "POST", f"/api/study-sessions/{arranged['id']}/review",
+                    json={"word_id": 7, "correct": True, "reviewed_at": earlier})
+    assert reviewed.status_code == 201
+    assert due_now(server, token) == 1
+
+    open_app(browser, server)
+    sign_in(browser, username, secret)
+    wait_for(browser, visible("due"))
+    assert (text(browser, "due-count"), text(browser, "due-group")) == ("1", "Core Verbs")  # as the API says
+    scheduler = call(server, token, "GET", SCHEDULER).status_code
+    assert browser.evaluate(visible("scheduler")) is (scheduler == 200)  # hidden while the API has no route
+
+    click(browser, "#start")
+    wait_for(browser, card_shows("話す"))  # word 7, the due one, before the new word 1
+    assert text(browser, "card-romaji") == "hanasu"
+    assert text(browser, "card-progress") == "Word 1 of 5 · due"
+    assert not browser.evaluate("document.body.textContent.includes('to speak')")  # not even hidden
+    session = [s["id"] for s in call(server, token, "GET", "/api/study-sessions?limit=5").json()["items"]
+               if s["id"] != arranged["id"]][0]
+
+    # By keyboard alone: Enter on the focused "Show meaning", then on the focused "I knew it".
+    assert browser.evaluate("document.activeElement.id") == "reveal"
+    browser.press_enter()
+    wait_for(browser, "document.body.innerText.includes('to speak')")
+    assert browser.evaluate("document.activeElement.id") == "knew"
+    browser.press_enter()
+    wait_for(browser, card_shows("食べる"))  # word 1, new
+    assert text(browser, "card-progress") == "Word 2 of 5 · new"
+    assert not browser.evaluate("document.body.textContent.includes('to speak')")
+    assert stored_reviews(server, session) == [(7, True)]
+    wait_for(browser, "document.getElementById('due-count').textContent === '0'")
+    assert due_now(server, token) == 0  # the API no longer has word 7 due
+
+    assert not browser.evaluate("document.body.innerText.includes('to eat')")
+    click(browser, "#reveal")
+    assert browser.evaluate("document.body.innerText.includes('to eat')")
+    click(browser, "#missed")
+    wait_for(browser, card_shows("飲む"))
+    assert stored_reviews(server, session) == [(1, False), (7, True)]
+    assert failed_requests(browser, server) == []
+    assert console_errors(browser, server) == []
+
+
+def test_a_reload_neither_loses_nor_doubles_an_answer(browser, signed_in_server):
+    server = signed_in_server
+    username, secret = new_learner(server, "eli")
+    token = learner_token(server, username, secret)
+    open_app(browser, server)
+    sign_in(browser, username, secret)
+    wait_for(browser, visible("home"))
+    click(browser, "#start")
+    wait_for(browser, card_shows("食べる"))
+    answer_card(browser, knew=True)
+    session = only_session(server, token)
+    assert stored_reviews(server, session) == [(1, True)]
+
+    # A reload between answers: the session goes on at the next word; nothing sent again.
+    open_app(browser, server)
+    wait_for(browser, card_shows("飲む"))
+    assert only_session(server, token) == session
+    assert stored_reviews(server, session) == [(1, True)]
+
+    # The answer stored but its 201 lost on the way: the page says so; reloaded, it sends the answer
+    # again with its Idempotency-Key, and the API keeps the one review.
+    browser.hold_requests("*/review", "Response")
+    click(browser, "#reveal")
+    click(browser, "#knew")
+    held, url = browser.held_request()
+    assert url == f"{server.base_url}/api/study-sessions/{session}/review"
+    browser.fail_held(held)
+    wait_for(browser, visible("resend"))
+    assert text(browser, "message") == ("Your answer was not confirmed: send it again "
+                                        "(it is stored once either way).")
+    assert stored_reviews(server, session) == [(1, True), (2, True)]
+    browser.stop_holding()
+    open_app(browser, server)
+    wait_for(browser, card_shows("行く"))
+    assert stored_reviews(server, session) == [(1, True), (2, True)]
+
+    # The answer never sent (the connection failed before it): reloaded, the page sends it.
+    browser.hold_requests("*/review", "Request")
+    click(browser, "#reveal")
+    click(browser, "#missed")
+    held, _ = browser.held_request()
+    browser.fail_held(held)
+    wait_for(browser, visible("resend"))
+    assert stored_reviews(server, session) == [(1, True), (2, True)]
+    browser.stop_holding()
+    open_app(browser, server)
+    wait_for(browser, card_shows("来る"))
+    assert stored_reviews(server, session) == [(1, True), (2, True), (3, False)]
+    assert only_session(server, token) == session
+
+    # The session gone (the history reset in another tab): a reload says so once, then forgets it.
+    assert call(server, token, "POST", "/api/study-sessions/reset").status_code == 200
+    open_app(browser, server)
+    wait_for(browser, "document.getElementById('message').textContent")
+    assert text(browser, "message") == "This study session does not exist."
+    assert not browser.evaluate(visible("card")) and browser.evaluate(visible("home"))
+    open_app(browser, server)
+    assert text(browser, "message") == "" and not browser.evaluate(visible("card"))
+
+    review = ("POST", f"{server.base_url}/api/study-sessions/{session}/review", "")
+    next_words = f"{server.base_url}/api/study-sessions/{session}/next-words?limit=5"
+    assert failed_requests(browser, server) == [(*review, "net::ERR_CONNECTION_RESET")] * 2 + [
+        ("GET", next_words, "", 404)]
+    assert console_errors(browser, server) == [
+        ("network", f"Failed to load resource: net::ERR_CONNECTION_RESET {review[1]}")] * 2 + [
+        ("network", "Failed to load resource: the server responded with a status of 404 (Not Found) "
+                    f"{next_words}")]

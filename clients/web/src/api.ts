@@ -16,6 +16,8 @@ export type NewReview = Schemas["NewReview"];
 export type Review = Schemas["Review"];
 export type Word = Schemas["Word"];
 export type Group = Schemas["Group"];
+export type DueWord = Schemas["DueWord"];
+export type DueWordPage = Schemas["DueWordPage"];
 export type ErrorBody = Schemas["Error"];
 export interface CursorPage<T> { items: T[]; next_cursor: string | null }
 
@@ -66,9 +68,35 @@ function errorOf(body: unknown): ErrorBody | null {
   return body && typeof body === "object" && "error" in body ? (body as ErrorBody) : null;
 }
 
+/** The largest page the API serves (openapi.yaml's Limit): fewest calls for a count. */
+const LARGEST_PAGE = 100;
+
+/** How many of a group's words are due now, from its due-words pages: the due words come first,
+ * then the new ones (state "new"), so the count ends at the first new word or the last page. */
+export async function countDue(page: (cursor: string | null) => Promise<DueWordPage>): Promise<number> {
+  let due = 0;
+  for (let cursor: string | null = null; ;) {
+    const { items, next_cursor }: DueWordPage = await page(cursor);
+    const firstNew = items.findIndex((word) => word.state === "new");
+    due += firstNew === -1 ? items.length : firstNew;
+    if (firstNew !== -1 || !next_cursor) return due;
+    cursor = next_cursor;
+  }
+}
+
+export interface ReviewOptions {
+  /** Sent as Idempotency-Key: the same answer sent again with it is stored once. */
+  idempotencyKey?: string;
+}
+
 /** The calls the /app page makes, each one apiFetch. */
 export function studySessionsApi(apiFetch: ApiFetch) {
-  const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+  const post = (body: unknown, headers?: HeadersInit): RequestInit =>
+    ({ method: "POST", body: JSON.stringify(body), headers });
+  const session = (sessionId: string) => `/api/study-sessions/${encodeURIComponent(sessionId)}`;
+  const dueWords = (groupId: number, limit = 20, cursor: string | null = null) =>
+    apiFetch<DueWordPage>(`/api/groups/${groupId}/due-words?limit=${limit}` +
+                          (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""));
   return {
     stats: () => apiFetch<DashboardStats>("/dashboard/stats"),
     sessions: (limit = 5) => apiFetch<CursorPage<Session>>(`/api/study-sessions?limit=${limit}`),
@@ -76,7 +104,15 @@ export function studySessionsApi(apiFetch: ApiFetch) {
     groupWords: (groupId: number, limit = 5) =>
       apiFetch<CursorPage<Word>>(`/api/groups/${groupId}/words?limit=${limit}`),
     startSession: (session: NewSession) => apiFetch<CreatedSession>("/api/study-sessions", post(session)),
-    review: (sessionId: string, review: NewReview) =>
-      apiFetch<Review>(`/api/study-sessions/${encodeURIComponent(sessionId)}/review`, post(review)),
+    review: (sessionId: string, review: NewReview, { idempotencyKey }: ReviewOptions = {}) =>
+      apiFetch<Review>(`${session(sessionId)}/review`,
+                       post(review, idempotencyKey === undefined ? undefined : { "Idempotency-Key": idempotencyKey })),
+    /** What to study next in the session's group: its due words, most overdue first, then new ones. */
+    nextWords: (sessionId: string, limit = 5) => apiFetch<DueWordPage>(`${session(sessionId)}/next-words?limit=${limit}`),
+    dueWords,
+    /** How many of the group's words are due now (one due-words page of 100 unless more are due). */
+    dueNow: (groupId: number) => countDue((cursor) => dueWords(groupId, LARGEST_PAGE, cursor)),
+    /** The learner's scheduler (GET /api/me/scheduler); a 404 (ApiError) where the API has no such route. */
+    scheduler: () => apiFetch<unknown>("/api/me/scheduler"),
   };
 }

@@ -6,8 +6,10 @@ export {
   SignInFailed, configureSignIn, currentLearner, idToken, signIn, signOut, type Learner, type SignInSettings,
 } from "./auth.js";
 export { SignInRequired, createAuthorizedFetch, type AuthorizedFetchOptions, type IdTokenSource } from "./authorized-fetch.js";
-export { ApiError, createApiFetch, studySessionsApi, type ApiFetch, type ApiOptions } from "./api.js";
+export {
+  ApiError, countDue, createApiFetch, studySessionsApi, type ApiFetch, type ApiOptions, type ReviewOptions,
+} from "./api.js";
 export type {
-  CreatedSession, CursorPage, DashboardStats, ErrorBody, Group, NewReview, NewSession, RecentSession, Review,
-  Schemas, Session, Word, components, paths,
+  CreatedSession, CursorPage, DashboardStats, DueWord, DueWordPage, ErrorBody, Group, NewReview, NewSession,
+  RecentSession, Review, Schemas, Session, Word, components, paths,
 } from "./api.js";

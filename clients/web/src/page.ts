@@ -1,11 +1,18 @@
-// The /app page of make run: sign in, see your figures and sessions, study a group's words,
-// sign out. It uses the package's own entry (./index), as a frontend that installs it would.
+// The /app page of make run: sign in, see your figures and sessions, study what is due in a group,
+// sign out. A session's next words (due first, then new) are shown one card at a time, the meaning
+// hidden until the learner shows it; each answer is a review sent with an Idempotency-Key kept in
+// the tab (study-state.ts), so a reload neither loses nor doubles it. It uses the package's own
+// entry (./index), as a frontend that installs it would.
 import {
   ApiError, SESSION_ENDED, SignInFailed, SignInRequired, apiFetch, configure, currentLearner, readConfig, signIn,
-  signOut, studySessionsApi, type Word,
+  signOut, studySessionsApi, type DueWord,
 } from "./index.js";
+import { answered, answering, newStudy, randomKey, studyStore, type StudyState, type StudyStore } from "./study-state.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** An answer sent whose outcome the page does not know (no answer came): kept, to be sent again. */
+class Unconfirmed extends Error {}
 const WORDS_PER_ROUND = 5;
 // Answers this page sent, by session: a session's count is the stream consumer's, a second behind.
 const answersSent = new Map<string, number>();
@@ -14,6 +21,13 @@ async function main(): Promise<void> {
   const config = await readConfig("config.json");
   configure(config);
   const api = studySessionsApi(apiFetch);
+  const group = $<HTMLSelectElement>("group");
+  let store: StudyStore | null = null;
+  let study: StudyState | null = null;
+  let round: DueWord[] = [];
+  let position = 0;
+  let roundKnew = 0;
+  let dueAsked = 0;  // the latest due count asked for: an older answer arriving late is dropped
 
   async function run(action: () => Promise<void>): Promise<void> {
     $("message").textContent = "";
@@ -21,8 +35,8 @@ async function main(): Promise<void> {
       await action();
     } catch (error) {
       if (error instanceof SignInRequired) return showSignIn(SESSION_ENDED);
-      $("message").textContent = error instanceof ApiError || error instanceof SignInFailed
-        ? error.message : "Something went wrong; please try again.";
+      $("message").textContent = error instanceof ApiError || error instanceof SignInFailed ||
+        error instanceof Unconfirmed ? error.message : "Something went wrong; please try again.";
     }
   }
 
@@ -32,11 +46,25 @@ async function main(): Promise<void> {
     $("signin-error").textContent = reason;
   }
 
-  async function showHome(): Promise<void> {
+  /** The learner's home, and the study session this tab was in, resumed. */
+  async function enter(): Promise<void> {
     const learner = config.signIn ? await currentLearner() : { id: "implicit", username: "you" };
     if (!learner) return showSignIn();
+    store = studyStore(sessionStorage, learner.id);
+    study = store.load();
+    hideStudy();
+    await Promise.all([showHome(learner.username), showScheduler()]);
+    if (study) {
+      group.value = String(study.groupId);
+      await resume();
+    } else {
+      await refreshDue();
+    }
+  }
+
+  async function showHome(username?: string): Promise<void> {
     const [stats, sessions, groups] = await Promise.all([api.stats(), api.sessions(), api.groups()]);
-    $("learner-name").textContent = learner.username;
+    if (username !== undefined) $("learner-name").textContent = username;
     $("stat-sessions").textContent = String(stats.total_sessions);
     $("stat-studied").textContent = String(stats.total_words_studied);
     $("stat-success").textContent = `${Math.round(stats.success_rate * 100)} %`;
@@ -46,59 +74,211 @@ async function main(): Promise<void> {
         `${Math.max(session.review_items_count, answersSent.get(session.id) ?? 0)} answers`;
       return item;
     }));
-    $("group").replaceChildren(...groups.items.map((group) => new Option(group.name, String(group.id))));
+    const chosen = group.value;
+    group.replaceChildren(...groups.items.map((each) => new Option(each.name, String(each.id))));
+    if (chosen && groups.items.some((each) => String(each.id) === chosen)) group.value = chosen;
     $("signin").hidden = true;
     $("signout").hidden = !config.signIn;
     $("home").hidden = false;
   }
 
-  async function study(): Promise<void> {
-    const groupId = Number(($("group") as HTMLSelectElement).value);
-    const session = await api.startSession({ group_id: groupId, study_activity_id: 1 });
-    const words = await api.groupWords(groupId, WORDS_PER_ROUND);
-    $("study").replaceChildren(...words.items.map((word) => card(session.id, word)));
-  }
-
-  function card(sessionId: string, word: Word): HTMLElement {
-    const item = document.createElement("li");
-    item.dataset.word = String(word.id);
-    item.append(`${word.kanji} (${word.romaji}) = ${word.english} `);
-    for (const [label, correct] of [["Knew it", true], ["Missed it", false]] as const) {
-      const button = document.createElement("button");
-      button.textContent = label;
-      button.onclick = () => run(async () => {
-        await api.review(sessionId, { word_id: word.id, correct });
-        answersSent.set(sessionId, (answersSent.get(sessionId) ?? 0) + 1);
-        item.replaceChildren(`${word.kanji}: ${correct ? "knew it" : "missed it"}`);
-        item.classList.add("answered");
-        await showHome();
-      });
-      item.append(button);
+  /** The place of the learner's scheduler: shown only where the API has GET /api/me/scheduler. */
+  async function showScheduler(): Promise<void> {
+    try {
+      await api.scheduler();
+      $("scheduler").hidden = false;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      $("scheduler").hidden = true;  // 404 until the API has the route; any other refusal hides it too
     }
-    return item;
   }
 
-  ($("signin-form") as HTMLFormElement).onsubmit = (event) => {
+  /** "N due now" for the chosen group, from its due-words pages. */
+  async function refreshDue(): Promise<void> {
+    const groupId = Number(group.value);
+    if (!groupId) return;
+    const asked = ++dueAsked;
+    const count = await api.dueNow(groupId);
+    if (asked !== dueAsked) return;
+    $("due-count").textContent = String(count);
+    $("due-group").textContent = group.selectedOptions[0]?.text ?? "";
+    $("due").hidden = false;
+  }
+
+  async function start(): Promise<void> {
+    if (!store) return;
+    if (study?.pending) await sendPending();  // the answer of the session before is stored first
+    const groupId = Number(group.value);
+    const session = await api.startSession({ group_id: groupId, study_activity_id: 1 });
+    study = newStudy(session.id, groupId);
+    store.save(study);
+    await nextRound();
+  }
+
+  async function nextRound(): Promise<void> {
+    if (!study) return;
+    try {
+      round = (await api.nextWords(study.sessionId, WORDS_PER_ROUND)).items;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) forgetStudy();  // the session is gone (a reset)
+      throw error;
+    }
+    position = 0;
+    roundKnew = 0;
+    if (round.length) showCard();
+    else showSummary();
+    await refreshDue();
+  }
+
+  /** After a reload: the answer that was being sent is sent again (same key), then the next words. */
+  async function resume(): Promise<void> {
+    if (study?.pending) {
+      round = [study.pending.word];
+      position = 0;
+      roundKnew = 0;
+      showCard();
+      showAnswered();
+      await sendPending();
+    }
+    await nextRound();
+  }
+
+  function forgetStudy(): void {
+    store?.clear();
+    study = null;
+    hideStudy();
+  }
+
+  function hideStudy(): void {
+    dueAsked += 1;  // a due count still on its way is not shown
+    for (const id of ["card", "summary", "due"]) $(id).hidden = true;
+  }
+
+  function showCard(): void {
+    const word = round[position];
+    $("summary").hidden = true;
+    $("card-progress").textContent = `Word ${position + 1} of ${round.length}` +
+      (word.state === "new" ? " · new" : " · due");
+    $("card-word").textContent = word.kanji;
+    $("card-romaji").textContent = word.romaji;
+    $("card-meaning").textContent = "";  // not in the page until shown
+    $("card-meaning").hidden = true;
+    $("reveal").hidden = false;
+    $("answer").hidden = true;
+    $("resend").hidden = true;
+    $("card").hidden = false;
+    $("reveal").focus();
+  }
+
+  function reveal(): void {
+    const word = round[position];
+    $("card-meaning").textContent = word.english;
+    $("card-meaning").hidden = false;
+    $("reveal").hidden = true;
+    $("answer").hidden = false;
+    for (const id of ["knew", "missed"]) $<HTMLButtonElement>(id).disabled = false;
+    $("knew").focus();
+  }
+
+  /** The card of an answer being sent: its meaning shown, its buttons off. */
+  function showAnswered(): void {
+    reveal();
+    for (const id of ["knew", "missed"]) $<HTMLButtonElement>(id).disabled = true;
+  }
+
+  async function answer(correct: boolean): Promise<void> {
+    if (!study || !store) return;
+    showAnswered();
+    study = answering(study, round[position], correct, randomKey);
+    store.save(study);  // before it is sent: a reload sends it again with the same key
+    await sendPending();
+    await advance();
+  }
+
+  async function sendPending(): Promise<void> {
+    if (!study?.pending || !store) return;
+    const { sessionId, pending } = study;
+    try {
+      await api.review(sessionId, { word_id: pending.word.id, correct: pending.correct },
+                       { idempotencyKey: pending.key });
+    } catch (error) {
+      if (error instanceof ApiError && error.status < 500) {
+        forgetStudy();  // refused (the session is gone, say): nothing stored, and sending it again cannot help
+        throw error;
+      }
+      $("answer").hidden = true;
+      $("resend").hidden = false;
+      $("resend").focus();
+      if (error instanceof ApiError || error instanceof SignInRequired) throw error;
+      throw new Unconfirmed("Your answer was not confirmed: send it again (it is stored once either way).");
+    }
+    study = answered(study);
+    store.save(study);
+    roundKnew += pending.correct ? 1 : 0;
+    answersSent.set(sessionId, (answersSent.get(sessionId) ?? 0) + 1);
+  }
+
+  async function advance(): Promise<void> {
+    position += 1;
+    if (position < round.length) {
+      showCard();
+      await refreshDue();
+    } else {
+      showSummary();
+      await Promise.all([refreshDue(), showHome()]);
+    }
+  }
+
+  function showSummary(): void {
+    $("card").hidden = true;
+    $("round-result").textContent = round.length
+      ? `You knew ${roundKnew} of ${round.length} ${round.length === 1 ? "word" : "words"}.`
+      : "Nothing is due or new in this group now.";
+    $("session-result").textContent = study
+      ? `This session: ${study.knew} known, ${study.missed} missed.` : "";
+    $("summary").hidden = false;
+    $("more").focus();
+  }
+
+  $<HTMLFormElement>("signin-form").onsubmit = (event) => {
     event.preventDefault();
     $("signin-error").textContent = "";
     return run(async () => {
       try {
-        await signIn(($("username") as HTMLInputElement).value, ($("password") as HTMLInputElement).value);
+        await signIn($<HTMLInputElement>("username").value, $<HTMLInputElement>("password").value);
       } catch (error) {
         if (error instanceof SignInFailed) return void ($("signin-error").textContent = error.message);
         throw error;
       }
-      ($("password") as HTMLInputElement).value = "";
-      await showHome();
+      $<HTMLInputElement>("password").value = "";
+      await enter();
     });
   };
-  $("start").onclick = () => run(study);
+  $("start").onclick = () => run(async () => {
+    $<HTMLButtonElement>("start").disabled = true;
+    try {
+      await start();
+    } finally {
+      $<HTMLButtonElement>("start").disabled = false;
+    }
+  });
+  group.onchange = () => run(refreshDue);
+  $("reveal").onclick = reveal;
+  $("knew").onclick = () => run(() => answer(true));
+  $("missed").onclick = () => run(() => answer(false));
+  $("resend").onclick = () => run(async () => {
+    $("resend").hidden = true;
+    await sendPending();
+    await advance();
+  });
+  $("more").onclick = () => run(nextRound);
   $("signout").onclick = () => run(async () => {
     await signOut();
-    $("study").replaceChildren();
+    forgetStudy();  // this tab's study state, an answer not yet stored included
+    store = null;
     showSignIn("Signed out.");
   });
-  await run(showHome);
+  await run(enter);
   document.body.dataset.ready = "true";
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ApiError, createApiFetch, studySessionsApi } from "../src/api";
+import { ApiError, countDue, createApiFetch, studySessionsApi } from "../src/api";
 import { SignInRequired } from "../src/authorized-fetch";
 import { onPage } from "./page";
 
@@ -97,4 +97,86 @@ test("a path that takes apiFetch off its base's origin goes out without the toke
     ["https://api.example.evil.example/api/groups", null], ["https://evil.example/api/groups", null],
     ["https://api.example/api/groups", "t"],
   ]);
+});
+
+test("a review sent with an idempotency key carries it as Idempotency-Key; without one, none", async () => {
+  const sent: Sent[] = [];
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t", fetch: fakeFetch(201, {}, sent) }));
+
+  await api.review("s1", { word_id: 3, correct: true }, { idempotencyKey: "k-1" });
+  await api.review("s1", { word_id: 4, correct: false });
+
+  assert.deepEqual(sent.map((s) => [s.url, s.headers.get("Idempotency-Key"), s.headers.get("Content-Type"), s.body]), [
+    ["https://app.example/api/study-sessions/s1/review", "k-1", "application/json", '{"word_id":3,"correct":true}'],
+    ["https://app.example/api/study-sessions/s1/review", null, "application/json", '{"word_id":4,"correct":false}'],
+  ]);
+});
+
+test("next words, due words and the scheduler name their documented routes", async () => {
+  const sent: Sent[] = [];
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t",
+                                                fetch: fakeFetch(200, { items: [], next_cursor: null }, sent) }));
+
+  await api.nextWords("a b", 5);
+  await api.dueWords(2, 20, "c+/=");
+  await api.scheduler();
+
+  assert.deepEqual(sent.map((s) => [s.method, s.url]), [
+    ["GET", "https://app.example/api/study-sessions/a%20b/next-words?limit=5"],
+    ["GET", "https://app.example/api/groups/2/due-words?limit=20&cursor=c%2B%2F%3D"],
+    ["GET", "https://app.example/api/me/scheduler"],
+  ]);
+});
+
+const dueWord = (id: number, state: "learning" | "review" | "relearning" | "new") =>
+  ({ id, kanji: "k", romaji: "r", english: "e", state, due: state === "new" ? null : "2026-01-01T00:00:00Z",
+     retrievability: state === "new" ? null : 0.5 });
+
+test("countDue counts the due words up to the first new one, reading no page after it", async () => {
+  const asked: Array<string | null> = [];
+  const pages: Record<string, { items: ReturnType<typeof dueWord>[]; next_cursor: string | null }> = {
+    first: { items: [dueWord(1, "review"), dueWord(2, "learning")], next_cursor: "second" },
+    second: { items: [dueWord(3, "relearning"), dueWord(4, "new")], next_cursor: "third" },
+  };
+
+  const count = await countDue(async (cursor) => { asked.push(cursor); return pages[cursor ?? "first"]; });
+
+  assert.equal(count, 3);
+  assert.deepEqual(asked, [null, "second"]);
+});
+
+test("countDue: all due to the last page, none due, an empty group", async () => {
+  const one = (items: ReturnType<typeof dueWord>[]) => async () => ({ items, next_cursor: null });
+
+  assert.equal(await countDue(one([dueWord(1, "review"), dueWord(2, "review")])), 2);
+  assert.equal(await countDue(one([dueWord(1, "new"), dueWord(2, "new")])), 0);
+  assert.equal(await countDue(one([])), 0);
+});
+
+test("dueNow reads the group's due words 100 at a time, following the cursor while all are due", async () => {
+  const sent: Sent[] = [];
+  const answers = [
+    { items: Array.from({ length: 100 }, (_, i) => dueWord(i + 1, "review")), next_cursor: "next" },
+    { items: [dueWord(101, "review"), dueWord(102, "new")], next_cursor: "more" },
+  ];
+  const fetchPages = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input instanceof Request ? input : new URL(String(input), location.href), init);
+    sent.push({ url: request.url, method: request.method, headers: request.headers, body: "" });
+    return new Response(JSON.stringify(answers[sent.length - 1]), { status: 200 });
+  }) as typeof fetch;
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t", fetch: fetchPages }));
+
+  assert.equal(await api.dueNow(1), 101);
+  assert.deepEqual(sent.map((s) => s.url), [
+    "https://app.example/api/groups/1/due-words?limit=100",
+    "https://app.example/api/groups/1/due-words?limit=100&cursor=next",
+  ]);
+});
+
+test("the scheduler's 404 is an ApiError the page can tell apart", async () => {
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t",
+    fetch: fakeFetch(404, { error: "No route matches this method and path.", code: "not_found" }) }));
+
+  await assert.rejects(api.scheduler(), (error: unknown) =>
+    error instanceof ApiError && error.status === 404 && error.code === "not_found");
 });
