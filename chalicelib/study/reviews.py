@@ -60,6 +60,10 @@ class Reviews:
         self._histories = histories
         self._clock = clock
 
+    def forget_scheduler(self, owner: str) -> None:
+        """The owner's scheduler changed (in this function): nothing kept of it is used again."""
+        self._recent.forget_scheduler(owner)
+
     def review(self, learner: str, session_id: str, path_word_id: Optional[str], body,
                idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """A word review recorded on its session; and whether it replays an earlier one."""
@@ -134,10 +138,10 @@ class Reviews:
         repeat (a key)."""
         owner, session_id = reviews[0]["owner"], reviews[0]["study_session_id"]
         word_ids = {review["word_id"] for review in reviews}
-        session, stored = self._recent.lookup(session_id, owner, word_ids)
+        session, stored, scheduler = self._recent.lookup(session_id, owner, word_ids)
         if session is None:
-            session, stored = self._store.reviews.session_and_memories(session_id, owner, word_ids)
-            self._recent.remember_read(session, owner, word_ids, stored)
+            session, stored, scheduler = self._store.reviews.session_and_memories(session_id, owner, word_ids)
+            self._recent.remember_read(session, owner, word_ids, stored, scheduler)
         absent = []
         if session is None or session.get("owner") != owner:  # another's session is as unknown as none
             absent.append(SESSION_NOT_FOUND)
@@ -150,7 +154,7 @@ class Reviews:
         _not_before_start(reviews, asked, session["created_at"])
         started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
-            memories = self._memories(reviews, stored)
+            memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
             needed = transaction_items(len(reviews), memories)
             if needed > MAX_TRANSACTION_ITEMS:
                 raise ValidationFailed(
@@ -171,8 +175,8 @@ class Reviews:
             if not self._store.reviews.wait_after_conflict(conflicts, started):
                 break
             _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
-            stored = self._store.memories.memories(owner, word_ids)
-            self._recent.remember_read(None, owner, word_ids, stored)
+            scheduler, stored = self._store.memories.memories(owner, word_ids)
+            self._recent.remember_read(None, owner, word_ids, stored, scheduler)
         raise Unavailable(cause="the memory of a reviewed word kept changing under this review")
 
     @staticmethod
@@ -189,13 +193,15 @@ class Reviews:
                     f"{where} is {at}, before the session's start_time {session['created_at']}: "
                     "a review belongs to its session's time.") from None
 
-    def _memories(self, reviews: list, stored: dict) -> List[scheduling.MemoryUpdate]:
-        """The new memory of each reviewed word: the stored state advanced by the reviews, or
-        for a review older than the word's last one, the word's whole history replayed."""
+    def _memories(self, reviews: list, stored: dict, settings: scheduling.SchedulerSettings
+                  ) -> List[scheduling.MemoryUpdate]:
+        """The new memory of each reviewed word, with the learner's settings: the stored state
+        advanced by the reviews, or for a review older than the word's last one, or a memory
+        computed with other settings, the word's whole history replayed."""
         owner = reviews[0]["owner"]
         histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id]["applied"])
-                     for word_id in scheduling.late_words(reviews, stored)}
-        return scheduling.plan(reviews, stored, histories)
+                     for word_id in scheduling.replayed_words(reviews, stored, settings)}
+        return scheduling.plan(reviews, stored, histories, settings)
 
 
 def _not_before_start(reviews: list, asked: List, start: str) -> None:
