@@ -14,6 +14,7 @@ from chalicelib.storage.dynamo import from_item
 from chalicelib.storage.schema import SCHEDULER_WORD_ID
 from chalicelib.streams.adoption import adopt
 from chalicelib.streams.audit import memory_differences, memory_findings, rebuild_memories
+from chalicelib.streams.purge import HistoryPurger
 from chalicelib.streams.recompute import recompute
 from chalicelib.study.scheduler import LearnerScheduler
 from tests.helpers import DynamoDBCalls, assert_error
@@ -354,6 +355,10 @@ def test_a_reset_starts_from_the_defaults(api, queue):
     body = api.get("/api/me/scheduler").json_body
     assert (body["desired_retention"], body["version"], body["source"]) == (0.9, 0, "default")
     assert item(api, SCHEDULER_WORD_ID, scope="implicit#0")["desired_retention"] == 0.8  # until purged
+
+    assert HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge() >= 1
+
+    assert item(api, SCHEDULER_WORD_ID, scope="implicit#0") is None
 
 
 def test_the_scheduler_item_is_no_word_of_the_due_words_the_dashboard_or_the_export(api, session):
