@@ -2,6 +2,8 @@
 its own role in the packaged template (tests/roles.py checks each one as AWS would), and every
 DynamoDB and Cognito grant of those roles is needed by some call (least privilege). On moto and
 DynamoDB Local, with moto's Cognito."""
+import json
+
 import pytest
 
 import app as app_module
@@ -22,7 +24,7 @@ READS = [
     "/words", "/words?sort_by=correct_count&order=desc", "/words/1", "/groups", "/groups/1",
     "/groups/1/words", "/groups/1/words?sort_by=correct_count", *GROUP_PAGES,
     "/api/groups", "/api/groups/1", "/api/groups/1/words", "/api/study-activities",
-    "/api/study-activities/1", "/api/study-activities/1/launch",
+    "/api/study-activities/1", "/api/study-activities/1/launch", "/api/me/scheduler",
 ]
 
 
@@ -48,6 +50,20 @@ class Learner:
         headers = {**self.headers, **({"Idempotency-Key": key} if key else {})}
         response = self.api.post(body, headers=headers, path=path)
         assert response.status_code in (200, 201, 202), (path, response.status_code, response.body)
+        return response.json_body
+
+    def put(self, body, path):
+        """A change of the learner's scheduler; its recompute (off the request, in a function of
+        its own to come) is not run here."""
+        class Queue:
+            def send(self, owner, version):
+                pass
+
+        app_module._services = app_module._services._replace(recompute_queue=Queue())
+        app_module._scheduler = None
+        response = self.api.http.put(path, headers={**self.headers, "Content-Type": "application/json"},
+                                     body=json.dumps(body))
+        assert response.status_code == 200, (path, response.status_code, response.body)
         return response.json_body
 
     def get(self, path):
@@ -77,6 +93,8 @@ def learn(ana: Learner):
     assert unknown.status_code == 404  # the word is checked in the review's transaction
     for path in READS + [f"/api/study-sessions/{session}", f"/api/study-sessions/{session}/next-words"]:
         ana.get(path)
+    ana.put({"desired_retention": 0.8}, "/api/me/scheduler")
+    ana.post({"word_id": 2, "correct": True}, path=f"/api/study-sessions/{session}/review")  # with it
     return session
 
 
