@@ -31,6 +31,7 @@ _services = None
 _dashboard = None
 _catalog = None
 _learner_data = None
+_scheduler = None
 _aggregate_writer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/consumer_template.py); `make run` polls both
@@ -69,6 +70,13 @@ def learner_data():
     if _learner_data is None:
         _learner_data = services().learner_data()
     return _learner_data
+
+
+def scheduler():
+    global _scheduler
+    if _scheduler is None:
+        _scheduler = services().scheduler()
+    return _scheduler
 
 
 def route(path, methods=("GET",), public=False):
@@ -165,6 +173,18 @@ def export_my_data():
 def erase_me():
     """The learner's account now, their data off the request path; 202 with when."""
     return http.accepted(learner_data().erase(identity_of(app.current_request, auth_mode())))
+
+
+@route("/api/me/scheduler")
+def my_scheduler():
+    """The FSRS parameters and desired retention the learner's memories are computed with."""
+    return scheduler().get(learner())
+
+
+@route("/api/me/scheduler", methods=["PUT"])
+def change_my_scheduler():
+    """A desired retention of 0.70 to 0.97, from the next review on (chalicelib.study.scheduler)."""
+    return scheduler().change(learner(), http.json_body(app.current_request))
 
 
 @route("/dashboard/stats")

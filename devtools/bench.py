@@ -935,7 +935,7 @@ def markdown(results: dict) -> str:
          "{read_units_group_sessions_end_time} / {read_units_group_sessions_review_items_count} / "
          "{read_units_group_sessions_activity_name}", "the group's newest 100 sessions, sorted; bound: 100"),
         ("Lambda zip", "{zip_bytes} bytes",
-         "sources and bytecode, the scheduler's included; limit in tests: 524288"),
+         "sources and bytecode, the scheduler's included; limit in tests: 557056"),
         ("A review's transaction: items / units billed, first review of a word / later",
          "{review_items_first} / {review_units_first}; {review_items_later} / {review_units_later}",
          "each item billed twice, index entries included; was 5 / 12.0 and 4 / 12.0 with the session and "

@@ -142,6 +142,7 @@ class Api:
         app_module._dashboard = None
         app_module._catalog = None
         app_module._learner_data = None
+        app_module._scheduler = None
 
 
 @pytest.fixture
@@ -150,6 +151,7 @@ def api(dynamodb, table_names, monkeypatch):
     monkeypatch.setattr(app_module, "_dashboard", None)
     monkeypatch.setattr(app_module, "_catalog", None)
     monkeypatch.setattr(app_module, "_learner_data", None)
+    monkeypatch.setattr(app_module, "_scheduler", None)
     with Client(app_module.app, stage_name="local") as client:
         api = Api(client, dynamodb, table_names)
         api.roles = roles.Enforcer(packaged_roles_template(),

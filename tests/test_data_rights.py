@@ -1,6 +1,7 @@
 """Learners own their data: GET /api/me/export answers all of it, page by page, and DELETE
 /api/me erases the account at once and every item of theirs with the purge; on moto and
 DynamoDB Local, with moto's Cognito."""
+import json
 import threading
 import time
 
@@ -477,3 +478,40 @@ def test_an_account_the_purge_cannot_delete_stays_refused_however_long_that_last
 
     assert started + ERASED_MARK_SECONDS <= mark()["expires_at"] <= int(time.time()) + ERASED_MARK_SECONDS
     assert learner_items(api.dynamodb, api.names, ana.sub) == [] and not account_exists(pool, ANA[0])
+
+
+def test_the_scheduler_is_exported_and_gone_with_an_erasure_and_another_s_stays(api, learners, pool):
+    """The learner's parameters and evaluations are their data: their scheduler item (word_id 0
+    of each epoch's memories partition) is in the export, and the purge of an erasure deletes it."""
+    ana, ben = learners
+
+    class Queue:
+        def send(self, owner, version):
+            pass  # the recompute is tested in tests/test_scheduler.py
+
+    app_module._services = app_module._services._replace(recompute_queue=Queue())
+    app_module._scheduler = None
+    session = ana.create(1)
+    ana.review(session, 3)
+    for learner, retention in ((ana, 0.8), (ben, 0.95)):
+        response = api.http.put("/api/me/scheduler", body=json.dumps({"desired_retention": retention}),
+                                headers={**learner.headers, "Content-Type": "application/json"})
+        assert response.status_code == 200, response.body
+    ben_items = learner_items(api.dynamodb, api.names, ben.sub)
+
+    pages = export_all(ana, limit=1)
+    exported = merged(pages)
+
+    assert [part["scheduler"] for part in pages if part["scheduler"]] == [[{
+        "epoch": 0, "desired_retention": 0.8, "version": 1, "source": "default",
+        "parameters": ana.get("/api/me/scheduler").json_body["parameters"]}]]
+    assert [memory["word_id"] for memory in exported["memories"]] == [3]  # the scheduler is no word
+    assert any(item["word_id"] == 0 for table, item in learner_items(api.dynamodb, api.names, ana.sub)
+               if table == "memories")
+
+    assert ana.delete().status_code == 202
+    assert purger(api, pool).purge() > 0
+
+    assert learner_items(api.dynamodb, api.names, ana.sub) == []
+    assert learner_items(api.dynamodb, api.names, ben.sub) == ben_items
+    assert ben.get("/api/me/scheduler").json_body["desired_retention"] == 0.95

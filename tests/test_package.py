@@ -20,7 +20,9 @@ from devtools.policies import ROLES
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 from tests.conftest import packaged as packaged_output
 
-MAX_ZIP_BYTES = 512 * 1024  # sources and bytecode: the app, Chalice, the scheduler (fsrs, typing_extensions)
+# sources and bytecode: the app, Chalice, the scheduler (fsrs, typing_extensions); 544 KiB since the
+# learner's scheduler (issue 39: its service, repository, recompute and adoption, ~35 KB) took it past 512
+MAX_ZIP_BYTES = 544 * 1024
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

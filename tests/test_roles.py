@@ -2,11 +2,14 @@
 its own role in the packaged template (tests/roles.py checks each one as AWS would), and every
 DynamoDB and Cognito grant of those roles is needed by some call (least privilege). On moto and
 DynamoDB Local, with moto's Cognito."""
+import json
+
 import pytest
 
 import app as app_module
 from chalicelib.learners.accounts import CognitoAccounts
 from chalicelib.storage.dynamo import from_item
+from chalicelib.storage.review_repository import ReviewRepository
 from chalicelib.streams.aggregates import AggregateWriter, process
 from chalicelib.streams.purge import HistoryPurger
 from tests.conftest import packaged, packaged_roles_template
@@ -22,19 +25,23 @@ READS = [
     "/words", "/words?sort_by=correct_count&order=desc", "/words/1", "/groups", "/groups/1",
     "/groups/1/words", "/groups/1/words?sort_by=correct_count", *GROUP_PAGES,
     "/api/groups", "/api/groups/1", "/api/groups/1/words", "/api/study-activities",
-    "/api/study-activities/1", "/api/study-activities/1/launch",
+    "/api/study-activities/1", "/api/study-activities/1/launch", "/api/me/scheduler",
 ]
 
 
 def stream_records(api):
-    """The INSERT records the tables' streams would carry for every stored session and review, as
-    Lambda hands them to the consumer (moto's streams differ from DynamoDB's: made from the items)."""
+    """The INSERT records the tables' streams would carry for every stored session and review, and
+    for every memory item a round committed, as Lambda hands them to the consumer (moto's streams
+    differ from DynamoDB's: made from the items)."""
     records = []
-    for logical in ("study_sessions", "word_reviews"):
+    for logical in ("study_sessions", "word_reviews", "memories"):
         pages = api.dynamodb.get_paginator("scan").paginate(TableName=api.names[logical], ConsistentRead=True)
         for item in (item for page in pages for item in page["Items"]):
+            if logical == "memories" and "round_committed" not in item:
+                continue
+            key = from_item(item).get("id") or f"{from_item(item)['scope']}-{from_item(item)['word_id']}"
             records.append({
-                "eventID": f"{logical}-{from_item(item)['id']}", "eventName": "INSERT",
+                "eventID": f"{logical}-{key}", "eventName": "INSERT",
                 "eventSourceARN": f"{api.roles.binding.table_arn(logical)}/stream/2026-12-07T00:00:00.000",
                 "dynamodb": {"NewImage": item, "SequenceNumber": str(len(records) + 1)}})
     return records
@@ -48,6 +55,20 @@ class Learner:
         headers = {**self.headers, **({"Idempotency-Key": key} if key else {})}
         response = self.api.post(body, headers=headers, path=path)
         assert response.status_code in (200, 201, 202), (path, response.status_code, response.body)
+        return response.json_body
+
+    def put(self, body, path):
+        """A change of the learner's scheduler; its recompute (off the request, in a function of
+        its own to come) is not run here."""
+        class Queue:
+            def send(self, owner, version):
+                pass
+
+        app_module._services = app_module._services._replace(recompute_queue=Queue())
+        app_module._scheduler = None
+        response = self.api.http.put(path, headers={**self.headers, "Content-Type": "application/json"},
+                                     body=json.dumps(body))
+        assert response.status_code == 200, (path, response.status_code, response.body)
         return response.json_body
 
     def get(self, path):
@@ -72,11 +93,21 @@ def learn(ana: Learner):
              path=f"/api/study-sessions/{session}/review")  # late: the word's reviews replayed
     ana.post({"reviews": [{"word_id": 2, "is_correct": True}, {"word_id": 3, "is_correct": False}]},
              path=f"/study_sessions/{session}/review")
+    for _ in range(2):  # a keyed round: its ids looked up first; then replayed
+        ana.post({"reviews": [{"word_id": 2, "is_correct": False}]}, path=f"/study_sessions/{session}/review",
+                 key="round")
+    with pytest.MonkeyPatch.context() as patch:  # a round cut short after its commit: the consumer ends it
+        patch.setattr(ReviewRepository, "_store_reviews", lambda *_: 1 / 0)
+        cut_short = ana.api.post({"reviews": [{"word_id": 4, "is_correct": True}]}, headers=ana.headers,
+                                 path=f"/study_sessions/{session}/review")
+        assert cut_short.status_code == 500
     unknown = ana.api.post({"word_id": 999, "correct": True}, headers=ana.headers,
                            path=f"/api/study-sessions/{session}/review")
     assert unknown.status_code == 404  # the word is checked in the review's transaction
     for path in READS + [f"/api/study-sessions/{session}", f"/api/study-sessions/{session}/next-words"]:
         ana.get(path)
+    ana.put({"desired_retention": 0.8}, "/api/me/scheduler")
+    ana.post({"word_id": 2, "correct": True}, path=f"/api/study-sessions/{session}/review")  # with it
     return session
 
 

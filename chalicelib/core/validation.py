@@ -335,3 +335,26 @@ def parse_review_round(body: Any, now: Optional[datetime] = None) -> List[NewRev
         raise ValidationFailed(" ".join(problems))
     return [NewReview(review["word_id"], review["is_correct"], reviewed_at)
             for review, reviewed_at in zip(reviews, times, strict=True)]
+
+
+def parse_scheduler_change(body: Any, lowest: float, highest: float) -> float:
+    """{"desired_retention": a number from ``lowest`` to ``highest``}, and nothing else: the
+    retention the learner chooses (the parameters are fitted, never sent)."""
+    shape = ('The body must be a JSON object {"desired_retention": '
+             f'<a number from {lowest:g} to {highest:g}>}}.')
+    if not isinstance(body, dict):
+        raise ValidationFailed(shape)
+    problems = []
+    unknown = sorted(set(body) - {"desired_retention"})
+    if unknown:
+        problems.append(f"Unknown field(s): {', '.join(unknown)}; allowed: desired_retention.")
+    if "desired_retention" not in body:
+        problems.append("Missing required field(s): desired_retention.")
+    else:
+        value = body["desired_retention"]
+        if type(value) not in (int, float) or not lowest <= value <= highest:
+            problems.append(f"desired_retention must be a number from {lowest:g} to {highest:g} "
+                            f"(the share of due words you aim to remember).")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return float(body["desired_retention"])

@@ -55,9 +55,10 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
             # list totals and figures; the learner's epoch with the erased mark (BatchGetItem);
             # a reset (UpdateItem); an erasure's mark (GetItem, PutItem) and hand-over (UpdateItem)
             "aggregates": TableAccess(("GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem")),
-            # the words' memory: read before a review, written in its transaction; the learner's
-            # partition read for what is due and for the export
-            "memories": TableAccess(("BatchGetItem", "Query", "PutItem")),
+            # the words' memory and the learner's scheduler: read before a review, written in its
+            # transaction; the learner's partition read for what is due and for the export; the
+            # scheduler read (GetItem) and changed (UpdateItem) by /api/me/scheduler
+            "memories": TableAccess(("BatchGetItem", "Query", "PutItem", "GetItem", "UpdateItem")),
         },
     ),
     AGGREGATES: FunctionAccess(

@@ -43,8 +43,12 @@ def to_attribute(value) -> dict:
         return {"NS": [str(number) for number in value]}
     if isinstance(value, set):
         return {"SS": sorted(value)}
+    if isinstance(value, tuple):  # an ordered list (a list is a number set)
+        return {"L": [to_attribute(element) for element in value]}
     if isinstance(value, dict):
         return {"M": to_item(value)}
+    if value is None:
+        return {"NULL": True}
     return {"S": value}
 
 
@@ -58,8 +62,12 @@ def from_attribute(attribute: dict):
         return sorted(int(number) for number in attribute["NS"])
     if "SS" in attribute:
         return set(attribute["SS"])
+    if "L" in attribute:
+        return [from_attribute(element) for element in attribute["L"]]
     if "M" in attribute:
         return from_item(attribute["M"])
+    if "NULL" in attribute:
+        return None
     return attribute["S"]
 
 

@@ -19,7 +19,13 @@ from botocore.exceptions import ClientError
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.scheduling import Answer, MemoryUpdate
 from chalicelib.storage.dynamo import Item, Repository, from_item, to_attribute, to_item, translate_errors
-from chalicelib.storage.schema import REVIEWS_BY_WORD, ROUND_MARK, ROUND_REVIEWS, word_history
+from chalicelib.storage.schema import (
+    REVIEWS_BY_WORD,
+    ROUND_MARK,
+    ROUND_REVIEWS,
+    SCHEDULER_WORD_ID,
+    word_history,
+)
 
 TRANSACTION_CONFLICT_ATTEMPTS = 8
 HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
@@ -52,6 +58,20 @@ def _refusal(error: ClientError, reasons: List[Optional[str]], review_count: int
         memory_stale=any(memory.get("Code") == "ConditionalCheckFailed" for memory in memories))
 
 
+def memory_condition(applied: Optional[int], version: int) -> dict:
+    """The condition of a memory item's write: the stored state is still the one it was computed
+    from, its count of reviews (``applied``, None: no item) and the scheduler version it was
+    computed with (absent: 0), so a recompute in between refuses it too."""
+    if applied is None:
+        return {"ConditionExpression": "attribute_not_exists(#scope)",
+                "ExpressionAttributeNames": {"#scope": "scope"}}
+    same = "#version = :version" + (" OR attribute_not_exists(#version)" if version == 0 else "")
+    return {"ConditionExpression": f"applied = :applied AND ({same})",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":applied": to_attribute(applied),
+                                          ":version": to_attribute(version)}}
+
+
 class ReviewRepository(Repository):
     def __init__(self, client, tables, attempts):
         super().__init__(client, tables, attempts)
@@ -62,11 +82,13 @@ class ReviewRepository(Repository):
     @translate_errors
     def session_and_memories(self, session_id: str, owner: str, word_ids: Iterable[int],
                              review_ids: Sequence[str] = ()
-                             ) -> Tuple[Optional[Item], Dict[int, Item], List[Item]]:
-        """The session, the owner's memory of these words (words never reviewed left out), and
-        the reviews stored under ``review_ids``, read strongly consistent in one call."""
+                             ) -> Tuple[Optional[Item], Dict[int, Item], Item, List[Item]]:
+        """The session, the owner's memory of these words (words never reviewed left out), their
+        scheduler item (SCHEDULER_WORD_ID; empty when none), and the reviews stored under
+        ``review_ids``, read strongly consistent in one call."""
         keys = [(self._sessions, {"id": session_id})]
-        keys += [(self._memories, {"scope": owner, "word_id": id_}) for id_ in sorted(set(word_ids))]
+        keys += [(self._memories, {"scope": owner, "word_id": id_})
+                 for id_ in sorted(set(word_ids) | {SCHEDULER_WORD_ID})]
         keys += [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)]
         session, memories, reviews = None, {}, []
         for table, item in self._batch_get_all(keys, consistent=True):
@@ -76,7 +98,7 @@ class ReviewRepository(Repository):
                 memories[item["word_id"]] = item
             else:
                 reviews.append(item)
-        return session, memories, reviews
+        return session, memories, memories.pop(SCHEDULER_WORD_ID, {}), reviews
 
     @translate_errors
     def record_reviews(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
@@ -150,13 +172,8 @@ class ReviewRepository(Repository):
             state = {"scope": owner, "word_id": memory.word_id, "owner": owner, **memory.fields}
             if carried:
                 state.update({ROUND_REVIEWS: carried[memory.word_id], ROUND_MARK: True})
-            if memory.applied_before is None:
-                condition = {"ConditionExpression": "attribute_not_exists(#scope)",
-                             "ExpressionAttributeNames": {"#scope": "scope"}}
-            else:
-                condition = {"ConditionExpression": "applied = :applied",
-                             "ExpressionAttributeValues": {":applied": to_attribute(memory.applied_before)}}
-            items.append({"Put": {"TableName": self._memories, "Item": to_item(state), **condition}})
+            items.append({"Put": {"TableName": self._memories, "Item": to_item(state),
+                                  **memory_condition(memory.applied_before, memory.version_before)}})
         return items
 
     def wait_after_conflict(self, conflicts: int, started: float) -> bool:

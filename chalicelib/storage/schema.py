@@ -142,6 +142,15 @@ def round_review(memory: dict, review_id: str, carried: dict) -> dict:
 # that one item and no index entry, so a review's transaction is its review, its session and its
 # words' items. "What is due" reads the owner's partition: one Query, the learner's reviewed words
 # (chalicelib.study.due_words). Every item carries `owner`, for the purge.
+# Each memory item records the `version` of the learner's scheduler it was computed with (absent: 0).
+#
+# The learner's scheduler (chalicelib.core.scheduling.SchedulerSettings: FSRS parameters, desired
+# retention, version; and the last fit's figures) is one more item of the same partition, at
+# word_id SCHEDULER_WORD_ID, which no word has (ids start at 1): a review reads it in the one
+# BatchGetItem that reads its words' memory, a reset (a new owner) starts from the defaults, and
+# the purge and an erasure delete it with the partition. Every reader that means the words
+# (what is due, the export's memories, the audit) starts after it: `word_id > 0`.
+SCHEDULER_WORD_ID = 0
 
 
 # A group item with this attribute is being imported (devtools/import_words.py): not shown until

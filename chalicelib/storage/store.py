@@ -8,6 +8,7 @@ from chalicelib.storage.history_repository import HistoryRepository
 from chalicelib.storage.memory_repository import MemoryRepository
 from chalicelib.storage.reference_repository import ReferenceRepository
 from chalicelib.storage.review_repository import ReviewRepository
+from chalicelib.storage.scheduler_repository import SchedulerRepository
 from chalicelib.storage.session_repository import SessionRepository
 
 
@@ -18,6 +19,7 @@ class Store(NamedTuple):
     memories: MemoryRepository
     histories: HistoryRepository
     aggregates: AggregateRepository
+    scheduler: SchedulerRepository
 
 
 def build_store(client, tables: Mapping[str, str], attempts: Attempts) -> Store:
@@ -27,4 +29,5 @@ def build_store(client, tables: Mapping[str, str], attempts: Attempts) -> Store:
                  reviews=ReviewRepository(client, tables, attempts),
                  memories=MemoryRepository(client, tables, attempts),
                  histories=HistoryRepository(client, tables, attempts),
-                 aggregates=AggregateRepository(client, tables, attempts))
+                 aggregates=AggregateRepository(client, tables, attempts),
+                 scheduler=SchedulerRepository(client, tables, attempts))

@@ -11,13 +11,22 @@ the moment it is replaced, so they are listed apart (``awaiting_purge``), never 
 never rebuilt."""
 from typing import Callable, Dict, List, Mapping, NamedTuple, Tuple
 
-from chalicelib.core.scheduling import Answer, answer_key, replay
+from chalicelib.core.scheduling import (
+    DEFAULT_SETTINGS,
+    Answer,
+    SchedulerSettings,
+    answer_key,
+    memory_version,
+    replay,
+    settings_of,
+)
 from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.storage.schema import (
     ERASED,
     HISTORY,
     ROUND_MARK,
     ROUND_REVIEWS,
+    SCHEDULER_WORD_ID,
     WORD_COUNTER_PREFIXES,
     erased_mark,
     round_review,
@@ -32,6 +41,7 @@ Key = Tuple[str, str]
 class Findings(NamedTuple):
     differences: list  # (key, what the stored sessions and reviews say, what the table holds)
     awaiting_purge: list  # keys of replaced histories' items: not compared
+    behind: list = []  # keys of memories older than their learner's scheduler: a recompute pending
 
 
 def live_owners(client, tables: Mapping[str, str]) -> Callable[[str], bool]:
@@ -151,16 +161,27 @@ def rebuild_sessions(client, tables: Mapping[str, str]) -> int:
 MemoryKey = Tuple[str, int]  # (scope, word_id) of the memories table
 
 
+def schedulers(client, tables: Mapping[str, str]) -> Dict[str, SchedulerSettings]:
+    """Each owner's scheduler settings, of those who have a scheduler item (the rest: the defaults)."""
+    pages = client.get_paginator("scan").paginate(
+        TableName=tables["memories"], ConsistentRead=True, FilterExpression="word_id = :scheduler",
+        ExpressionAttributeValues=to_item({":scheduler": SCHEDULER_WORD_ID}))
+    items = [from_item(raw) for page in pages for raw in page["Items"]]
+    return {item["scope"]: settings_of(item) for item in items}
+
+
 def expected_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
-    """Every memory item as a replay of the stored reviews says it should be: per owner and
-    word its state."""
+    """Every memory item as a replay of the stored reviews with its learner's current scheduler
+    settings says it should be: per owner and word its state."""
     answers: Dict[MemoryKey, List[Answer]] = {}
     for review in _scan(client, tables["word_reviews"]):
         if "owner" in review:
             key = (review["owner"], review["word_id"])
             order = review.get("reviewed_key") or answer_key(review["created_at"], review["id"])
             answers.setdefault(key, []).append(Answer(order, review["correct"]))
-    return {(owner, word_id): {"owner": owner, **replay(word_id, of_word)}
+    settings = schedulers(client, tables)
+    return {(owner, word_id): {"owner": owner,
+                               **replay(word_id, of_word, settings.get(owner, DEFAULT_SETTINGS))}
             for (owner, word_id), of_word in answers.items()}
 
 
@@ -172,11 +193,12 @@ def unindexed_reviews(client, tables: Mapping[str, str]) -> List[str]:
 
 
 def stored_memories(client, tables: Mapping[str, str]) -> Dict[MemoryKey, dict]:
-    """Each memory item's state (the reviews a round's item carries are not part of it)."""
+    """The memory items of words (each owner's scheduler item left out), each its state (the
+    reviews a round's item carries are not part of it)."""
     items = _scan(client, tables["memories"])
     return {(item.pop("scope"), item.pop("word_id")): {name: value for name, value in item.items()
                                                        if name not in (ROUND_REVIEWS, ROUND_MARK)}
-            for item in items}
+            for item in items if item["word_id"] != SCHEDULER_WORD_ID}
 
 
 def unwritten_round_reviews(client, tables: Mapping[str, str]) -> List[dict]:
@@ -191,9 +213,16 @@ def unwritten_round_reviews(client, tables: Mapping[str, str]) -> List[dict]:
 
 
 def memory_findings(client, tables: Mapping[str, str]) -> Findings:
+    """The memories that differ from a replay with their learner's settings; those computed with
+    an older version of the settings are listed apart, as behind (their recompute is pending)."""
     live = live_owners(client, tables)
     want, have = expected_memories(client, tables), stored_memories(client, tables)
-    return _judge(want, have, lambda key: (want.get(key) or have[key]).get("owner", key[0]), live)
+    versions = {owner: settings.version for owner, settings in schedulers(client, tables).items()}
+    found = _judge(want, have, lambda key: (want.get(key) or have[key]).get("owner", key[0]), live)
+    behind = [key for key in sorted(have) if live(have[key].get("owner", key[0]))
+              and memory_version(have[key]) < versions.get(key[0], 0)]
+    return Findings([found_ for found_ in found.differences if found_[0] not in set(behind)],
+                    found.awaiting_purge, behind)
 
 
 def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKey, dict, dict]]:
@@ -203,8 +232,9 @@ def memory_differences(client, tables: Mapping[str, str]) -> List[Tuple[MemoryKe
 
 
 def rebuild_memories(client, tables: Mapping[str, str]) -> int:
-    """Write every differing memory item as the replay says (and index the reviews stored
-    before scheduling, for chalicelib.storage.schema.REVIEWS_BY_WORD); the number of items written.
+    """Write every differing memory item, and every one behind its learner's scheduler, as the
+    replay with the learner's settings says (and index the reviews stored before scheduling, for
+    chalicelib.storage.schema.REVIEWS_BY_WORD); the number of items written.
     Run it while no review is written: one applied between the scan and the write is lost.
     A round's reviews its memory items carry, unwritten, are written first."""
     for review in unwritten_round_reviews(client, tables):
@@ -218,7 +248,9 @@ def rebuild_memories(client, tables: Mapping[str, str]) -> int:
                 ExpressionAttributeValues=to_item({
                     ":word": word_history(review["owner"], review["word_id"]),
                     ":key": answer_key(review["created_at"], review["id"])}))
-    found = memory_differences(client, tables)
+    findings = memory_findings(client, tables)
+    replayed = expected_memories(client, tables)
+    found = findings.differences + [(key, replayed.get(key, {}), None) for key in findings.behind]
     for (scope, word_id), want, _ in found:
         key = {"scope": scope, "word_id": word_id}
         if want:

@@ -6,9 +6,9 @@ A reset marks the learner's history item `purge_pending`; the sparse index PURGE
 items, so finding the work reads only them. Each old epoch's items are then found by reading
 that epoch's own partitions, never by scanning a table: the cost is the learner's items and
 epochs, whatever the tables hold. Of an owner ("<learner>#<epoch>", chalicelib.storage.schema):
-  - its memory items (the memories table's partition `owner`) and its aggregates' `word#<id>`
-    items name the words it reviewed (either may be missing: a memory rebuilt only for live
-    histories, a record the consumer lost);
+  - its memory items (the memories table's partition `owner`, its scheduler's item among them)
+    and its aggregates' `word#<id>` items name the words it reviewed (either may be missing: a
+    memory rebuilt only for live histories, a record the consumer lost);
   - each word's reviews are one partition of the reviews' index REVIEWS_BY_WORD;
   - its sessions are one partition of the sessions' index SESSIONS_NEWEST;
   - its aggregates, the consumer's markers included, are one partition of the aggregates table.
@@ -42,6 +42,7 @@ from chalicelib.storage.schema import (
     PURGE_PENDING,
     PURGES,
     REVIEWS_BY_WORD,
+    SCHEDULER_WORD_ID,
     SESSIONS_NEWEST,
     WORD_ITEMS,
     erased_mark,
@@ -103,8 +104,10 @@ class HistoryPurger:
         """Every item of one owner, each found in its own partition."""
         aggregates = self._keys("aggregates", "learner", owner_)
         states = self._keys("memories", "scope", owner_)
-        # the words reviewed: each has a memory item, and the consumer counted it (word#<id>)
-        words = sorted({key["word_id"]["N"] for key in states} | {
+        # the words reviewed: each has a memory item, and the consumer counted it (word#<id>); the
+        # scheduler's item (SCHEDULER_WORD_ID) is no word, and goes with the memory items
+        scheduler = str(SCHEDULER_WORD_ID)
+        words = sorted({key["word_id"]["N"] for key in states if key["word_id"]["N"] != scheduler} | {
             key["item"]["S"][len(WORD_ITEMS):] for key in aggregates
             if key["item"]["S"].startswith(WORD_ITEMS)}, key=int)
         deleted = 0

@@ -1,11 +1,12 @@
 """A learner's rights over their data: a copy of all of it, and its erasure with the account.
 
 Export pages through the learner's items, part by part (sessions, reviews, memories,
-aggregates), each part epoch by epoch (a reset history not yet purged is still theirs): a page
-holds at most `limit` items (100 by default), so no answer grows with the history, and its
-cursor names the last item it showed. Erasure marks the learner erased (their tokens are refused
-from then on, chalicelib.learners.histories) and hands every epoch to the purge, which deletes their
-Cognito user and then their items off the request path, as it deletes a reset's leftovers
+aggregates, and their scheduler: its parameters, retention and fits), each part epoch by epoch
+(a reset history not yet purged is still theirs): a page holds at most `limit` items (100 by
+default), so no answer grows with the history, and its cursor names the last item it showed.
+Erasure marks the learner erased (their tokens are refused from then on,
+chalicelib.learners.histories) and hands every epoch to the purge, which deletes their Cognito
+user and then their items off the request path, as it deletes a reset's leftovers
 (chalicelib.streams.purge). Erasing again writes nothing."""
 from datetime import UTC, datetime, timedelta
 from typing import Callable, List, Optional, Tuple
@@ -32,7 +33,8 @@ from chalicelib.storage.store import Store
 from chalicelib.study.representation import review_json
 from chalicelib.study.sessions import named_sessions
 
-PARTS = ("sessions", "reviews", "memories", "aggregates")
+PARTS = ("sessions", "reviews", "memories", "aggregates", "scheduler")
+SCHEDULER_KEY = ("scope", "word_id", "owner")  # what the scheduler's item holds beside the learner's data
 DEFAULT_EXPORT_PAGE = 100
 WORDS_A_READ = 100  # the learner's words, read this many at a time while their reviews are listed
 CONSUMER_MARKERS, PAST_MARKERS = "seen#", "seen$"  # the aggregates consumer's bookkeeping sorts between
@@ -58,6 +60,7 @@ CURSOR_SHAPES = (
     (exactly("reviews"), a_count, an_id, _a_reviewed_key),  # word id, then the order of its replay
     (exactly("memories"), a_count, an_id),  # word id
     (exactly("aggregates"), a_count, _an_aggregate_item),  # item name
+    (exactly("scheduler"), a_count),  # an epoch's one scheduler item
 )
 Found = Tuple[tuple, dict]  # an item's key in its part, and the item as exported
 
@@ -156,6 +159,18 @@ class LearnerData:
         return [((item["item"],), {name: sorted(value) if isinstance(value, set) else value
                                    for name, value in item.items() if name != "learner"})
                 for item in items], more
+
+    def _scheduler(self, owner_: str, limit: int, after: Optional[tuple]) -> Tuple[List[Found], bool]:
+        """The epoch's scheduler item, as stored: parameters, desired retention, version, the
+        last fit's figures; none while the learner never changed the defaults."""
+        if after is not None:
+            return [], False  # the epoch's one item was shown
+        item = self._store.scheduler.scheduler(owner_)
+        if not item:
+            return [], False
+        if limit == 0:
+            return [], True
+        return [((), {name: value for name, value in item.items() if name not in SCHEDULER_KEY})], False
 
     def erase(self, identity: Identity) -> dict:
         """Erase the learner: their tokens refused now, their account and data within

@@ -1,9 +1,10 @@
 """What a learner should study now: the words of a group that are due (their memory's `due` has
 passed, chalicelib.core.scheduling), the most overdue first, then the words never reviewed, by id.
 
-A page reads the learner's memory of every word they reviewed (one Query of their partition of
-the memories table, ~18 words a read unit) and keeps the group's: its cost is bounded by the
-learner's reviewed words, not by their reviews. The group's words come from the reference cache."""
+A page reads the learner's memory of every word they reviewed and their scheduler (one Query of
+their partition of the memories table, ~18 words a read unit) and keeps the group's: its cost is
+bounded by the learner's reviewed words, not by their reviews. The group's words come from the
+reference cache."""
 from datetime import datetime
 from typing import Callable, List
 
@@ -62,7 +63,9 @@ class DueWords:
         if after and after[0] == DUE and after[1] > at:
             raise ValidationFailed(INVALID_CURSOR)  # not a due word's position
         words = {word["id"]: word for word in group_words}
-        memories = {memory["word_id"]: memory for memory in self._store.memories.every_memory(owner)
+        scheduler, every_memory = self._store.memories.scheduler_and_every_memory(owner)
+        settings = scheduling.settings_of(scheduler)
+        memories = {memory["word_id"]: memory for memory in every_memory
                     if memory["word_id"] in words}  # a word since taken out of the group is not listed
         fresh = [word for id_, word in sorted(words.items()) if id_ not in memories]
         due: List[Item] = []
@@ -73,7 +76,7 @@ class DueWords:
         else:
             fresh = [word for word in fresh if word["id"] > after[2]]
         shown_due = due[:limit]
-        items = [_due_json(words[memory["word_id"]], memory, now) for memory in shown_due]
+        items = [_due_json(words[memory["word_id"]], memory, now, settings) for memory in shown_due]
         shown_new = fresh[:limit - len(items)]
         items += [{**word_json(word), "state": scheduling.NEW, "due": None, "retrievability": None}
                   for word in shown_new]
@@ -85,7 +88,7 @@ class DueWords:
                          if more else None)
 
 
-def _due_json(word: Item, memory: Item, now: datetime) -> dict:
+def _due_json(word: Item, memory: Item, now: datetime, settings: scheduling.SchedulerSettings) -> dict:
     return {**word_json(word), "state": memory["state"], "due": memory["due"],
-            "retrievability": scheduling.retrievability(scheduling.card_fields(memory), now)}
+            "retrievability": scheduling.retrievability(scheduling.card_fields(memory), now, settings)}
 

@@ -65,6 +65,10 @@ class Reviews:
         self._histories = histories
         self._clock = clock
 
+    def forget_scheduler(self, owner: str) -> None:
+        """The owner's scheduler changed (in this function): nothing kept of it is used again."""
+        self._recent.forget_scheduler(owner)
+
     def review(self, learner: str, session_id: str, path_word_id: Optional[str], body,
                idempotency_key: Optional[str]) -> Tuple[dict, bool]:
         """A word review recorded on its session; and whether it replays an earlier one."""
@@ -143,12 +147,13 @@ class Reviews:
         # a keyed round's reviews have known ids: read them with the memory, as earlier rounds
         # under the key are recognised by them (a review's own transaction refuses its id)
         named_ids = [review["id"] for review in reviews] if name and not single else []
-        session, stored = (None, None) if named_ids else self._recent.lookup(session_id, owner, word_ids)
+        session, stored, scheduler = (None, None, None) if named_ids else self._recent.lookup(
+            session_id, owner, word_ids)
         existing: list = []
         if session is None:
-            session, stored, existing = self._store.reviews.session_and_memories(
+            session, stored, scheduler, existing = self._store.reviews.session_and_memories(
                 session_id, owner, word_ids, named_ids)
-            self._recent.remember_read(session, owner, word_ids, stored)
+            self._recent.remember_read(session, owner, word_ids, stored, scheduler)
         absent = []
         if session is None or session.get("owner") != owner:  # another's session is as unknown as none
             absent.append(SESSION_NOT_FOUND)
@@ -164,7 +169,7 @@ class Reviews:
             earlier = existing + carried_reviews(stored, named_ids)
             if earlier:
                 return resolve_round(earlier, reviews, name)
-            memories = self._memories(reviews, stored)
+            memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
             self._recent.forget(owner, word_ids)
             try:
                 if single:
@@ -183,9 +188,9 @@ class Reviews:
             if not self._store.reviews.wait_after_conflict(conflicts, started):
                 break
             _renew_order(reviews, keyed=name is not None)  # made now: after the one applied
-            stored = self._store.memories.memories(owner, word_ids)
+            scheduler, stored = self._store.memories.memories(owner, word_ids)
             existing = self._store.reviews.get_reviews(named_ids) if named_ids else []
-            self._recent.remember_read(None, owner, word_ids, stored)
+            self._recent.remember_read(None, owner, word_ids, stored, scheduler)
         raise Unavailable(cause="the memory of a reviewed word kept changing under this review")
 
     @staticmethod
@@ -202,13 +207,15 @@ class Reviews:
                     f"{where} is {at}, before the session's start_time {session['created_at']}: "
                     "a review belongs to its session's time.") from None
 
-    def _memories(self, reviews: list, stored: dict) -> List[scheduling.MemoryUpdate]:
-        """The new memory of each reviewed word: the stored state advanced by the reviews, or
-        for a review older than the word's last one, the word's whole history replayed."""
+    def _memories(self, reviews: list, stored: dict, settings: scheduling.SchedulerSettings
+                  ) -> List[scheduling.MemoryUpdate]:
+        """The new memory of each reviewed word, with the learner's settings: the stored state
+        advanced by the reviews, or for a review older than the word's last one, or a memory
+        computed with other settings, the word's whole history replayed."""
         owner = reviews[0]["owner"]
         histories = {word_id: self._store.reviews.word_history(owner, word_id, stored[word_id])
-                     for word_id in scheduling.late_words(reviews, stored)}
-        return scheduling.plan(reviews, stored, histories)
+                     for word_id in scheduling.replayed_words(reviews, stored, settings)}
+        return scheduling.plan(reviews, stored, histories, settings)
 
 
 def _not_before_start(reviews: list, asked: List, start: str) -> None:

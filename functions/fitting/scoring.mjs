@@ -43,7 +43,16 @@ export function rmseBins(scored) {
   return Math.sqrt(squares / scored.length);
 }
 
+// The mean predicted recall and the share recalled: what a learner reads ("predicted 87 % recall,
+// remembered 85 %"); null without a scored review.
+export function means(scored) {
+  if (scored.length === 0) return { predicted: null, recalled: null };
+  const sum = (pick) => scored.reduce((total, one) => total + pick(one), 0);
+  return { predicted: sum((one) => one.predicted) / scored.length, recalled: sum((one) => one.recalled) / scored.length };
+}
+
 export function score(sortedReviews, parameters, isScored) {
   const scored = predictions(sortedReviews, parameters, isScored);
-  return { reviews: scored.length, logLoss: logLoss(scored), rmseBins: rmseBins(scored) };
+  const { predicted, recalled } = means(scored);
+  return { reviews: scored.length, logLoss: logLoss(scored), rmseBins: rmseBins(scored), predicted, recalled };
 }

@@ -49,6 +49,9 @@ test('a learner who forgets more slowly than the defaults: the fit moves toward 
   assert.equal(evaluation.default_log_loss, evaluation.current_log_loss);
   assert.equal(evaluation.held_out_reviews, Math.ceil(learner.length * 0.2));
   assert.ok(evaluation.reviews > 0 && evaluation.reviews <= evaluation.held_out_reviews);
+  for (const share of [evaluation.predicted_recall, evaluation.current_predicted_recall, evaluation.recalled]) {
+    assert.ok(share > 0 && share < 1, `a share of the scored reviews: ${share}`);
+  }
   assert.equal(result.reviews_used, learner.length);
   assert.ok(result.training_items > 0);
 });

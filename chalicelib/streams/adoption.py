@@ -1,0 +1,48 @@
+"""A fit of a learner's FSRS parameters (functions/fitting's ``fitLearner``), written to their
+scheduler item (chalicelib.storage.scheduler_repository): adopted, new parameters and the next
+version, which every memory of theirs is then recomputed with (chalicelib.streams.recompute);
+kept, only its figures. Either way only if the scheduler is still at the version the fit was
+made against: a fit of parameters that changed meanwhile writes nothing."""
+import math
+from datetime import datetime
+from typing import Optional
+
+from chalicelib.core.scheduling import FITTED, PARAMETER_COUNT, settings_of
+from chalicelib.core.validation import format_timestamp
+from chalicelib.storage.store import Store
+
+
+def _parameters(candidate) -> tuple:
+    if not isinstance(candidate, list) or len(candidate) != PARAMETER_COUNT or not all(
+            type(number) in (int, float) and math.isfinite(number) for number in candidate):
+        raise ValueError(f"an adopted fit's candidate must be {PARAMETER_COUNT} finite numbers, "
+                         f"not {candidate!r}")
+    return tuple(float(number) for number in candidate)
+
+
+def adopt(store: Store, owner: str, fit_result: dict, fitted_version: int, now: datetime,
+          next_fit_after: Optional[str] = None, queue=None) -> Optional[int]:
+    """Write ``fit_result`` (fitLearner's answer for the parameters of version ``fitted_version``)
+    to the owner's scheduler; the version it leaves, or None when the scheduler is no longer at
+    ``fitted_version`` (nothing written). An adopted fit sends the recompute of the owner's
+    memories to ``queue`` (its ``send(owner, version)``)."""
+    at = format_timestamp(now)
+    adopted = fit_result.get("adopted") is True
+    changes = {"last_fit": {"at": at, "adopted": adopted, "reason": str(fit_result.get("reason"))}}
+    if isinstance(fit_result.get("evaluation"), dict):
+        changes["evaluation"] = fit_result["evaluation"]
+        changes["evaluation_adopted"] = adopted  # whose figures lead it: the candidate's or the current's
+    if next_fit_after is not None:
+        changes["next_fit_after"] = next_fit_after
+    version = fitted_version
+    if adopted:
+        version = fitted_version + 1
+        current = settings_of(store.scheduler.scheduler(owner))
+        changes.update({"parameters": _parameters(fit_result.get("candidate")), "source": FITTED,
+                        "version": version, "desired_retention": current.desired_retention,
+                        "fitted_at": at, "reviews_used": int(fit_result.get("reviews_used", 0))})
+    if store.scheduler.change(owner, changes, fitted_version) is None:
+        return None
+    if adopted and queue is not None:
+        queue.send(owner, version)
+    return version
