@@ -3,6 +3,8 @@ the reviews' own items follow. A crash between the two (injected here) loses not
 items' stream records make the consumer write the missing reviews once, a keyed resend replays
 the round instead of applying it again, a late review replays the carried answers, and a history
 reset meanwhile stays forgotten. On DynamoDB Local, with its real streams."""
+import threading
+
 import pytest
 
 from chalicelib.storage.review_repository import ReviewRepository
@@ -101,3 +103,37 @@ def test_a_round_cut_short_in_a_history_reset_since_is_not_written_back(api, ses
     assert consume(api) == {"batchItemFailures": []}
 
     assert scan(api, "word_reviews") == []
+
+
+def test_a_keyed_round_resent_after_one_of_its_words_was_reviewed_again_is_replayed(api, session):
+    """The round was committed whole: a review since replaced one word's carried copy, and its
+    stored reviews come from the consumer; the resend waits for them rather than refuse the key
+    or apply the round again."""
+    committed_round(api, session, {"Idempotency-Key": "round-10"})
+    assert review(api, session["id"], 2, True, reviewed_at=DAYS[4]).status_code == 201  # word 2's copy gone
+    waits = ReviewRepository.whole_round
+
+    def consumer_catches_up(self, ids, found):  # on a thread of its own, as the consumer's own function
+        consumer = threading.Thread(target=consume, args=(api,))
+        consumer.start()
+        consumer.join()
+        return waits(self, ids, found)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ReviewRepository, "whole_round", consumer_catches_up)
+        again = send_round(api, session, {"Idempotency-Key": "round-10"})
+
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert len(again.json_body["reviews"]) == 3
+    assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (2, 2)
+    assert memory_differences(api.dynamodb, api.names) == []
+
+
+def test_while_the_consumer_is_behind_that_resend_is_503_not_422_nor_applied_again(api, session):
+    committed_round(api, session, {"Idempotency-Key": "round-11"})
+    assert review(api, session["id"], 2, True, reviewed_at=DAYS[4]).status_code == 201
+
+    again = send_round(api, session, {"Idempotency-Key": "round-11"})
+
+    assert again.status_code == 503 and again.json_body["code"] == "unavailable"
+    assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (2, 2)

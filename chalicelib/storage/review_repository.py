@@ -203,6 +203,21 @@ class ReviewRepository(Repository):
         raise Unavailable(cause="the reviews index trails the memory of a word")
 
     @translate_errors
+    def whole_round(self, review_ids: Sequence[str], found: Dict[str, Item]) -> Dict[str, Item]:
+        """A committed round's reviews by id, when some were found (stored, or carried by memory
+        items the round wrote) and the others are still being written, by the round's own
+        request or by the stream consumer: read again until all are stored."""
+        started = time.monotonic()
+        for attempt in range(HISTORY_INDEX_ATTEMPTS):
+            if not self._attempts.pause(0.05 * 2**attempt, started):
+                break
+            keys = [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)]
+            found = {**found, **{item["id"]: item for _, item in self._batch_get_all(keys, consistent=True)}}
+            if len(found) == len(set(review_ids)):
+                return found
+        raise Unavailable(cause="an earlier round under this key is still being written")
+
+    @translate_errors
     def get_reviews(self, review_ids: Sequence[str]) -> List[Item]:
         """The reviews with these ids, in the order asked."""
         return self._by_ids(self._reviews, review_ids)

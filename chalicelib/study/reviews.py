@@ -166,9 +166,14 @@ class Reviews:
         _not_before_start(reviews, asked, session["created_at"])
         started, conflicts = time.monotonic(), 0
         for _ in range(MEMORY_ATTEMPTS):
-            earlier = existing + carried_reviews(stored, named_ids)
+            earlier = {review["id"]: review for review in existing + carried_reviews(stored, named_ids)}
             if earlier:
-                return resolve_round(earlier, reviews, name)
+                if len(earlier) < len(reviews) and all(
+                        earlier[review["id"]].get("fingerprint") == review.get("fingerprint")
+                        for review in reviews if review["id"] in earlier):
+                    # this very round, committed whole: the rest of its reviews are being written
+                    earlier = self._store.reviews.whole_round(named_ids, earlier)
+                return resolve_round(list(earlier.values()), reviews, name)
             memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
             self._recent.forget(owner, word_ids)
             try:
