@@ -19,6 +19,8 @@ export type Group = Schemas["Group"];
 export type DueWord = Schemas["DueWord"];
 export type DueWordPage = Schemas["DueWordPage"];
 export type ErrorBody = Schemas["Error"];
+export type Scheduler = Schemas["Scheduler"];
+export type SchedulerChange = Schemas["SchedulerChange"];
 export interface CursorPage<T> { items: T[]; next_cursor: string | null }
 
 /** Any other answer that is not a success: the API's own sentence and machine code. */
@@ -113,6 +115,11 @@ export function studySessionsApi(apiFetch: ApiFetch) {
     /** How many of the group's words are due now (one due-words page of 100 unless more are due). */
     dueNow: (groupId: number) => countDue((cursor) => dueWords(groupId, LARGEST_PAGE, cursor)),
     /** The learner's scheduler (GET /api/me/scheduler); a 404 (ApiError) where the API has no such route. */
-    scheduler: () => apiFetch<unknown>("/api/me/scheduler"),
+    scheduler: () => apiFetch<Scheduler>("/api/me/scheduler"),
+    /** Chooses the desired retention (0.70 to 0.97; PUT /api/me/scheduler): the scheduler as stored,
+     * or ApiError 400 with the API's sentence for a value outside, and nothing written. */
+    setDesiredRetention: (desiredRetention: number) =>
+      apiFetch<Scheduler>("/api/me/scheduler",
+                          { method: "PUT", body: JSON.stringify({ desired_retention: desiredRetention } satisfies SchedulerChange) }),
   };
 }

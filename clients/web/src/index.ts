@@ -11,5 +11,5 @@ export {
 } from "./api.js";
 export type {
   CreatedSession, CursorPage, DashboardStats, DueWord, DueWordPage, ErrorBody, Group, NewReview, NewSession,
-  RecentSession, Review, Schemas, Session, Word, components, paths,
+  RecentSession, Review, Scheduler, SchedulerChange, Schemas, Session, Word, components, paths,
 } from "./api.js";

@@ -180,3 +180,26 @@ test("the scheduler's 404 is an ApiError the page can tell apart", async () => {
   await assert.rejects(api.scheduler(), (error: unknown) =>
     error instanceof ApiError && error.status === 404 && error.code === "not_found");
 });
+
+test("setDesiredRetention sends PUT /api/me/scheduler with the retention as JSON, and answers the scheduler stored", async () => {
+  const sent: Sent[] = [];
+  const stored = { parameters: [], source: "default", desired_retention: 0.85, version: 1, fitted_at: null,
+                   reviews_used: null, evaluation: null, summary: null, next_fit_after: null };
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t", fetch: fakeFetch(200, stored, sent) }));
+
+  const answer = await api.setDesiredRetention(0.85);
+
+  assert.deepEqual(answer, stored);
+  assert.deepEqual(sent.map((s) => [s.method, s.url, s.headers.get("Authorization"), s.headers.get("Content-Type"), s.body]), [
+    ["PUT", "https://app.example/api/me/scheduler", "t", "application/json", '{"desired_retention":0.85}'],
+  ]);
+});
+
+test("a retention the API refuses is an ApiError 400 with the API's own sentence", async () => {
+  const sentence = "desired_retention must be a number from 0.7 to 0.97 (the share of due words you aim to remember).";
+  const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t",
+    fetch: fakeFetch(400, { error: sentence, code: "validation_error" }) }));
+
+  await assert.rejects(api.setDesiredRetention(0.5), (error: unknown) =>
+    error instanceof ApiError && error.status === 400 && error.code === "validation_error" && error.message === sentence);
+});
