@@ -1,9 +1,8 @@
 """The /app page of clients/web driven in headless Chromium as a person would, against
 `AUTH=cognito make run` (its own DynamoDB Local, the local Cognito, the dev server): sign in,
 study what is due one card at a time, sign out, another learner, a token past its expiry, a
-reload in the middle of an answer; over each whole session no request fails and the console
-shows no error but those the test provokes (and the page's look for GET /api/me/scheduler, a 404
-while the API has no such route)."""
+reload in the middle of an answer, the learner's scheduler and its desired retention; over each
+whole session no request fails and the console shows no error but those the test provokes."""
 import json
 import time
 import uuid
@@ -97,18 +96,10 @@ SCHEDULER = "/api/me/scheduler"
 
 
 def failed_requests(browser, server):
-    """The requests that failed, but for the page's look for the scheduler while it is a 404; once
-    every request the page made has its outcome (one still on its way has none)."""
+    """The requests that failed, once every request the page made has its outcome (one still on
+    its way has none)."""
     wait_for(browser, "true", check=lambda _: all(request[-1] is not None for request in browser.requests()))
-    return [request for request in browser.failed_requests()
-            if (request[0], request[1], request[-1]) != ("GET", f"{server.base_url}{SCHEDULER}", 404)]
-
-
-def console_errors(browser, server):
-    """The console's errors, but for the scheduler's 404 (see failed_requests)."""
-    return [error for error in browser.console_errors()
-            if error != ("network", "Failed to load resource: the server responded with a status of 404 "
-                                    f"(Not Found) {server.base_url}{SCHEDULER}")]
+    return browser.failed_requests()
 
 
 def learner_token(server, username, secret):
@@ -217,7 +208,7 @@ def test_a_learner_signs_in_studies_and_signs_out_and_another_sees_nothing_of_th
     # Nothing failed but what the test provoked: the wrong password, the call after sign-out.
     assert failed_requests(browser, server) == [cognito_call(server, "InitiateAuth", 400),
                                                 ("GET", f"{server.base_url}/dashboard/stats", "", 401)]
-    assert console_errors(browser, server) == [
+    assert browser.console_errors() == [
         ("network", "Failed to load resource: the server responded with a status of 400 (BAD REQUEST) "
                     f"{server.settings['endpoint']}/"),
         ("network", "Failed to load resource: the server responded with a status of 401 (Unauthorized) "
@@ -250,7 +241,7 @@ def test_a_token_past_its_expiry_is_refreshed_without_a_word_and_sign_out_ends_t
     wait_for(browser, visible("signin"))
     assert cognito_call(server, "RevokeToken", 200) in browser.requests()
     assert failed_requests(browser, server) == []
-    assert console_errors(browser, server) == []
+    assert browser.console_errors() == []
 
 
 def test_the_due_word_comes_first_its_meaning_hidden_until_shown_and_each_answer_is_a_review(
@@ -271,8 +262,7 @@ def test_the_due_word_comes_first_its_meaning_hidden_until_shown_and_each_answer
     sign_in(browser, username, secret)
     wait_for(browser, visible("due"))
     assert (text(browser, "due-count"), text(browser, "due-group")) == ("1", "Core Verbs")  # as the API says
-    scheduler = call(server, token, "GET", SCHEDULER).status_code
-    assert browser.evaluate(visible("scheduler")) is (scheduler == 200)  # hidden while the API has no route
+    assert browser.evaluate(visible("scheduler"))
 
     click(browser, "#start")
     wait_for(browser, card_shows("話す"))  # word 7, the due one, before the new word 1
@@ -302,7 +292,7 @@ def test_the_due_word_comes_first_its_meaning_hidden_until_shown_and_each_answer
     wait_for(browser, card_shows("飲む"))
     assert stored_reviews(server, session) == [(1, False), (7, True)]
     assert failed_requests(browser, server) == []
-    assert console_errors(browser, server) == []
+    assert browser.console_errors() == []
 
 
 def test_a_reload_neither_loses_nor_doubles_an_answer(browser, signed_in_server):
@@ -368,7 +358,70 @@ def test_a_reload_neither_loses_nor_doubles_an_answer(browser, signed_in_server)
     next_words = f"{server.base_url}/api/study-sessions/{session}/next-words?limit=5"
     assert failed_requests(browser, server) == [(*review, "net::ERR_CONNECTION_RESET")] * 2 + [
         ("GET", next_words, "", 404)]
-    assert console_errors(browser, server) == [
+    assert browser.console_errors() == [
         ("network", f"Failed to load resource: net::ERR_CONNECTION_RESET {review[1]}")] * 2 + [
         ("network", "Failed to load resource: the server responded with a status of 404 (Not Found) "
                     f"{next_words}")]
+
+
+def type_into(browser, element_id, value):
+    """Focuses the field, empties it and types ``value`` as a keyboard does."""
+    browser.evaluate(f"(document.getElementById({json.dumps(element_id)}).focus(), "
+                     f"document.getElementById({json.dumps(element_id)}).value = '', true)")
+    browser.send("Input.insertText", text=value)
+
+
+DEFAULTS_SENTENCE = ("The default parameters are in use. Parameters of your own are fitted once you have "
+                     "made enough reviews, if they predict your answers better.")
+
+
+def test_the_scheduler_says_the_defaults_are_in_use_and_the_desired_retention_is_what_the_api_stores(
+        browser, signed_in_server):
+    server = signed_in_server
+    username, secret = new_learner(server, "fay")
+    token = learner_token(server, username, secret)
+    open_app(browser, server)
+    sign_in(browser, username, secret)
+    wait_for(browser, f"{visible('home')} && {visible('scheduler')}")
+    assert text(browser, "scheduler-source") == "Default parameters: FSRS-6's, the same for every learner."
+    assert text(browser, "scheduler-summary") == DEFAULTS_SENTENCE  # no figure: the API has none yet
+    assert not browser.evaluate(visible("scheduler-evaluation")) and text(browser, "scheduler-scored") == ""
+    assert browser.evaluate("document.getElementById('retention').value") == "0.90"
+    field = "document.getElementById('retention')"
+    assert browser.evaluate(f"{field}.labels[0].textContent") == "Desired retention"
+    assert browser.evaluate(f"{field}.getAttribute('aria-describedby')") == "retention-help"
+    assert ("It changes when words fall due from your next review on (and what is due now, within seconds)."
+            in " ".join(text(browser, "retention-help").split()))
+    live = "document.getElementById('retention-result').getAttribute('aria-live')"
+    assert browser.evaluate(live) == "polite"  # the save's result is read out
+
+    # By keyboard: 0.85 typed in the field, Enter; the API stores it and the page shows what it stored.
+    type_into(browser, "retention", "0.85")
+    browser.press_enter()
+    wait_for(browser, "document.getElementById('retention-result').textContent")
+    assert text(browser, "retention-result") == "Saved: desired retention 0.85."
+    stored = call(server, token, "GET", SCHEDULER).json()
+    assert (stored["desired_retention"], stored["version"], stored["source"]) == (0.85, 1, "default")
+    open_app(browser, server)
+    wait_for(browser, f"{visible('home')} && {visible('scheduler')}")
+    assert browser.evaluate("document.getElementById('retention').value") == "0.85"
+    assert text(browser, "retention-result") == ""
+
+    # A value outside the range goes to the API, which refuses it: its sentence is shown, nothing stored.
+    type_into(browser, "retention", "0.5")
+    click(browser, "#retention-save")
+    wait_for(browser, "document.getElementById('retention-result').textContent")
+    refusal = call(server, token, "PUT", SCHEDULER, json={"desired_retention": 0.5})
+    assert refusal.status_code == 400
+    assert text(browser, "retention-result") == refusal.json()["error"]
+    assert "0.7 to 0.97" in refusal.json()["error"]
+    assert browser.evaluate("document.activeElement.id") == "retention"
+    assert text(browser, "message") == ""
+    stored = call(server, token, "GET", SCHEDULER).json()
+    assert (stored["desired_retention"], stored["version"]) == (0.85, 1)
+
+    url = f"{server.base_url}{SCHEDULER}"
+    assert failed_requests(browser, server) == [("PUT", url, "", 400)]
+    assert browser.console_errors() == [
+        ("network", f"Failed to load resource: the server responded with a status of 400 (Bad Request) "
+                    f"{url}")]

@@ -5,8 +5,9 @@
 // entry (./index), as a frontend that installs it would.
 import {
   ApiError, SESSION_ENDED, SignInFailed, SignInRequired, apiFetch, configure, currentLearner, readConfig, signIn,
-  signOut, studySessionsApi, type DueWord,
+  signOut, studySessionsApi, type DueWord, type Scheduler,
 } from "./index.js";
+import { describeScheduler } from "./scheduler-view.js";
 import { answered, answering, newStudy, randomKey, studyStore, type StudyState, type StudyStore } from "./study-state.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   let round: DueWord[] = [];
   let position = 0;
   let roundKnew = 0;
+  let saving = false;  // a desired retention on its way
   let dueAsked = 0;  // the latest due count asked for: an older answer arriving late is dropped
 
   async function run(action: () => Promise<void>): Promise<void> {
@@ -82,14 +84,62 @@ async function main(): Promise<void> {
     $("home").hidden = false;
   }
 
-  /** The place of the learner's scheduler: shown only where the API has GET /api/me/scheduler. */
+  /** The learner's scheduler and its desired-retention setting: shown only where the API answers
+   * GET /api/me/scheduler (an API without the route answers 404, and any refusal hides it). */
   async function showScheduler(): Promise<void> {
+    $("retention-result").textContent = "";
     try {
-      await api.scheduler();
+      renderScheduler(await api.scheduler());
       $("scheduler").hidden = false;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      $("scheduler").hidden = true;  // 404 until the API has the route; any other refusal hides it too
+      $("scheduler").hidden = true;
+    }
+  }
+
+  function renderScheduler(scheduler: Scheduler): void {
+    const view = describeScheduler(scheduler);
+    $("scheduler-source").textContent = view.source;
+    $("scheduler-summary").textContent = view.summary;
+    $("scheduler-evaluation-rows").replaceChildren(...view.evaluation.map((row) => {
+      const line = document.createElement("tr");
+      const label = document.createElement("th");
+      label.scope = "row";
+      label.textContent = row.label;
+      line.append(label, ...[row.yours, row.defaults].map((figure) => {
+        const cell = document.createElement("td");
+        cell.textContent = figure;
+        return cell;
+      }));
+      return line;
+    }));
+    $("scheduler-evaluation").hidden = view.evaluation.length === 0;
+    $("scheduler-scored").textContent = view.scored;
+    $<HTMLInputElement>("retention").value = view.retention;
+  }
+
+  /** Sends the desired retention typed; the API's answer is what the page shows: the value stored,
+   * or its sentence when it refuses one (nothing is then stored). */
+  async function saveRetention(): Promise<void> {
+    const input = $<HTMLInputElement>("retention");
+    const result = $("retention-result");
+    result.textContent = "";
+    result.classList.remove("error");
+    const typed = input.valueAsNumber;
+    if (Number.isNaN(typed)) {
+      result.classList.add("error");
+      result.textContent = "Type a number from 0.70 to 0.97.";
+      return input.focus();
+    }
+    try {
+      const stored = await api.setDesiredRetention(typed);
+      renderScheduler(stored);
+      result.textContent = `Saved: desired retention ${describeScheduler(stored).retention}.`;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status >= 500) throw error;
+      result.classList.add("error");
+      result.textContent = error.message;  // the API's own sentence, e.g. the range it accepts
+      input.focus();
     }
   }
 
@@ -272,6 +322,12 @@ async function main(): Promise<void> {
     await advance();
   });
   $("more").onclick = () => run(nextRound);
+  $<HTMLFormElement>("retention-form").onsubmit = (event) => {
+    event.preventDefault();
+    if (saving) return;  // one change at a time; the button stays focusable (a disabled one loses the focus)
+    saving = true;
+    return run(saveRetention).finally(() => { saving = false; });
+  };
   $("signout").onclick = () => run(async () => {
     await signOut();
     forgetStudy();  // this tab's study state, an answer not yet stored included
