@@ -4,9 +4,11 @@ items' stream records make the consumer write the missing reviews once, a keyed 
 the round instead of applying it again, a late review replays the carried answers, and a history
 reset meanwhile stays forgotten. On DynamoDB Local, with its real streams."""
 import threading
+from datetime import timedelta
 
 import pytest
 
+from chalicelib.storage import review_repository
 from chalicelib.storage.review_repository import ReviewRepository
 from chalicelib.streams.aggregates import AggregateWriter, process
 from chalicelib.streams.audit import memory_differences, unwritten_round_reviews
@@ -105,7 +107,31 @@ def test_a_round_cut_short_in_a_history_reset_since_is_not_written_back(api, ses
     assert scan(api, "word_reviews") == []
 
 
-def test_a_keyed_round_resent_after_one_of_its_words_was_reviewed_again_is_replayed(api, session):
+def test_a_keyed_round_resent_after_every_word_was_reviewed_again_is_replayed(api, session):
+    """Later writes of a word keep a round's copies for CARRY_SECONDS: the resend still finds
+    the whole round."""
+    committed_round(api, session, {"Idempotency-Key": "round-12"})
+    for word in (1, 2):
+        assert review(api, session["id"], word, True, reviewed_at=DAYS[1]).status_code == 201  # late
+
+    again = send_round(api, session, {"Idempotency-Key": "round-12"})
+
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (3, 2)
+    consume(api)
+    assert len(scan(api, "word_reviews")) == 5
+    assert memory_differences(api.dynamodb, api.names) == []
+    assert unwritten_round_reviews(api.dynamodb, api.names) == []
+
+
+@pytest.fixture
+def copies_not_kept(monkeypatch):
+    """Past CARRY_SECONDS: a later write of a word no longer keeps a round's copies."""
+    monkeypatch.setattr(review_repository, "CARRY_SECONDS", 0)
+
+
+def test_a_keyed_round_resent_after_one_of_its_words_was_reviewed_again_is_replayed(api, session,
+                                                                                     copies_not_kept):
     """The round was committed whole: a review since replaced one word's carried copy, and its
     stored reviews come from the consumer; the resend waits for them rather than refuse the key
     or apply the round again."""
@@ -129,7 +155,8 @@ def test_a_keyed_round_resent_after_one_of_its_words_was_reviewed_again_is_repla
     assert memory_differences(api.dynamodb, api.names) == []
 
 
-def test_while_the_consumer_is_behind_that_resend_is_503_not_422_nor_applied_again(api, session):
+def test_while_the_consumer_is_behind_that_resend_is_503_not_422_nor_applied_again(
+        api, session, copies_not_kept):
     committed_round(api, session, {"Idempotency-Key": "round-11"})
     assert review(api, session["id"], 2, True, reviewed_at=DAYS[4]).status_code == 201
 
@@ -137,3 +164,16 @@ def test_while_the_consumer_is_behind_that_resend_is_503_not_422_nor_applied_aga
 
     assert again.status_code == 503 and again.json_body["code"] == "unavailable"
     assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (2, 2)
+
+
+def test_a_later_review_keeps_the_round_s_copies_within_the_window_only(api, session, monkeypatch):
+    assert send_round(api, session).status_code == 201
+    assert review(api, session["id"], 1, True, reviewed_at=DAYS[4]).status_code == 201
+    assert len(memory_item(api, 1)["round_reviews"]) == 2  # the round's two answers of word 1
+
+    monkeypatch.setattr(review_repository, "CARRY_SECONDS", 0)
+    assert review(api, session["id"], 1, False, reviewed_at=DAYS[4] + timedelta(hours=1)).status_code == 201
+
+    assert "round_reviews" not in memory_item(api, 1) and "round_committed" not in memory_item(api, 1)
+    assert len(memory_item(api, 2)["round_reviews"]) == 1  # not written since: its item keeps it
+    assert memory_differences(api.dynamodb, api.names) == []

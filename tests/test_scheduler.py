@@ -275,12 +275,12 @@ def test_a_review_whose_memory_is_recomputed_between_its_read_and_its_write_comp
     app_module.services().reviews._recent.__init__()  # a cold function: it reads first
     record, raced = store().reviews.record_reviews, []
 
-    def racing(reviews, memories):
+    def racing(reviews, memories, stored):
         if not raced:
             raced.append([memory.fields.get("version", 0) for memory in memories])
             app_module.services().scheduler().change("implicit", {"desired_retention": 0.8})
             assert recompute(store(), OWNER).written == 1
-        return record(reviews, memories)
+        return record(reviews, memories, stored)
 
     monkeypatch.setattr(store().reviews, "record_reviews", racing)
     memory = review(api, session, 3, True, DAYS[2])

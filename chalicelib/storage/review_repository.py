@@ -31,6 +31,11 @@ TRANSACTION_CONFLICT_ATTEMPTS = 8
 HISTORY_INDEX_ATTEMPTS = 5  # reads of a word's reviews while the index trails the memory item
 BATCH_WRITE_MAX_ITEMS = 25
 BATCH_WRITE_ATTEMPTS = 6
+# Later writes of a word keep the copies of a round's reviews its memory item carries for this
+# long after the round (by the time in their order, a UUIDv7): past a crash, a throttled write
+# of the reviews or the consumer's lag, a keyed resend still finds them and a late review still
+# replays them; then they go, so that an item does not grow with the word's history.
+CARRY_SECONDS = 10
 # what a round's review shares with its memory item, left out of the copy the item carries
 SHARED_WITH_MEMORY = ("owner", "word_id", "owner_word")  # and its id, the copy's key
 
@@ -56,6 +61,16 @@ def _refusal(error: ClientError, reasons: List[Optional[str]], review_count: int
     return ReviewRefused(
         existing=[from_item(put["Item"]) for put in puts if put.get("Code") == "ConditionalCheckFailed"],
         memory_stale=any(memory.get("Code") == "ConditionalCheckFailed" for memory in memories))
+
+
+def still_carried(copies: Dict[str, Item], now: float) -> Dict[str, Item]:
+    """The round reviews a memory item carries that its next write keeps (CARRY_SECONDS)."""
+    kept = {}
+    for id_, copy in copies.items():
+        order = copy["reviewed_key"].split("#", 1)[-1].replace("-", "")
+        if now - int(order[:12], 16) / 1000 < CARRY_SECONDS:
+            kept[id_] = copy
+    return kept
 
 
 def memory_condition(applied: Optional[int], version: int) -> dict:
@@ -101,33 +116,53 @@ class ReviewRepository(Repository):
         return session, memories, memories.pop(SCHEDULER_WORD_ID, {}), reviews
 
     @translate_errors
-    def record_reviews(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
+    def record_reviews(self, reviews: List[Item], memories: Sequence[MemoryUpdate],
+                       stored: Dict[int, Item]) -> Dict[int, Dict[str, Item]]:
         """Store the reviews of one session and write the memory of their words, in one
         transaction: all or none. ``memories``: each word's new state, written only if its
-        stored state is still the one it was computed from.
-        Raises ReviewRefused when a condition fails."""
+        stored state (``stored``) is still the one it was computed from. The round reviews each
+        memory item carries (still_carried). Raises ReviewRefused when a condition fails."""
         items = [{"Put": {
             "TableName": self._reviews, "Item": to_item(review),
             "ConditionExpression": "attribute_not_exists(id)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for review in reviews]
-        self._transact(items + self._memory_writes(reviews[0]["owner"], memories), len(reviews))
+        copies = self._copies(memories, stored, {})
+        self._transact(items + self._memory_writes(reviews[0]["owner"], memories, copies), len(reviews))
+        return copies
 
     @translate_errors
-    def record_round(self, reviews: List[Item], memories: Sequence[MemoryUpdate]) -> None:
+    def record_round(self, reviews: List[Item], memories: Sequence[MemoryUpdate],
+                     stored: Dict[int, Item]) -> Dict[int, Dict[str, Item]]:
         """Commit a round: its words' memory in one transaction, each item carrying the round's
         reviews of its word; then the reviews' own items. Raises ReviewRefused when a memory
         changed since it was read; once committed, a failure to write the reviews is left to
-        the stream consumer (chalicelib.streams.rounds) and the round stands."""
-        carried: Dict[int, Dict[str, Item]] = {}
+        the stream consumer (chalicelib.streams.rounds) and the round stands. The round reviews
+        each memory item carries."""
+        own: Dict[int, Dict[str, Item]] = {}
         for review in reviews:
-            carried.setdefault(review["word_id"], {})[review["id"]] = {
+            own.setdefault(review["word_id"], {})[review["id"]] = {
                 name: value for name, value in review.items() if name not in (*SHARED_WITH_MEMORY, "id")}
-        self._transact(self._memory_writes(reviews[0]["owner"], memories, carried), 0)
+        copies = self._copies(memories, stored, own)
+        self._transact(self._memory_writes(reviews[0]["owner"], memories, copies), 0)
         try:
             self._store_reviews(reviews)
         except Unavailable as unavailable:
             log.warning(json.dumps({"event": "round_reviews_left_to_the_consumer", "reviews": len(reviews),
                                     "cause": unavailable.cause}))
+        return copies
+
+    @staticmethod
+    def _copies(memories: Sequence[MemoryUpdate], stored: Dict[int, Item],
+                own: Dict[int, Dict[str, Item]]) -> Dict[int, Dict[str, Item]]:
+        """Per word, the round reviews its new memory item carries: this round's, and those
+        the stored item carries that are still carried."""
+        now = time.time()
+        copies = {}
+        for memory in memories:
+            kept = still_carried(stored.get(memory.word_id, {}).get(ROUND_REVIEWS, {}), now)
+            if kept or memory.word_id in own:
+                copies[memory.word_id] = {**kept, **own.get(memory.word_id, {})}
+        return copies
 
     def _store_reviews(self, reviews: List[Item]) -> None:
         """Put the reviews' items (a round committed on its memory items: no condition)."""
@@ -170,7 +205,7 @@ class ReviewRepository(Repository):
         items = []
         for memory in memories:
             state = {"scope": owner, "word_id": memory.word_id, "owner": owner, **memory.fields}
-            if carried:
+            if carried and memory.word_id in carried:
                 state.update({ROUND_REVIEWS: carried[memory.word_id], ROUND_MARK: True})
             items.append({"Put": {"TableName": self._memories, "Item": to_item(state),
                                   **memory_condition(memory.applied_before, memory.version_before)}})

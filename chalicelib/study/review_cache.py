@@ -21,6 +21,7 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from chalicelib.core.scheduling import MemoryUpdate
 from chalicelib.storage.dynamo import Item
+from chalicelib.storage.schema import ROUND_REVIEWS
 
 MAX_SESSIONS = 1_000
 MAX_MEMORIES = 10_000  # ~300 bytes each
@@ -98,7 +99,11 @@ class ReviewCache:
             for id_ in word_ids:
                 self._memories.pop((owner, id_))
 
-    def remember_written(self, owner: str, memories: Sequence[MemoryUpdate]) -> None:
+    def remember_written(self, owner: str, memories: Sequence[MemoryUpdate],
+                         copies: Dict[int, Dict[str, Item]]) -> None:
+        """What a write left: each word's state, with the round reviews its item carries."""
         with self._lock:
             for memory in memories:
-                self._memories.put((owner, memory.word_id), {"word_id": memory.word_id, **memory.fields})
+                carried = {ROUND_REVIEWS: copies[memory.word_id]} if memory.word_id in copies else {}
+                state = {"scope": owner, "word_id": memory.word_id, **memory.fields, **carried}
+                self._memories.put((owner, memory.word_id), state)

@@ -177,11 +177,9 @@ class Reviews:
             memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
             self._recent.forget(owner, word_ids)
             try:
-                if single:
-                    self._store.reviews.record_reviews(reviews, memories)
-                else:
-                    self._store.reviews.record_round(reviews, memories)
-                self._recent.remember_written(owner, memories)
+                record = self._store.reviews.record_reviews if single else self._store.reviews.record_round
+                copies = record(reviews, memories, stored)
+                self._recent.remember_written(owner, memories, copies)
                 return reviews, False
             except ReviewRefused as refused:
                 if refused.existing:
