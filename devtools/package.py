@@ -17,7 +17,7 @@ from pathlib import Path
 from chalicelib.config import resets_enabled
 from chalicelib.learners.identity import SIGN_IN_FIRST
 from chalicelib.storage.schema import TABLES, create_table_input
-from devtools import consumer_template, learner_pool, monitoring, policies, purge_template
+from devtools import consumer_template, fitting_template, learner_pool, monitoring, policies, purge_template
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 # Amazon Linux 2023 (python3.11 runs on Amazon Linux 2, whose support ended 2026-06-30), and
@@ -187,6 +187,8 @@ def merge_template(stage: str) -> dict:
     resources.update(consumer_template.resources(
         function_properties, operations(stage)["log_retention_days"], protected, resets))
     resources.update(purge_template.resources(
+        function_properties, operations(stage)["log_retention_days"], protected, resets))
+    resources.update(fitting_template.resources(
         function_properties, operations(stage)["log_retention_days"], protected, resets))
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
     resources[API] = {"Metadata": checkov_skips(SKIPS[API]),

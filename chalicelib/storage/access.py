@@ -22,6 +22,7 @@ from chalicelib.storage.schema import (
 API = "api"
 AGGREGATES = "aggregates"
 PURGE = "purge"
+FITTING = "fitting"
 
 
 class TableAccess(NamedTuple):
@@ -85,6 +86,16 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
         cognito=("ListUsers", "AdminDeleteUser"),
     ),
 }
+
+FUNCTIONS[FITTING] = FunctionAccess(
+    tables={
+        # the learner's scheduler read, and the fit's answer written to it (UpdateItem, conditional);
+        # their memory items paged through by word (Query) for the words they reviewed
+        "memories": TableAccess(("GetItem", "Query", "UpdateItem")),
+        # each word's reviews, from the index only
+        "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+    },
+)
 
 _RUNNING: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("function", default=None)
 

@@ -1,0 +1,74 @@
+"""The queues the API hands work to, off the request path: a fit of a learner's parameters
+(chalicelib.streams.fitting) and the recompute of their memories (chalicelib.streams.recompute).
+One port, ``send(body)`` of a JSON object, two adapters: SQS deployed (the functions read it
+through their event source mappings), a directory locally (`make run`'s poller drains it,
+devtools/stream_poller.py, and hands each message to the same handler, shaped as SQS's event)."""
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Tuple
+
+
+class SqsQueue:
+    def __init__(self, url: str, client_factory: Callable[[], object]):
+        self._url = url
+        self._client_factory = client_factory
+        self._client = None
+
+    def send(self, body: dict) -> None:
+        if self._client is None:
+            self._client = self._client_factory()
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(body))
+
+
+class DirectoryQueue:
+    """A queue of JSON files in one directory, oldest first; a message is deleted once handled,
+    so one that failed is handed again on the next drain (as SQS redelivers it)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def send(self, body: dict) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        scratch = self.path / f".{name}.tmp"
+        scratch.write_text(json.dumps(body))
+        os.replace(scratch, self.path / f"{name}.json")  # whole or not at all
+
+    def messages(self) -> Iterator[Tuple[Path, str]]:
+        if not self.path.is_dir():
+            return
+        for file in sorted(self.path.glob("*.json")):
+            try:
+                yield file, file.read_text()
+            except FileNotFoundError:  # another drain took it
+                continue
+
+    def drain(self, handle: Callable[[dict], object], limit: Optional[int] = None) -> int:
+        """Hand each message to ``handle`` as an SQS event of one record; delete it once handled.
+        The number handled."""
+        handled = 0
+        for file, body in self.messages():
+            if limit is not None and handled >= limit:
+                break
+            handle(sqs_event(body, file.stem))
+            file.unlink(missing_ok=True)
+            handled += 1
+        return handled
+
+
+def sqs_event(body: str, message_id: str) -> dict:
+    return {"Records": [{"messageId": message_id, "body": body, "eventSource": "aws:sqs",
+                         "attributes": {"ApproximateReceiveCount": "1"}}]}
+
+
+class RecomputeMessages:
+    """The hook a change of a learner's scheduler calls, ``send(owner, version)``, as a message."""
+
+    def __init__(self, queue):
+        self._queue = queue
+
+    def send(self, owner: str, version: int) -> None:
+        self._queue.send({"owner": owner, "version": version})
