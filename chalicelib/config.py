@@ -105,7 +105,7 @@ def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **c
 def fit_queue(environ: Mapping[str, str]):
     """Where a fit request goes: the SQS queue FIT_QUEUE_URL deployed, the directory FIT_QUEUE_DIR
     locally (`make run`'s poller drains it); None where neither is set."""
-    from chalicelib.queues import DirectoryQueue, SqsQueue
+    from chalicelib.storage.queues import DirectoryQueue, SqsQueue
 
     if environ.get("FIT_QUEUE_URL"):
         return SqsQueue(environ["FIT_QUEUE_URL"], lambda: boto3.client("sqs", config=Config(

@@ -77,7 +77,7 @@ class Services(NamedTuple):
     clock: Callable[[], datetime]
     erasure_seconds: float  # how long an erased learner's data outlives the request, at most
     recompute_queue: object  # send(owner, version): a learner's memories recomputed, off the request
-    fit_queue: object = None  # send(message): a fit of a learner's parameters (chalicelib.queues)
+    fit_queue: object = None  # send(message): a fit of a learner's parameters (chalicelib.storage.queues)
 
     @classmethod
     def build(cls, store: Store, cache: ReferenceCache, histories: Histories,

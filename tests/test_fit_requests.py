@@ -14,12 +14,14 @@ import pytest
 
 import app as app_module
 from chalicelib.core.scheduling import DEFAULT_PARAMETERS
-from chalicelib.queues import DirectoryQueue
+from chalicelib.storage.access import running_as
 from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.queues import DirectoryQueue
 from chalicelib.storage.schema import SCHEDULER_WORD_ID, TOTALS
 from chalicelib.streams.fitter import NodeFitter
 from chalicelib.streams.fitting import FittingWorker
 from chalicelib.streams.recompute import recompute
+from chalicelib.study.scheduler import FIT_PENDING_SECONDS
 from tests.test_fitting import fitting_cli  # noqa: F401 - fitting_cli is a fixture
 
 OWNER = "implicit#0"
@@ -241,3 +243,106 @@ def scheduler_item(api):
     found = api.dynamodb.get_item(TableName=api.names["memories"], ConsistentRead=True,
                                   Key={"scope": {"S": OWNER}, "word_id": {"N": str(SCHEDULER_WORD_ID)}})
     return from_item(found["Item"]) if "Item" in found else None
+
+
+class Answers:
+    """A fitter answering fitLearner's shape at once, recording what it was asked; ``during`` runs
+    while it "fits"."""
+
+    def __init__(self, adopted=True, during=lambda: None):
+        self.asked, self.adopted, self.during = [], adopted, during
+
+    def fit(self, reviews, parameters):
+        self.asked.append((reviews, list(parameters)))
+        self.during()
+        return {"candidate": [round(p * 1.1, 4) for p in DEFAULT_PARAMETERS[:19]] + [0.2, 0.3],
+                "adopted": self.adopted,
+                "reason": "better_on_recent_reviews" if self.adopted else "log_loss_not_lower",
+                "evaluation": {"reviews": 200, "log_loss": 0.4, "rmse_bins": 0.03, "default_log_loss": 0.45,
+                               "default_rmse_bins": 0.05}, "reviews_used": 1000}
+
+
+@pytest.fixture
+def quick(api, tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "_fitting_worker", None)
+    return Fitting(api, tmp_path / "fit-queue", Answers())
+
+
+def test_999_reviews_are_a_409_saying_how_many_are_needed_and_1000_are_queued(api, quick):
+    set_reviews(api, 999)
+    refused = quick.post()
+    assert refused.status_code == 409 and refused.json_body["code"] == "too_few_reviews"
+    assert "at least 1000 reviews" in refused.json_body["error"] and "1 more" in refused.json_body["error"]
+    assert quick.messages() == [] and scheduler_item(api) is None  # nothing written, nothing sent
+
+    set_reviews(api, 1000)
+    assert quick.post().status_code == 202
+    assert quick.messages() == [{"owner": OWNER, "requested_at": stamp(NOW)}]
+
+
+def test_a_request_pending_too_long_is_replaced_by_a_new_one(api, quick):
+    set_reviews(api, 1000)
+    quick.post()
+    quick.clock.now = NOW + timedelta(seconds=FIT_PENDING_SECONDS - 1)
+    assert quick.post().json_body["requested_at"] == stamp(NOW)  # still pending: the same one
+    quick.clock.now = NOW + timedelta(seconds=FIT_PENDING_SECONDS + 1)
+    assert quick.post().json_body["requested_at"] == stamp(quick.clock.now)
+    assert [message["requested_at"] for message in quick.messages()] == [stamp(NOW), stamp(quick.clock.now)]
+    assert quick.drain() == 2  # the first is no longer pending: only the second fits
+    assert len(app_module._fitting_worker._fitter.asked) == 1
+
+
+def test_a_redelivered_message_writes_nothing_more(api, quick):
+    set_reviews(api, 1000)
+    quick.post()
+    message = quick.messages()[0]
+    quick.drain()
+    after_first = scheduler_item(api)
+    assert after_first["version"] == 1 and quick.recomputes.sent == [(OWNER, 1)]
+
+    quick.queue.send(message)  # SQS hands it again
+    assert quick.drain() == 1
+    assert scheduler_item(api) == after_first and quick.recomputes.sent == [(OWNER, 1)]
+    assert len(app_module._fitting_worker._fitter.asked) == 1  # not fitted again
+
+
+def test_a_message_of_a_learner_erased_meanwhile_writes_nothing(api, quick):
+    set_reviews(api, 1000)
+    quick.post()
+    api.dynamodb.delete_item(TableName=api.names["memories"],  # what the purge of their partition does
+                             Key={"scope": {"S": OWNER}, "word_id": {"N": str(SCHEDULER_WORD_ID)}})
+    assert quick.drain() == 1
+    assert scheduler_item(api) is None and quick.recomputes.sent == []
+
+
+def test_a_learner_erased_during_the_fit_gets_nothing_written(api, quick):
+    set_reviews(api, 1000)
+    quick.post()
+
+    def erase():
+        with running_as(None):  # the purge's call, not the worker's
+            api.dynamodb.delete_item(TableName=api.names["memories"],
+                                     Key={"scope": {"S": OWNER}, "word_id": {"N": str(SCHEDULER_WORD_ID)}})
+
+    app_module._fitting_worker._fitter.during = erase
+    assert quick.drain() == 1
+    assert scheduler_item(api) is None and quick.recomputes.sent == []
+
+
+def test_a_fit_whose_scheduler_changed_meanwhile_is_not_written_and_the_request_ends(api, quick):
+    set_reviews(api, 1000)
+    quick.post()
+
+    def change_retention():
+        response = api.http._http.put("/api/me/scheduler", headers={"Content-Type": "application/json"},
+                                      body=json.dumps({"desired_retention": 0.85}))
+        assert response.status_code == 200
+
+    app_module._fitting_worker._fitter.during = change_retention
+    assert quick.drain() == 1
+    stored = quick.scheduler()
+    assert (stored["version"], stored["source"], stored["desired_retention"]) == (1, "default", 0.85)
+    assert stored["parameters"] == list(DEFAULT_PARAMETERS) and stored["last_fit"] is None
+    assert stored["fit_requested_at"] is None  # ended: the learner may ask again
+    assert quick.recomputes.sent == [(OWNER, 1)]  # the retention's recompute only
+    assert quick.post().status_code == 202 and len(quick.messages()) == 1
