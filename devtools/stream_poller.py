@@ -254,6 +254,27 @@ def run_schedule(app_module, stop: threading.Event) -> None:
             log.warning(json.dumps({"event": "purge_failed", "cause": f"{type(error).__name__}: {error}"}))
 
 
+QUEUE_SECONDS = 0.5
+
+
+def run_queues(app_module, stop: threading.Event) -> None:
+    """What the fit queue's event source mapping does deployed, on the local queue (FIT_QUEUE_DIR):
+    each message handed to the fitting function as an SQS event of one record, every QUEUE_SECONDS;
+    one that fails is handed again, and after FIT_MAX_RECEIVES moved to the folder "dead"."""
+    from chalicelib.storage.queues import DirectoryQueue
+    from chalicelib.study.scheduler import FIT_MAX_RECEIVES
+
+    if not os.environ.get("FIT_QUEUE_DIR"):
+        return
+    fits = DirectoryQueue(os.environ["FIT_QUEUE_DIR"])
+    while not stop.wait(QUEUE_SECONDS):
+        try:
+            fits.drain(lambda event: app_module.fit_learners(event, _Context()),
+                       max_receives=FIT_MAX_RECEIVES)
+        except Exception as error:  # the message stays for the next drain, or went to "dead"
+            log.warning(json.dumps({"event": "fit_failed", "cause": f"{type(error).__name__}: {error}"}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local")
@@ -276,8 +297,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     schedule = threading.Thread(target=run_schedule, args=(app, stop), name="schedule")
     schedule.start()
+    queues = threading.Thread(target=run_queues, args=(app, stop), name="queues")
+    queues.start()
     poller.run(stop)
     schedule.join()
+    queues.join()
     return 0
 
 

@@ -346,3 +346,40 @@ def test_a_fit_whose_scheduler_changed_meanwhile_is_not_written_and_the_request_
     assert stored["fit_requested_at"] is None  # ended: the learner may ask again
     assert quick.recomputes.sent == [(OWNER, 1)]  # the retention's recompute only
     assert quick.post().status_code == 202 and len(quick.messages()) == 1
+
+
+def test_make_run_fits_within_seconds_of_the_request(local_server):
+    """chalice local and the poller of `make run`: the reviews counted by the consumer from the
+    streams, the request queued on the local queue, the same handler run on it by the poller."""
+    import time
+
+    import requests
+
+    def url(path):
+        return local_server.url(path)
+
+    sessions = [requests.post(url("/api/study-sessions"), timeout=10, json={
+        "group_id": group, "study_activity_id": 1, "created_at": "2020-01-01T08:00:00Z"}).json()["id"]
+                for group in (1, 2)]
+    answers = [(word, day) for day in range(50) for word in range(1, 21)]  # 20 words a day, 50 days
+    for start in range(0, len(answers), 100):
+        for session, group in zip(sessions, (1, 2), strict=True):
+            round_ = [{"word_id": word, "is_correct": (word + day) % 4 != 0,
+                       "reviewed_at": stamp(datetime(2020, 1, 1, 9, tzinfo=UTC) + day * DAY)}
+                      for word, day in answers[start:start + 100] if (word - 1) // 10 + 1 == group]
+            answer = requests.post(url(f"/study_sessions/{session}/review"), json={"reviews": round_},
+                                   timeout=30)
+            assert answer.status_code == 201, answer.text
+
+    deadline = time.monotonic() + 60
+    while (asked := requests.post(url("/api/me/scheduler/fit"), timeout=10)).status_code == 409:
+        assert time.monotonic() < deadline, asked.text  # the consumer has not counted 1,000 yet
+        time.sleep(0.2)
+    assert asked.status_code == 202, asked.text
+    requested = asked.json()["requested_at"]
+    while (scheduler := requests.get(url("/api/me/scheduler"), timeout=10).json())["fit_requested_at"]:
+        assert time.monotonic() < deadline, scheduler
+        time.sleep(0.2)
+    assert scheduler["last_fit"]["at"] >= requested
+    assert scheduler["last_fit"]["reason"] in ("better_on_recent_reviews", "log_loss_not_lower",
+                                               "rmse_bins_higher", "no_scored_reviews")

@@ -46,14 +46,29 @@ class DirectoryQueue:
             except FileNotFoundError:  # another drain took it
                 continue
 
-    def drain(self, handle: Callable[[dict], object], limit: Optional[int] = None) -> int:
+    def drain(self, handle: Callable[[dict], object], limit: Optional[int] = None,
+              max_receives: Optional[int] = None) -> int:
         """Hand each message to ``handle`` as an SQS event of one record; delete it once handled.
-        The number handled."""
+        With ``max_receives``, a message ``handle`` raised on is kept for the next drain, and
+        after that many receives moved to the folder "dead" (SQS's redrive to a dead-letter
+        queue) instead of raising. The number handled."""
         handled = 0
         for file, body in self.messages():
             if limit is not None and handled >= limit:
                 break
-            handle(sqs_event(body, file.stem))
+            if max_receives is None:
+                handle(sqs_event(body, file.stem))
+            else:
+                stem, _, received = file.stem.partition(".r")
+                try:
+                    handle(sqs_event(body, stem))
+                except Exception:  # noqa: BLE001 - kept for another receive, or dead-lettered
+                    receives = int(received or 0) + 1
+                    target = (self.path / "dead" / file.name if receives >= max_receives
+                              else file.with_name(f"{stem}.r{receives}.json"))
+                    target.parent.mkdir(exist_ok=True)
+                    os.replace(file, target)
+                    raise
             file.unlink(missing_ok=True)
             handled += 1
         return handled
