@@ -13,12 +13,13 @@ from chalicelib.config import (
     build_aggregate_writer,
     build_fitting_worker,
     build_purger,
+    build_recomputer,
     build_services,
     cors_config,
     table_names,
 )
 from chalicelib.learners.identity import authorizer, identity_of, learner_of
-from chalicelib.storage.access import API, FITTING, running_as
+from chalicelib.storage.access import API, FITTING, RECOMPUTE, running_as
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -35,11 +36,13 @@ _learner_data = None
 _scheduler = None
 _aggregate_writer = None
 _fitting_worker = None
+_recompute_store = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/consumer_template.py); `make run` polls both
 # (devtools/stream_poller.py).
 # Replaced in the packaged template by the stack's fit queue (devtools/fitting_template.py).
 FIT_QUEUE_PLACEHOLDER = "fit-requests"
+RECOMPUTE_QUEUE_PLACEHOLDER = "recomputes"
 SESSIONS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/sessions/stream/placeholder"
 
 
@@ -310,6 +313,18 @@ def fit_learners(event):
         _fitting_worker = build_fitting_worker()
     with running_as(FITTING):
         return _fitting_worker.handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=RECOMPUTE_QUEUE_PLACEHOLDER, name="recompute", batch_size=1)
+def recompute_memories(event):
+    """A learner's memories brought to their scheduler's version (chalicelib.streams.recompute)."""
+    global _recompute_store
+    if _recompute_store is None:
+        _recompute_store = build_recomputer()
+    from chalicelib.streams.recompute import handle  # the recompute function's own
+
+    with running_as(RECOMPUTE):
+        return handle(_recompute_store, event.to_dict())
 
 
 @app.schedule(Rate(PURGE_EVERY_MINUTES, unit=Rate.MINUTES), name="purge")

@@ -47,6 +47,7 @@ def _policy(resets: bool) -> dict:
     policy["Properties"]["PolicyDocument"]["Statement"] += [
         {"Sid": "InvokeFitter", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
          "Resource": [{"Fn::GetAtt": [FITTER, "Arn"]}]},
+        send_statement([RECOMPUTE_QUEUE]),
         # what the event source mapping does with the function's role
         {"Sid": "ReadFitQueue", "Effect": "Allow",
          "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
@@ -56,12 +57,100 @@ def _policy(resets: bool) -> dict:
     return policy
 
 
+RECOMPUTE = "Recompute"  # the recompute queue's function (chalicelib.streams.recompute)
+RECOMPUTE_ROLE = "RecomputeRole"
+RECOMPUTE_POLICY = "RecomputePolicy"
+RECOMPUTE_LOG_GROUP = "RecomputeLogGroup"
+RECOMPUTE_QUEUE = "RecomputeQueue"
+RECOMPUTE_DEAD_LETTERS = "RecomputeDeadLetterQueue"
+RECOMPUTE_TIMEOUT = 300
+RECOMPUTE_CONCURRENCY = 10
+RECOMPUTE_MAX_RECEIVES = 5
+
+
+def queue_events(template: dict) -> dict:
+    """chalice package names each SQS-fed function's queue by the name in its decorator, as an
+    Fn::Sub, which the merge template cannot replace (a merge joins objects): the events named
+    here are given this stack's queues instead."""
+    for function, event, queue in ((FUNCTION, EVENT, QUEUE),
+                                   (RECOMPUTE, "RecomputeSqsEventSource", RECOMPUTE_QUEUE)):
+        template["Resources"][function]["Properties"]["Events"][event]["Properties"]["Queue"] = {
+            "Fn::GetAtt": [queue, "Arn"]}
+    return template
+
+
+def send_statement(queues) -> dict:
+    return {"Sid": "SendToQueues", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+            "Resource": [{"Fn::GetAtt": [queue, "Arn"]} for queue in queues]}
+
+
+def queue_variables() -> dict:
+    """Where the API and the fitting function send their messages."""
+    return {"FIT_QUEUE_URL": {"Ref": QUEUE}, "RECOMPUTE_QUEUE_URL": {"Ref": RECOMPUTE_QUEUE}}
+
+
+def _queue(dead_letters: str, visibility: int, receives: int) -> dict:
+    return {"Type": "AWS::SQS::Queue", "Metadata": {"checkov": {"skip": QUEUE_SKIP}},
+            "Properties": {"SqsManagedSseEnabled": True, "VisibilityTimeout": visibility,
+                           "MessageRetentionPeriod": 4 * 86_400,
+                           "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+                                             "maxReceiveCount": receives}}}
+
+
+def _dead_letters() -> dict:
+    return {"Type": "AWS::SQS::Queue", "Metadata": {"checkov": {"skip": QUEUE_SKIP}},
+            "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 86_400}}
+
+
+def _recompute_policy(resets: bool) -> dict:
+    policy = data_policy("recompute", "RecomputeMemories", resets, {})
+    policy["Properties"]["PolicyDocument"]["Statement"] += [
+        {"Sid": "ReadRecomputeQueue", "Effect": "Allow",
+         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+         "Resource": [{"Fn::GetAtt": [RECOMPUTE_QUEUE, "Arn"]}]},
+        *logs_and_traces(RECOMPUTE_LOG_GROUP),
+    ]
+    return policy
+
+
+def recompute_resources(function_properties: dict, retention_days: int, protected: bool,
+                        resets: bool) -> Dict[str, dict]:
+    """The recompute queue, its dead-letter queue and alarm, and its function (its own role)."""
+    return {
+        RECOMPUTE: {
+            "DependsOn": [RECOMPUTE_POLICY],
+            "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in SKIPS]}},
+            "Properties": {**function_properties, "FunctionName": {"Fn::Sub": "${AWS::StackName}-recompute"},
+                           "Timeout": RECOMPUTE_TIMEOUT,
+                           "Events": {"RecomputeSqsEventSource": {"Type": "SQS", "Properties": {
+                               "Queue": {"Fn::GetAtt": [RECOMPUTE_QUEUE, "Arn"]}, "BatchSize": 1,
+                               "ScalingConfig": {"MaximumConcurrency": RECOMPUTE_CONCURRENCY}}}}},
+        },
+        RECOMPUTE_ROLE: {"Properties": {"Policies": []}},
+        RECOMPUTE_POLICY: _recompute_policy(resets),
+        RECOMPUTE_LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-recompute"}, retention_days,
+                                       protected),
+        RECOMPUTE_QUEUE: _queue(RECOMPUTE_DEAD_LETTERS, 6 * RECOMPUTE_TIMEOUT, RECOMPUTE_MAX_RECEIVES),
+        RECOMPUTE_DEAD_LETTERS: _dead_letters(),
+        "RecomputeFailuresAlarm": alarm(
+            "Recomputes of a learner's memories that failed every delivery: their memories stay of "
+            "an older scheduler version (each review of such a word still replays it exactly; "
+            "`make audit` lists them). Fix the cause, then redrive the dead-letter queue.",
+            1, [metric("failed", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                        {"QueueName": {"Fn::GetAtt": [RECOMPUTE_DEAD_LETTERS, "QueueName"]}}, "Maximum",
+                        True)],
+            "GreaterThanOrEqualToThreshold"),
+    }
+
+
 def resources(function_properties: dict, retention_days: int, protected: bool,
               resets: bool) -> Dict[str, dict]:
     """``function_properties``: what the API function gets too (runtime, architecture, the
     tables' names); ``resets``: whether the stage lets learners reset their history."""
-    variables = {**function_properties["Environment"]["Variables"], "FITTER_FUNCTION": {"Ref": FITTER}}
+    variables = {**function_properties["Environment"]["Variables"], "FITTER_FUNCTION": {"Ref": FITTER},
+                 "RECOMPUTE_QUEUE_URL": {"Ref": RECOMPUTE_QUEUE}}
     return {
+        **recompute_resources(function_properties, retention_days, protected, resets),
         FUNCTION: {
             "DependsOn": [POLICY],
             "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in SKIPS]}},
@@ -74,13 +163,8 @@ def resources(function_properties: dict, retention_days: int, protected: bool,
         ROLE: {"Properties": {"Policies": []}},
         POLICY: _policy(resets),
         LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-fitting"}, retention_days, protected),
-        QUEUE: {"Type": "AWS::SQS::Queue", "Metadata": {"checkov": {"skip": QUEUE_SKIP}},
-                "Properties": {"SqsManagedSseEnabled": True, "VisibilityTimeout": FIT_VISIBILITY_SECONDS,
-                               "MessageRetentionPeriod": 4 * 86_400,
-                               "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]},
-                                                 "maxReceiveCount": FIT_MAX_RECEIVES}}},
-        DEAD_LETTERS: {"Type": "AWS::SQS::Queue", "Metadata": {"checkov": {"skip": QUEUE_SKIP}},
-                       "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 86_400}},
+        QUEUE: _queue(DEAD_LETTERS, FIT_VISIBILITY_SECONDS, FIT_MAX_RECEIVES),
+        DEAD_LETTERS: _dead_letters(),
         "FitFailuresAlarm": alarm(
             "Fits that failed every delivery: the dead-letter queue holds their messages (owner, "
             "requested_at); the learner may ask again once the request expired. Fix the cause, then "
@@ -90,12 +174,12 @@ def resources(function_properties: dict, retention_days: int, protected: bool,
             "GreaterThanOrEqualToThreshold"),
         FITTER: {
             "Type": "AWS::Serverless::Function",
-            "DependsOn": [FITTER_ROLE],
             "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment}
                                               for id_, comment in FITTER_SKIPS]}},
             "Properties": {"FunctionName": FITTER_NAME, "Runtime": "nodejs22.x", "Architectures": ["x86_64"],
                            "Handler": "handler.handler", "CodeUri": FITTER_CODE, "MemorySize": FITTER_MEMORY,
                            "Timeout": FITTER_TIMEOUT, "Tracing": "PassThrough",
+                           "ReservedConcurrentExecutions": CONCURRENCY,
                            "Role": {"Fn::GetAtt": [FITTER_ROLE, "Arn"]}},
         },
         FITTER_ROLE: {"Type": "AWS::IAM::Role", "Properties": {

@@ -61,6 +61,7 @@ def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = N
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "PYTHONUNBUFFERED": "1",
         "FIT_QUEUE_DIR": str(queues / "fit"),
+        "RECOMPUTE_QUEUE_DIR": str(queues / "recompute"),
         **signed_in,
     }
 

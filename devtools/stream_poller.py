@@ -258,21 +258,24 @@ QUEUE_SECONDS = 0.5
 
 
 def run_queues(app_module, stop: threading.Event) -> None:
-    """What the fit queue's event source mapping does deployed, on the local queue (FIT_QUEUE_DIR):
-    each message handed to the fitting function as an SQS event of one record, every QUEUE_SECONDS;
-    one that fails is handed again, and after FIT_MAX_RECEIVES moved to the folder "dead"."""
+    """What the recompute and fit queues' event source mappings do deployed, on the local queues
+    (RECOMPUTE_QUEUE_DIR, FIT_QUEUE_DIR): each message handed to its function as an SQS event of
+    one record, every QUEUE_SECONDS; one that fails is handed again, and after FIT_MAX_RECEIVES
+    moved to the folder "dead"."""
     from chalicelib.storage.queues import DirectoryQueue
     from chalicelib.study.scheduler import FIT_MAX_RECEIVES
 
-    if not os.environ.get("FIT_QUEUE_DIR"):
-        return
-    fits = DirectoryQueue(os.environ["FIT_QUEUE_DIR"])
+    handlers = [(DirectoryQueue(os.environ[variable]), handler) for variable, handler in (
+        ("RECOMPUTE_QUEUE_DIR", app_module.recompute_memories), ("FIT_QUEUE_DIR", app_module.fit_learners))
+        if os.environ.get(variable)]
     while not stop.wait(QUEUE_SECONDS):
-        try:
-            fits.drain(lambda event: app_module.fit_learners(event, _Context()),
-                       max_receives=FIT_MAX_RECEIVES)
-        except Exception as error:  # the message stays for the next drain, or went to "dead"
-            log.warning(json.dumps({"event": "fit_failed", "cause": f"{type(error).__name__}: {error}"}))
+        for local_queue, handler in handlers:
+            try:
+                local_queue.drain(lambda event, handler=handler: handler(event, _Context()),
+                                  max_receives=FIT_MAX_RECEIVES)
+            except Exception as error:  # the message stays for the next drain, or went to "dead"
+                log.warning(json.dumps({"event": "queue_message_failed", "queue": str(local_queue.path),
+                                        "cause": f"{type(error).__name__}: {error}"}))
 
 
 def main() -> int:

@@ -58,13 +58,15 @@ class Learner:
         return response.json_body
 
     def put(self, body, path):
-        """A change of the learner's scheduler; its recompute (off the request, in a function of
-        its own to come) is not run here."""
-        class Queue:
-            def send(self, owner, version):
-                pass
+        """A change of the learner's scheduler; its recompute's messages queued, run by consume()."""
+        import tempfile
 
-        app_module._services = app_module._services._replace(recompute_queue=Queue())
+        from chalicelib.storage.queues import DirectoryQueue, RecomputeMessages
+
+        if not hasattr(self.api, "recomputes"):
+            self.api.recomputes = DirectoryQueue(tempfile.mkdtemp())
+        app_module._services = app_module._services._replace(
+            recompute_queue=RecomputeMessages(self.api.recomputes, 0))
         app_module._scheduler = None
         response = self.api.http.put(path, headers={**self.headers, "Content-Type": "application/json"},
                                      body=json.dumps(body))
@@ -149,7 +151,15 @@ def fit_every_learner(api, learners, tmp_path):
 
 
 def consume(api):
+    """The stream consumer on the streams' records, then the recompute function on the messages
+    of its queue, as SQS hands them (the delayed one at once here): after the consumer wrote a
+    round's reviews cut short, as a redelivery would find them."""
+    from tests.test_fit_requests import Context
+
     process(stream_records(api), api.names, AggregateWriter(api.dynamodb, api.names))
+    if hasattr(api, "recomputes"):
+        app_module._recompute_store = app_module.services().store
+        api.recomputes.drain(lambda event: app_module.recompute_memories(event, Context()))
 
 
 @pytest.fixture(params=["dev", "prod", "local"])

@@ -23,6 +23,7 @@ API = "api"
 AGGREGATES = "aggregates"
 PURGE = "purge"
 FITTING = "fitting"
+RECOMPUTE = "recompute"
 
 
 class TableAccess(NamedTuple):
@@ -93,6 +94,15 @@ FUNCTIONS[FITTING] = FunctionAccess(
         # their memory items paged through by word (Query) for the words they reviewed
         "memories": TableAccess(("GetItem", "Query", "UpdateItem")),
         # each word's reviews, from the index only
+        "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+    },
+)
+FUNCTIONS[RECOMPUTE] = FunctionAccess(
+    tables={
+        # the learner's scheduler and a word's memory read again (GetItem), their memory items
+        # paged through (Query), each one behind rewritten on condition (PutItem)
+        "memories": TableAccess(("GetItem", "Query", "PutItem")),
+        # each word behind replayed from its reviews, from the index only
         "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
     },
 )

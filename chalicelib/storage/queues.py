@@ -17,10 +17,11 @@ class SqsQueue:
         self._client_factory = client_factory
         self._client = None
 
-    def send(self, body: dict) -> None:
+    def send(self, body: dict, delay_seconds: int = 0) -> None:
         if self._client is None:
             self._client = self._client_factory()
-        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(body))
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(body),
+                                  DelaySeconds=delay_seconds)
 
 
 class DirectoryQueue:
@@ -30,9 +31,10 @@ class DirectoryQueue:
     def __init__(self, path):
         self.path = Path(path)
 
-    def send(self, body: dict) -> None:
+    def send(self, body: dict, delay_seconds: int = 0) -> None:
+        """``delay_seconds``: not handed on before then (SQS's DelaySeconds)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        name = f"{time.time_ns() + int(delay_seconds * 1e9):020d}-{uuid.uuid4().hex}"
         scratch = self.path / f".{name}.tmp"
         scratch.write_text(json.dumps(body))
         os.replace(scratch, self.path / f"{name}.json")  # whole or not at all
@@ -40,7 +42,10 @@ class DirectoryQueue:
     def messages(self) -> Iterator[Tuple[Path, str]]:
         if not self.path.is_dir():
             return
+        now = time.time_ns()
         for file in sorted(self.path.glob("*.json")):
+            if int(file.name.split("-", 1)[0]) > now:
+                break  # delayed: not yet visible
             try:
                 yield file, file.read_text()
             except FileNotFoundError:  # another drain took it
@@ -80,10 +85,14 @@ def sqs_event(body: str, message_id: str) -> dict:
 
 
 class RecomputeMessages:
-    """The hook a change of a learner's scheduler calls, ``send(owner, version)``, as a message."""
+    """The hook a change of a learner's scheduler calls, ``send(owner, version)``, as messages of
+    the recompute queue: one now, and one ``settle_seconds`` later for what functions that kept
+    the old scheduler wrote meanwhile (chalicelib.services.SETTLE_SECONDS)."""
 
-    def __init__(self, queue):
+    def __init__(self, queue, settle_seconds: int):
         self._queue = queue
+        self._settle_seconds = settle_seconds
 
     def send(self, owner: str, version: int) -> None:
         self._queue.send({"owner": owner, "version": version})
+        self._queue.send({"owner": owner, "version": version}, delay_seconds=self._settle_seconds)
