@@ -3,7 +3,7 @@ chalicelib and returns its answer."""
 import functools
 import os
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import http
 from chalicelib.config import (
@@ -19,7 +19,7 @@ from chalicelib.config import (
     table_names,
 )
 from chalicelib.learners.identity import authorizer, identity_of, learner_of
-from chalicelib.storage.access import API, FITTING, RECOMPUTE, running_as
+from chalicelib.storage.access import API, FIT_DUE, FITTING, RECOMPUTE, running_as
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -325,6 +325,13 @@ def recompute_memories(event):
 
     with running_as(RECOMPUTE):
         return handle(_recompute_store, event.to_dict())
+
+
+@app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="fit_due")
+def fit_learners_due(event):
+    """Nightly (03:00 UTC): a fit queued for every learner due one; `make fit` runs it locally."""
+    with running_as(FIT_DUE):
+        return {"queued": scheduler().queue_due_fits()}
 
 
 @app.schedule(Rate(PURGE_EVERY_MINUTES, unit=Rate.MINUTES), name="purge")

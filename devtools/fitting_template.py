@@ -143,6 +143,39 @@ def recompute_resources(function_properties: dict, retention_days: int, protecte
     }
 
 
+FIT_DUE = "FitDue"  # the nightly schedule's function (app.fit_learners_due)
+FIT_DUE_ROLE = "FitDueRole"
+FIT_DUE_POLICY = "FitDuePolicy"
+FIT_DUE_LOG_GROUP = "FitDueLogGroup"
+
+
+def _fit_due_policy(resets: bool) -> dict:
+    policy = data_policy("fit_due", "QueueDueFits", resets, {})
+    policy["Properties"]["PolicyDocument"]["Statement"] += [send_statement([QUEUE]),
+                                                            *logs_and_traces(FIT_DUE_LOG_GROUP)]
+    return policy
+
+
+def fit_due_resources(function_properties: dict, retention_days: int, protected: bool,
+                      resets: bool) -> Dict[str, dict]:
+    """Chalice's nightly scheduled function, which queues the fits due, with its own role."""
+    variables = {**function_properties["Environment"]["Variables"], "FIT_QUEUE_URL": {"Ref": QUEUE}}
+    return {
+        FIT_DUE: {
+            "DependsOn": [FIT_DUE_POLICY],
+            "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in [
+                ("CKV_AWS_116", "No DLQ: a failed night's learners are queued by the next night"),
+                *SKIPS[1:]]]}},
+            "Properties": {**function_properties, "FunctionName": {"Fn::Sub": "${AWS::StackName}-fit-due"},
+                           "Timeout": 900, "Environment": {"Variables": variables}},
+        },
+        FIT_DUE_ROLE: {"Properties": {"Policies": []}},
+        FIT_DUE_POLICY: _fit_due_policy(resets),
+        FIT_DUE_LOG_GROUP: log_group({"Fn::Sub": "/aws/lambda/${AWS::StackName}-fit-due"}, retention_days,
+                                     protected),
+    }
+
+
 def resources(function_properties: dict, retention_days: int, protected: bool,
               resets: bool) -> Dict[str, dict]:
     """``function_properties``: what the API function gets too (runtime, architecture, the
@@ -151,6 +184,7 @@ def resources(function_properties: dict, retention_days: int, protected: bool,
                  "RECOMPUTE_QUEUE_URL": {"Ref": RECOMPUTE_QUEUE}}
     return {
         **recompute_resources(function_properties, retention_days, protected, resets),
+        **fit_due_resources(function_properties, retention_days, protected, resets),
         FUNCTION: {
             "DependsOn": [POLICY],
             "Metadata": {"checkov": {"skip": [{"id": id_, "comment": comment} for id_, comment in SKIPS]}},

@@ -7,7 +7,7 @@ from chalicelib.storage.access import FUNCTIONS
 
 # chalice package's logical ids: each function's role, and the policy resource written for it
 ROLES = {"api": "ApiHandlerRole", "aggregates": "AggregatesRole", "purge": "PurgeRole",
-         "fitting": "FittingRole", "recompute": "RecomputeRole"}
+         "fitting": "FittingRole", "recompute": "RecomputeRole", "fit_due": "FitDueRole"}
 
 
 def table_logical_id(name: str) -> str:

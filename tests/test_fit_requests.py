@@ -383,3 +383,23 @@ def test_make_run_fits_within_seconds_of_the_request(local_server):
     assert scheduler["last_fit"]["at"] >= requested
     assert scheduler["last_fit"]["reason"] in ("better_on_recent_reviews", "log_loss_not_lower",
                                                "rmse_bins_higher", "no_scored_reviews")
+
+
+def test_the_nightly_schedule_queues_each_learner_due_once(api, quick):
+    from devtools.stream_poller import scheduled_event
+
+    def nightly():
+        return app_module.fit_learners_due(scheduled_event(), Context())["queued"]
+
+    other = "a-learner#0"
+    api.dynamodb.put_item(TableName=api.names["aggregates"], Item=to_item(
+        {"learner": other, "item": TOTALS, "reviews": 999}))
+    set_reviews(api, 1000)
+    assert nightly() == 1  # 999 reviews: not due
+    assert nightly() == 0  # pending: not queued again
+    assert [message["owner"] for message in quick.messages()] == [OWNER]
+    quick.drain()  # its last fit used 1,000 reviews
+    set_reviews(api, 1499)
+    assert nightly() == 0  # 499 more: not due yet
+    set_reviews(api, 1500)
+    assert nightly() == 1 and quick.messages()[0]["owner"] == OWNER

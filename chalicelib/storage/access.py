@@ -24,6 +24,7 @@ AGGREGATES = "aggregates"
 PURGE = "purge"
 FITTING = "fitting"
 RECOMPUTE = "recompute"
+FIT_DUE = "fit_due"
 
 
 class TableAccess(NamedTuple):
@@ -95,6 +96,14 @@ FUNCTIONS[FITTING] = FunctionAccess(
         "memories": TableAccess(("GetItem", "Query", "UpdateItem")),
         # each word's reviews, from the index only
         "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+    },
+)
+FUNCTIONS[FIT_DUE] = FunctionAccess(
+    tables={
+        # the learners with enough reviews: one filtered Scan of the totals
+        "aggregates": TableAccess(("Scan",)),
+        # each one's scheduler read (its last fit), and the request marked (UpdateItem, conditional)
+        "memories": TableAccess(("GetItem", "UpdateItem")),
     },
 )
 FUNCTIONS[RECOMPUTE] = FunctionAccess(

@@ -31,7 +31,8 @@ def adopt(store: Store, owner: str, fit_result: dict, fitted_version: int, now: 
     request, or one of a learner erased meanwhile, writes nothing."""
     at = format_timestamp(now)
     adopted = fit_result.get("adopted") is True
-    changes = {"last_fit": {"at": at, "adopted": adopted, "reason": str(fit_result.get("reason"))}}
+    changes = {"last_fit": {"at": at, "adopted": adopted, "reason": str(fit_result.get("reason")),
+                            "reviews": int(fit_result.get("reviews_used", 0))}}
     if isinstance(fit_result.get("evaluation"), dict):
         changes["evaluation"] = fit_result["evaluation"]
         changes["evaluation_adopted"] = adopted  # whose figures lead it: the candidate's or the current's

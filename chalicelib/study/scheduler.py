@@ -28,6 +28,8 @@ FIT_VISIBILITY_SECONDS = 720
 FIT_MAX_RECEIVES = 3
 FIT_PENDING_SECONDS = FIT_VISIBILITY_SECONDS * FIT_MAX_RECEIVES
 SCHEDULER_PATH = "/api/me/scheduler"
+# The nightly fit refits a learner once this many reviews more than their last fit used are stored.
+REFIT_AFTER_REVIEWS = 500
 EVALUATION_FIELDS = ("log_loss", "rmse_bins", "default_log_loss", "default_rmse_bins", "reviews")
 
 
@@ -87,6 +89,29 @@ class LearnerScheduler:
         self._fit_queue = fit_queue
         self._clock = clock
 
+    def queue_due_fits(self) -> int:
+        """The nightly fits: a request for each learner due one, that is with MIN_FIT_REVIEWS
+        reviews at least (as the consumer counted them) and REFIT_AFTER_REVIEWS more than their
+        last fit used (or none), unless one is pending. The number queued."""
+        queued = 0
+        now = self._clock()
+        for totals in self._store.aggregates.totals_with_reviews(MIN_FIT_REVIEWS):
+            owner, reviews = totals["learner"], int(totals["reviews"])
+            last = self._store.scheduler.scheduler(owner).get("last_fit") or {}
+            if reviews < MIN_FIT_REVIEWS or reviews - int(last.get("reviews", 0)) < REFIT_AFTER_REVIEWS:
+                continue
+            queued += self._queue_fit(owner, now) is None
+        return queued
+
+    def _queue_fit(self, owner: str, now: datetime) -> Optional[str]:
+        """Mark the owner's fit requested and queue it, unless one is pending (its time)."""
+        at = format_timestamp(now)
+        pending = self._store.scheduler.request_fit(
+            owner, at, format_timestamp(now - timedelta(seconds=FIT_PENDING_SECONDS)))
+        if pending is None:
+            self._fit_queue.send({"owner": owner, "requested_at": at})
+        return pending
+
     def request_fit(self, learner: str) -> dict:
         """A fit of the learner's parameters, off the request: one message on the fit queue, and
         at most one pending per learner (a request while one is pending answers that one). Refused
@@ -96,12 +121,9 @@ class LearnerScheduler:
         if reviews < MIN_FIT_REVIEWS:
             raise TooFewReviews(reviews, MIN_FIT_REVIEWS)
         now = self._clock()
-        at = format_timestamp(now)
-        pending = self._store.scheduler.request_fit(
-            owner, at, format_timestamp(now - timedelta(seconds=FIT_PENDING_SECONDS)))
-        if pending is None:
-            self._fit_queue.send({"owner": owner, "requested_at": at})
-        return {"status": "queued", "requested_at": pending or at, "location": SCHEDULER_PATH,
+        pending = self._queue_fit(owner, now)
+        return {"status": "queued", "requested_at": pending or format_timestamp(now),
+                "location": SCHEDULER_PATH,
                 "message": "The fit runs in the background; GET the location: its source becomes \"fitted\" "
                            "if the fit is adopted, and last_fit tells the outcome either way."}
 
