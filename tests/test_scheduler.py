@@ -319,7 +319,7 @@ def test_an_adopted_fit_is_the_next_version_its_memories_recomputed_with_its_par
                     "summary": "predicted 87 % recall, remembered 85 %",
                     "next_fit_after": "2027-01-30T09:00:00Z", "fit_requested_at": None,
                     "last_fit": {"at": "2026-12-31T09:00:00Z", "adopted": True,
-                                 "reason": "better_on_recent_reviews"}}
+                                 "reason": "better_on_recent_reviews", "reviews": 1200}}
     recompute(store(), OWNER)
     answers = [(DAYS[0], True), (DAYS[2], False)]
     assert stored_memory(api, 3) == (shown(reference(answers, FITTED, 0.85)[-1]), 2)
@@ -337,7 +337,8 @@ def test_a_fit_kept_writes_its_figures_only_and_a_fit_of_an_older_version_writes
     assert body["evaluation"]["log_loss"] == 0.44  # the parameters in use, as the kept fit scored them
     assert body["summary"] == "predicted 90 % recall, remembered 85 %"
     assert item(api, SCHEDULER_WORD_ID)["last_fit"] == {
-        "at": stamp(T0 + timedelta(days=30)), "adopted": False, "reason": "log_loss_not_lower"}
+        "at": stamp(T0 + timedelta(days=30)), "adopted": False, "reason": "log_loss_not_lower",
+        "reviews": 1200}
     before = item(api, SCHEDULER_WORD_ID)
     assert adopt(store(), OWNER, fit(), fitted_version=0, now=T0) is None  # fitted against version 0
     assert item(api, SCHEDULER_WORD_ID) == before
