@@ -9,7 +9,7 @@ WEB := clients/web
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 WEB_BUILT := $(WEB)/dist/app.js
 
-.PHONY: run test lint web web-package package bench audit import-words import-activities frontend-config console-events reset-data clean
+.PHONY: fit run test lint web web-package package bench audit import-words import-activities frontend-config console-events reset-data clean
 
 BASE_PYTHON := $(shell sh devtools/runtime_python.sh)
 PYTHON_VERSION = import sys; print(sys.version_info[:2])
@@ -63,6 +63,10 @@ lint: $(INSTALLED)
 
 package: $(INSTALLED)
 	$(PYTHON) -m devtools.package --stage $(STAGE) --out out/$(STAGE)
+
+# Every learner due a fit, fitted now against make run's DynamoDB Local (README, "Personalised scheduling").
+fit: $(INSTALLED) $(FITTING_INSTALLED)
+	$(PYTHON) -m devtools.fit_due
 
 bench: $(INSTALLED)
 	$(PYTHON) -m devtools.bench

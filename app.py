@@ -3,7 +3,7 @@ chalicelib and returns its answer."""
 import functools
 import os
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import http
 from chalicelib.config import (
@@ -11,13 +11,15 @@ from chalicelib.config import (
     REQUEST_DEADLINE,
     auth_mode,
     build_aggregate_writer,
+    build_fitting_worker,
     build_purger,
+    build_recomputer,
     build_services,
     cors_config,
     table_names,
 )
 from chalicelib.learners.identity import authorizer, identity_of, learner_of
-from chalicelib.storage.access import API, running_as
+from chalicelib.storage.access import API, FIT_DUE, FITTING, RECOMPUTE, running_as
 
 app = Chalice(app_name="study-sessions")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -33,9 +35,14 @@ _catalog = None
 _learner_data = None
 _scheduler = None
 _aggregate_writer = None
+_fitting_worker = None
+_recompute_store = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/consumer_template.py); `make run` polls both
 # (devtools/stream_poller.py).
+# Replaced in the packaged template by the stack's fit queue (devtools/fitting_template.py).
+FIT_QUEUE_PLACEHOLDER = "fit-requests"
+RECOMPUTE_QUEUE_PLACEHOLDER = "recomputes"
 SESSIONS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/sessions/stream/placeholder"
 
 
@@ -187,6 +194,12 @@ def change_my_scheduler():
     return scheduler().change(learner(), http.json_body(app.current_request))
 
 
+@route("/api/me/scheduler/fit", methods=["POST"])
+def fit_my_scheduler():
+    """A fit of the learner's parameters to their reviews, off the request: 202 with where to look."""
+    return http.accepted(scheduler().request_fit(learner()))
+
+
 @route("/dashboard/stats")
 def dashboard_stats():
     return dashboard().stats(learner())
@@ -290,6 +303,35 @@ def count_new_sessions_and_reviews(event):
     )
 
     return process(event.to_dict()["Records"], table_names(), _aggregate_writer)
+
+
+@app.on_sqs_message(queue=FIT_QUEUE_PLACEHOLDER, name="fitting", batch_size=1)
+def fit_learners(event):
+    """Fits a learner's parameters (chalicelib.streams.fitting); `make run` drains a local queue into it."""
+    global _fitting_worker
+    if _fitting_worker is None:
+        _fitting_worker = build_fitting_worker()
+    with running_as(FITTING):
+        return _fitting_worker.handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=RECOMPUTE_QUEUE_PLACEHOLDER, name="recompute", batch_size=1)
+def recompute_memories(event):
+    """A learner's memories brought to their scheduler's version (chalicelib.streams.recompute)."""
+    global _recompute_store
+    if _recompute_store is None:
+        _recompute_store = build_recomputer()
+    from chalicelib.streams.recompute import handle  # the recompute function's own
+
+    with running_as(RECOMPUTE):
+        return handle(_recompute_store, event.to_dict())
+
+
+@app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="fit_due")
+def fit_learners_due(event):
+    """Nightly (03:00 UTC): a fit queued for every learner due one; `make fit` runs it locally."""
+    with running_as(FIT_DUE):
+        return {"queued": scheduler().queue_due_fits()}
 
 
 @app.schedule(Rate(PURGE_EVERY_MINUTES, unit=Rate.MINUTES), name="purge")

@@ -99,7 +99,54 @@ def build_services(environ: Optional[Mapping[str, str]] = None, client=None, **c
     signed_in = auth_mode(environ) == "cognito"
     histories = Histories(store.histories, resets_enabled(environ), erasable=signed_in)
     return Services.build(store, ReferenceCache(store.references), histories, **clock,
-                          erasure_seconds=erasure_seconds(environ))
+                          erasure_seconds=erasure_seconds(environ), fit_queue=queue(environ, "FIT"),
+                          recompute_queue=recompute_queue(environ))
+
+
+def queue(environ: Mapping[str, str], name: str):
+    """The queue <name>: the SQS queue <name>_QUEUE_URL deployed, the directory <name>_QUEUE_DIR
+    locally (`make run`'s poller drains it); None where neither is set."""
+    from chalicelib.storage.queues import DirectoryQueue, SqsQueue
+
+    if environ.get(f"{name}_QUEUE_URL"):
+        return SqsQueue(environ[f"{name}_QUEUE_URL"], lambda: boto3.client("sqs", config=Config(
+            connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})))
+    if environ.get(f"{name}_QUEUE_DIR"):
+        return DirectoryQueue(environ[f"{name}_QUEUE_DIR"])
+    return None
+
+
+def recompute_queue(environ: Mapping[str, str]):
+    """The recompute of a learner's memories after a change of their scheduler: messages of the
+    RECOMPUTE queue where one is set; otherwise (the tests' own servers) a thread of this process
+    (chalicelib.services.BackgroundRecompute)."""
+    from chalicelib.services import SETTLE_SECONDS
+    from chalicelib.storage.queues import RecomputeMessages
+
+    found = queue(environ, "RECOMPUTE")
+    return RecomputeMessages(found, int(SETTLE_SECONDS)) if found is not None else None
+
+
+def build_recomputer(environ: Optional[Mapping[str, str]] = None, client=None):
+    """The recompute queue's handler: its store (chalicelib.streams.recompute)."""
+    environ = os.environ if environ is None else environ
+    return build_services(environ, client=client or background_client()).store
+
+
+def build_fitting_worker(environ: Optional[Mapping[str, str]] = None, client=None, fitter=None,
+                         recompute_queue=None, **clock):
+    """The fit queue's handler (chalicelib.streams.fitting): the fitter is the Lambda function
+    FITTER_FUNCTION deployed, `node functions/fitting/cli.mjs` where it is not set."""
+    from chalicelib.streams.fitter import LambdaFitter, NodeFitter  # the fitting function's own
+    from chalicelib.streams.fitting import FittingWorker
+
+    environ = os.environ if environ is None else environ
+    services = build_services(environ, client=client or background_client(), **clock)
+    if fitter is None and environ.get("FITTER_FUNCTION"):
+        fitter = LambdaFitter(environ["FITTER_FUNCTION"], lambda: boto3.client("lambda", config=Config(
+            connect_timeout=2, read_timeout=900, retries={"mode": "standard", "max_attempts": 1})))
+    return FittingWorker(services.store, fitter or NodeFitter(), recompute_queue or services.recompute_queue,
+                         services.clock)
 
 
 def cognito_client(region: Optional[str]):

@@ -77,23 +77,25 @@ class Services(NamedTuple):
     clock: Callable[[], datetime]
     erasure_seconds: float  # how long an erased learner's data outlives the request, at most
     recompute_queue: object  # send(owner, version): a learner's memories recomputed, off the request
+    fit_queue: object = None  # send(message): a fit of a learner's parameters (chalicelib.storage.queues)
 
     @classmethod
     def build(cls, store: Store, cache: ReferenceCache, histories: Histories,
               clock: Callable[[], datetime] = utc_now, erasure_seconds: float = 0,
-              recompute_queue=None) -> "Services":
+              recompute_queue=None, fit_queue=None) -> "Services":
         references = ReferenceData(cache)
         return cls(Sessions(store, cache, references, histories, clock),
                    Reviews(store, cache, histories, clock), DueWords(store, cache, histories.owner, clock),
                    references, store, cache, histories, clock, erasure_seconds,
-                   recompute_queue or BackgroundRecompute(store))
+                   recompute_queue or BackgroundRecompute(store), fit_queue)
 
     def scheduler(self):
         """The learner's scheduler: its parameters and desired retention (chalicelib.study.scheduler)."""
         from chalicelib.study.scheduler import LearnerScheduler
 
         return LearnerScheduler(self.store, self.histories.owner, self.recompute_queue,
-                                changed=self.reviews.forget_scheduler)
+                                changed=self.reviews.forget_scheduler, fit_queue=self.fit_queue,
+                                clock=self.clock)
 
     def learner_data(self):
         """Export and erasure of a learner's data (chalicelib.study.data_rights)."""

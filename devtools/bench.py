@@ -55,9 +55,10 @@ IMPLICIT_OWNER = owner(IMPLICIT_LEARNER, 0)  # the local stage's one learner, ne
 STAGE = "local"
 FULL = {"warm": 600, "overhead": 3000, "cold": 7, "load": 2000, "threads": 16, "listed": 10_000, "rounds": 3,
         "consumer": 100, "lag": 1000, "reviews": 50_000, "resets": 200, "vocabulary": 1000,
-        "beside_erasure": 1_000_000}
+        "beside_erasure": 1_000_000, "fit_words": 1000}
 QUICK = {"warm": 20, "overhead": 50, "cold": 1, "load": 40, "threads": 4, "listed": 120, "rounds": 1,
-         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5, "vocabulary": 30, "beside_erasure": 2000}
+         "consumer": 10, "lag": 20, "reviews": 300, "resets": 5, "vocabulary": 30, "beside_erasure": 2000,
+         "fit_words": 100}
 PAGED_ACTIVITY = {"id": 900, "name": "Bench Paging"}
 PER_PAGE = 10
 BODY = {"group_id": 1, "study_activity_id": 1}
@@ -377,6 +378,76 @@ def measure_due_words(environ: dict, client, names, words: int, reviews: int) ->
             "read_units_due_words_page": first_units, "due_words_page_calls": calls,
             "read_units_due_words_turn": last_units, "due_words_turn_page": pages,
             "read_units_dashboard_with_due": stats_units}
+
+
+def measure_fitting(environ: dict, client, names, words: int, per_word: int) -> dict:
+    """A fit of one learner's ``words`` x ``per_word`` reviews (simulated, written directly as the
+    reviews' transactions would): the fitting function's time, the engine's peak memory and the
+    read units; then the recompute of their memories after a change (time, write units)."""
+    import random
+    import resource
+    from datetime import UTC, datetime, timedelta
+
+    import fsrs
+
+    from chalicelib.config import build_services
+    from chalicelib.core.scheduling import Answer, answer_key, replay
+    from chalicelib.storage.scheduler_repository import FIT_REQUESTED
+    from chalicelib.streams.fitter import NodeFitter
+    from chalicelib.streams.fitting import FittingWorker
+    from chalicelib.streams.recompute import recompute
+
+    progress(f"fitting: {words} words x {per_word} reviews, then their recompute")
+    owner_, rng = "bench-fit#0", random.Random(7)
+    truth = list(fsrs.scheduler.DEFAULT_PARAMETERS)
+    truth[0:4] = [0.1, 0.3, 0.6, 2.0]
+    planner, forgetting = fsrs.Scheduler(enable_fuzzing=False), fsrs.Scheduler(parameters=truth,
+                                                                              enable_fuzzing=False)
+    start, stored, memories = datetime(2024, 1, 1, 9, tzinfo=UTC), [], []
+    for n in range(words):
+        word_id, answers = 200_000 + n, []
+        at = start + timedelta(days=n // 5, seconds=rng.randrange(36_000))
+        planned, memory = fsrs.Card(), fsrs.Card()
+        for _ in range(per_word):
+            recall = forgetting.get_card_retrievability(memory, at) if memory.last_review else 0.5
+            correct = rng.random() < recall
+            rating = fsrs.Rating.Good if correct else fsrs.Rating.Again
+            memory, _ = forgetting.review_card(memory, rating, at)
+            planned, _ = planner.review_card(planned, rating, at)
+            stamp, review_id = at.strftime("%Y-%m-%dT%H:%M:%SZ"), str(uuid.uuid4())
+            answers.append(Answer(answer_key(stamp, review_id), correct))
+            stored.append({"id": review_id, "owner": owner_, "study_session_id": "bench-fit",
+                           "word_id": word_id, "correct": correct, "created_at": stamp,
+                           "owner_word": word_history(owner_, word_id), "reviewed_key": answers[-1].key})
+            at = planned.due + timedelta(seconds=rng.randrange(3600))
+        memories.append({"scope": owner_, "word_id": word_id, "owner": owner_, **replay(word_id, answers)})
+    write_all(client, names["word_reviews"], stored)
+    write_all(client, names["memories"], memories)
+    store = build_services(environ, client=client).store
+    store.scheduler.request_fit(owner_, "2026-01-01T00:00:00Z", "2025-01-01T00:00:00Z")
+    assert store.scheduler.scheduler(owner_)[FIT_REQUESTED] == "2026-01-01T00:00:00Z"
+
+    class Sent:
+        def send(self, owner, version):
+            pass
+
+    worker = FittingWorker(store, NodeFitter(), Sent(), lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    started = time.perf_counter()
+    outcome = []
+    units = capacity_units(client, lambda: outcome.append(worker.fit(owner_, "2026-01-01T00:00:00Z")))
+    fit_seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    version = int(store.scheduler.scheduler(owner_).get("version", 0))
+    store.scheduler.change(owner_, {"desired_retention": 0.85, "version": version + 1}, version)
+    started = time.perf_counter()
+    done = []
+    recompute_units = capacity_units(client, lambda: done.append(recompute(store, owner_)))
+    return {"fit_reviews": len(stored), "fit_words": words, "fit_outcome": outcome[0],
+            "fit_seconds": round(fit_seconds, 2), "fit_engine_peak_mib": peak,
+            "read_units_fit": round(units["read"], 1), "recompute_memories": done[0].written,
+            "recompute_seconds": round(time.perf_counter() - started, 2),
+            "write_units_recompute": round(recompute_units["write"], 1),
+            "read_units_recompute": round(recompute_units["read"], 1)}
 
 
 def measure_export(environ: dict) -> dict:
@@ -961,6 +1032,12 @@ def markdown(results: dict) -> str:
          "{export_pages} pages in {export_seconds} s ({export_page_ms} ms a page); largest page "
          "{export_largest_page_bytes} bytes", "{export_sessions} sessions, {export_reviews} reviews, "
          "{export_memories} memories, {export_aggregates} aggregates"),
+        ("A fit of one learner (the fitting function, the engine as `node cli.mjs`)",
+         "{fit_seconds} s, engine peak {fit_engine_peak_mib} MiB, {read_units_fit} read units",
+         "{fit_reviews} reviews of {fit_words} words: {fit_outcome}"),
+        ("The recompute of a learner's memories after a change", "{recompute_seconds} s, "
+         "{write_units_recompute} write units, {read_units_recompute} read units",
+         "{recompute_memories} memories rewritten"),
         ("Read units of the dashboard's stats with words_due", "{read_units_dashboard_with_due}",
          "the due count reads the learner's memories: ~18 a unit (bound: their reviewed words); was "
          "26.0 counting the due words of an index by due"),
@@ -1010,6 +1087,7 @@ def run(counts: dict) -> dict:
         results.update(measure_page_reads(environ, client, names, counts["listed"], counts["reviews"]))
         results.update(measure_due_words(environ, client, names, counts["vocabulary"], counts["reviews"]))
         results.update(measure_export(environ))
+        results.update(measure_fitting(environ, client, names, counts["fit_words"], 12))
         results.update(measure_reset(with_resets, client, names, counts["listed"]))
         results.update(measure_many_resets(with_resets, client, names, counts["resets"]))
         results.update(measure_erasure_beside(environ, client, names, counts["beside_erasure"]))

@@ -45,14 +45,23 @@ STREAM_POSITIONS = "stream-positions.json"
 COGNITO_STATE = "cognito.json"
 
 
+def queue_dir(dynamodb_endpoint: str) -> Path:
+    """The local queues of the API and the poller beside one DynamoDB Local (chalicelib.storage.queues):
+    one folder per its port, so that two runs never share one."""
+    return PROJECT_DIR / ".data" / "queues" / dynamodb_endpoint.rsplit(":", 1)[-1].strip("/")
+
+
 def chalice_environment(dynamodb_endpoint: str, cognito_file: Optional[Path] = None) -> dict:
     """With ``cognito_file`` (what start_local_cognito wrote) the API signs learners in."""
     signed_in = {"AUTH_MODE": "cognito", "LOCAL_COGNITO_FILE": str(cognito_file)} if cognito_file else {}
+    queues = queue_dir(dynamodb_endpoint)
     return {
         **os.environ,
         **dynamodb_local.LOCAL_CREDENTIALS,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "PYTHONUNBUFFERED": "1",
+        "FIT_QUEUE_DIR": str(queues / "fit"),
+        "RECOMPUTE_QUEUE_DIR": str(queues / "recompute"),
         **signed_in,
     }
 

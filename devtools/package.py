@@ -17,7 +17,7 @@ from pathlib import Path
 from chalicelib.config import resets_enabled
 from chalicelib.learners.identity import SIGN_IN_FIRST
 from chalicelib.storage.schema import TABLES, create_table_input
-from devtools import consumer_template, learner_pool, monitoring, policies, purge_template
+from devtools import consumer_template, fitting_template, learner_pool, monitoring, policies, purge_template
 from devtools.stage import PROJECT_DIR, operations, stage_environment, stage_setting, table_names
 
 # Amazon Linux 2023 (python3.11 runs on Amazon Linux 2, whose support ended 2026-06-30), and
@@ -154,6 +154,9 @@ def merge_template(stage: str) -> dict:
     for name in TABLES:
         resources[logical_id(name)]["Metadata"] = checkov_skips(table_skips)
     resources["DataAccessPolicy"] = policies.data_policy("api", "DataAccess", resets, learner_pool.pool_arn())
+    # a fit request and a change's recompute, handed to their queues
+    resources["DataAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"].append(
+        fitting_template.send_statement([fitting_template.QUEUE, fitting_template.RECOMPUTE_QUEUE]))
     resources["LogsPolicy"] = logs_policy()
     resources["TracingPolicy"] = tracing_policy()
     resources.update(monitoring.log_groups(operations(stage)["log_retention_days"], protected))
@@ -182,11 +185,15 @@ def merge_template(stage: str) -> dict:
         # Created only once its role may write its logs and traces and use its tables.
         "DependsOn": POLICIES,
         "Metadata": checkov_skips(SKIPS[FUNCTION]),
-        "Properties": {"FunctionName": monitoring.FUNCTION_NAME, **function_properties},
+        "Properties": {"FunctionName": monitoring.FUNCTION_NAME, **function_properties,
+                       "Environment": {"Variables": {**function_properties["Environment"]["Variables"],
+                                                     **fitting_template.queue_variables()}}},
     }
     resources.update(consumer_template.resources(
         function_properties, operations(stage)["log_retention_days"], protected, resets))
     resources.update(purge_template.resources(
+        function_properties, operations(stage)["log_retention_days"], protected, resets))
+    resources.update(fitting_template.resources(
         function_properties, operations(stage)["log_retention_days"], protected, resets))
     allowed_origin = stage_environment(stage).get("CORS_ALLOW_ORIGIN", "*")
     resources[API] = {"Metadata": checkov_skips(SKIPS[API]),
@@ -218,9 +225,33 @@ def package(stage: str, out: Path) -> Path:
          "--merge-template", str(merge_file), str(out)],
         cwd=PROJECT_DIR, env=env, check=True,
     )
+    template = out / "sam.json"
+    template.write_text(json.dumps(fitting_template.queue_events(json.loads(template.read_text())), indent=2))
+    fitter_zip(out / "fitter.zip")
     drop_stale_bytecode(out / "deployment.zip")
     add_bytecode(out / "deployment.zip")
     return out / "sam.json"
+
+
+FITTING_DIR = PROJECT_DIR / "functions" / "fitting"
+
+
+def fitter_zip(zip_path: Path) -> Path:
+    """The Node fitter's package: functions/fitting's modules and its node_modules (npm ci first,
+    `make package` runs on linux x64: the binding's native build is linux-x64-gnu only), without
+    its tests; the same files make the same zip."""
+    if not (FITTING_DIR / "node_modules" / "@open-spaced-repetition" / "binding").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FITTING_DIR,
+                       check=True)
+    files = sorted(path for path in FITTING_DIR.rglob("*") if path.is_file()
+                   and path.relative_to(FITTING_DIR).parts[0] not in ("test", "README.md")
+                   and path.name != ".installed")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            entry = zipfile.ZipInfo(str(path.relative_to(FITTING_DIR)), date_time=ZIP_TIME)
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return zip_path
 
 
 def drop_stale_bytecode(zip_path: Path) -> int:

@@ -6,7 +6,8 @@ from typing import Dict, List
 from chalicelib.storage.access import FUNCTIONS
 
 # chalice package's logical ids: each function's role, and the policy resource written for it
-ROLES = {"api": "ApiHandlerRole", "aggregates": "AggregatesRole", "purge": "PurgeRole"}
+ROLES = {"api": "ApiHandlerRole", "aggregates": "AggregatesRole", "purge": "PurgeRole",
+         "fitting": "FittingRole", "recompute": "RecomputeRole", "fit_due": "FitDueRole"}
 
 
 def table_logical_id(name: str) -> str:
@@ -18,9 +19,10 @@ def dynamodb_statements(function: str, resets: bool) -> List[dict]:
     for table, grant in FUNCTIONS[function].tables.items():
         logical = table_logical_id(table)
         actions = grant.actions + (grant.with_resets if resets else ())
-        statements.append({"Sid": f"Use{logical}", "Effect": "Allow",
-                           "Action": [f"dynamodb:{action}" for action in actions],
-                           "Resource": [{"Fn::GetAtt": [logical, "Arn"]}]})
+        if actions:
+            statements.append({"Sid": f"Use{logical}", "Effect": "Allow",
+                               "Action": [f"dynamodb:{action}" for action in actions],
+                               "Resource": [{"Fn::GetAtt": [logical, "Arn"]}]})
         if grant.indexes:
             indexes = [{"Fn::Sub": f"${{{logical}.Arn}}/index/{index}"} for index in grant.indexes]
             statements.append({"Sid": f"Query{logical}Indexes", "Effect": "Allow",
@@ -82,7 +84,8 @@ def readme_table() -> str:
             if grant.with_resets:
                 actions += " (and " + ", ".join(f"`{a}`" for a in grant.with_resets) + " where resets are on)"
             if grant.indexes:
-                actions += "; `Query` on " + ", ".join(f"`index/{index}`" for index in grant.indexes)
+                actions += ("; " if actions else "") + "`Query` on " \
+                    + ", ".join(f"`index/{index}`" for index in grant.indexes)
             rows.append(f"| {ROLES[function]} | {table} | {actions} |")
         for table in access.streams:
             rows.append(f"| {ROLES[function]} | {table} stream | `DescribeStream`, `GetRecords`, "

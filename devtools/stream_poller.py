@@ -254,6 +254,30 @@ def run_schedule(app_module, stop: threading.Event) -> None:
             log.warning(json.dumps({"event": "purge_failed", "cause": f"{type(error).__name__}: {error}"}))
 
 
+QUEUE_SECONDS = 0.5
+
+
+def run_queues(app_module, stop: threading.Event) -> None:
+    """What the recompute and fit queues' event source mappings do deployed, on the local queues
+    (RECOMPUTE_QUEUE_DIR, FIT_QUEUE_DIR): each message handed to its function as an SQS event of
+    one record, every QUEUE_SECONDS; one that fails is handed again, and after FIT_MAX_RECEIVES
+    moved to the folder "dead"."""
+    from chalicelib.storage.queues import DirectoryQueue
+    from chalicelib.study.scheduler import FIT_MAX_RECEIVES
+
+    handlers = [(DirectoryQueue(os.environ[variable]), handler) for variable, handler in (
+        ("RECOMPUTE_QUEUE_DIR", app_module.recompute_memories), ("FIT_QUEUE_DIR", app_module.fit_learners))
+        if os.environ.get(variable)]
+    while not stop.wait(QUEUE_SECONDS):
+        for local_queue, handler in handlers:
+            try:
+                local_queue.drain(lambda event, handler=handler: handler(event, _Context()),
+                                  max_receives=FIT_MAX_RECEIVES)
+            except Exception as error:  # the message stays for the next drain, or went to "dead"
+                log.warning(json.dumps({"event": "queue_message_failed", "queue": str(local_queue.path),
+                                        "cause": f"{type(error).__name__}: {error}"}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local")
@@ -276,8 +300,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     schedule = threading.Thread(target=run_schedule, args=(app, stop), name="schedule")
     schedule.start()
+    queues = threading.Thread(target=run_queues, args=(app, stop), name="queues")
+    queues.start()
     poller.run(stop)
     schedule.join()
+    queues.join()
     return 0
 
 

@@ -134,7 +134,8 @@ def test_a_learner_without_a_scheduler_gets_the_defaults_and_nothing_is_written(
     assert response.status_code == 200
     assert response.json_body == {
         "parameters": list(DEFAULT_PARAMETERS), "source": "default", "desired_retention": 0.9, "version": 0,
-        "fitted_at": None, "reviews_used": None, "evaluation": None, "summary": None, "next_fit_after": None}
+        "fitted_at": None, "reviews_used": None, "evaluation": None, "summary": None, "next_fit_after": None,
+        "fit_requested_at": None, "last_fit": None}
     assert item(api, SCHEDULER_WORD_ID) is None
 
 
@@ -316,7 +317,9 @@ def test_an_adopted_fit_is_the_next_version_its_memories_recomputed_with_its_par
                     "evaluation": {"log_loss": 0.41, "rmse_bins": 0.03, "default_log_loss": 0.44,
                                    "default_rmse_bins": 0.05, "reviews": 180},
                     "summary": "predicted 87 % recall, remembered 85 %",
-                    "next_fit_after": "2027-01-30T09:00:00Z"}
+                    "next_fit_after": "2027-01-30T09:00:00Z", "fit_requested_at": None,
+                    "last_fit": {"at": "2026-12-31T09:00:00Z", "adopted": True,
+                                 "reason": "better_on_recent_reviews", "reviews": 1200}}
     recompute(store(), OWNER)
     answers = [(DAYS[0], True), (DAYS[2], False)]
     assert stored_memory(api, 3) == (shown(reference(answers, FITTED, 0.85)[-1]), 2)
@@ -334,7 +337,8 @@ def test_a_fit_kept_writes_its_figures_only_and_a_fit_of_an_older_version_writes
     assert body["evaluation"]["log_loss"] == 0.44  # the parameters in use, as the kept fit scored them
     assert body["summary"] == "predicted 90 % recall, remembered 85 %"
     assert item(api, SCHEDULER_WORD_ID)["last_fit"] == {
-        "at": stamp(T0 + timedelta(days=30)), "adopted": False, "reason": "log_loss_not_lower"}
+        "at": stamp(T0 + timedelta(days=30)), "adopted": False, "reason": "log_loss_not_lower",
+        "reviews": 1200}
     before = item(api, SCHEDULER_WORD_ID)
     assert adopt(store(), OWNER, fit(), fitted_version=0, now=T0) is None  # fitted against version 0
     assert item(api, SCHEDULER_WORD_ID) == before

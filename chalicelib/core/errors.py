@@ -86,6 +86,16 @@ class WordNotInGroup(ApiError):
         super().__init__(f"{where}: {sentence}" if where else sentence)
 
 
+class TooFewReviews(ApiError):
+    """A fit of the learner's parameters asked for before they have enough reviews to fit."""
+    status = 409
+    code = "too_few_reviews"
+
+    def __init__(self, reviews: int, needed: int):
+        super().__init__(f"A fit needs at least {needed} reviews; this learner has {reviews}. "
+                         f"{needed - reviews} more, then ask again.")
+
+
 class InternalError(ApiError):
     pass
 

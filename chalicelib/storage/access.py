@@ -22,6 +22,9 @@ from chalicelib.storage.schema import (
 API = "api"
 AGGREGATES = "aggregates"
 PURGE = "purge"
+FITTING = "fitting"
+RECOMPUTE = "recompute"
+FIT_DUE = "fit_due"
 
 
 class TableAccess(NamedTuple):
@@ -85,6 +88,33 @@ FUNCTIONS: Dict[str, FunctionAccess] = {
         cognito=("ListUsers", "AdminDeleteUser"),
     ),
 }
+
+FUNCTIONS[FITTING] = FunctionAccess(
+    tables={
+        # the learner's scheduler read, and the fit's answer written to it (UpdateItem, conditional);
+        # their memory items paged through by word (Query) for the words they reviewed
+        "memories": TableAccess(("GetItem", "Query", "UpdateItem")),
+        # each word's reviews, from the index only
+        "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+    },
+)
+FUNCTIONS[FIT_DUE] = FunctionAccess(
+    tables={
+        # the learners with enough reviews: one filtered Scan of the totals
+        "aggregates": TableAccess(("Scan",)),
+        # each one's scheduler read (its last fit), and the request marked (UpdateItem, conditional)
+        "memories": TableAccess(("GetItem", "UpdateItem")),
+    },
+)
+FUNCTIONS[RECOMPUTE] = FunctionAccess(
+    tables={
+        # the learner's scheduler and a word's memory read again (GetItem), their memory items
+        # paged through (Query), each one behind rewritten on condition (PutItem)
+        "memories": TableAccess(("GetItem", "Query", "PutItem")),
+        # each word behind replayed from its reviews, from the index only
+        "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+    },
+)
 
 _RUNNING: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("function", default=None)
 

@@ -18,6 +18,16 @@ class AggregateRepository(Repository):
         return from_item(answer.get("Item", {}))
 
     @translate_errors
+    def totals_with_reviews(self, at_least: int) -> List[Item]:
+        """Every owner's totals item counting at least ``at_least`` reviews: one Scan of the
+        table, filtered (it reads, and bills, every item; README, "Personalised scheduling")."""
+        return self._every_page("scan", {
+            "TableName": self._aggregates, "ProjectionExpression": "learner, reviews",
+            "FilterExpression": "#item = :totals AND reviews >= :least",
+            "ExpressionAttributeNames": {"#item": "item"},
+            "ExpressionAttributeValues": {":totals": {"S": "totals"}, ":least": {"N": str(at_least)}}})
+
+    @translate_errors
     def aggregates(self, owner: str, prefix: str) -> List[Item]:
         """An owner's aggregate items whose names start with ``prefix`` ("group#", "days#")."""
         return self._every_page("query", {

@@ -9,6 +9,8 @@ from botocore.exceptions import ClientError
 from chalicelib.storage.dynamo import Item, Repository, from_item, to_item, translate_errors
 from chalicelib.storage.schema import SCHEDULER_WORD_ID
 
+FIT_REQUESTED = "fit_requested_at"  # a fit asked for and not yet done (chalicelib.streams.fitting)
+
 
 class SchedulerRepository(Repository):
     def __init__(self, client, tables, attempts):
@@ -27,21 +29,29 @@ class SchedulerRepository(Repository):
         return from_item(answer.get("Item", {}))
 
     @translate_errors
-    def change(self, owner: str, changes: Item, from_version: int) -> Optional[Item]:
+    def change(self, owner: str, changes: Item, from_version: int,
+               fit_requested_at: Optional[str] = None) -> Optional[Item]:
         """SET ``changes`` on the owner's scheduler item, if its version is still ``from_version``
         (0: no item, or one without a version); the item as written, or None when another change
-        came first."""
+        came first. ``fit_requested_at``: the write ends that fit request (FIT_REQUESTED), and is
+        made only while the item still holds it (an erased learner's item is gone: nothing)."""
         names = {f"#a{n}": name for n, name in enumerate(changes)}
         values = {f":a{n}": value for n, value in enumerate(changes.values())}
         names.update({"#version": "version", "#owner": "owner"})
         values.update({":from": from_version, ":owner": owner})
-        condition = "#version = :from" + ("" if from_version else " OR attribute_not_exists(#version)")
+        condition = "(#version = :from" + ("" if from_version else " OR attribute_not_exists(#version)") + ")"
+        removal = ""
+        if fit_requested_at is not None:
+            names["#requested"] = FIT_REQUESTED
+            values[":requested"] = fit_requested_at
+            condition += " AND #requested = :requested"
+            removal = " REMOVE #requested"
         try:
             answer = self._call(
                 "update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
                 UpdateExpression="SET " + ", ".join(f"{alias} = :{alias[1:]}" for alias in names
-                                                    if alias not in ("#version", "#owner"))
-                                 + ", #owner = :owner",
+                                                    if alias not in ("#version", "#owner", "#requested"))
+                                 + ", #owner = :owner" + removal,
                 ConditionExpression=condition, ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values), ReturnValues="ALL_NEW")
         except ClientError as error:
@@ -49,3 +59,34 @@ class SchedulerRepository(Repository):
                 raise
             return None
         return from_item(answer["Attributes"])
+
+    @translate_errors
+    def request_fit(self, owner: str, at: str, stale_before: str) -> Optional[str]:
+        """Mark a fit of the owner's parameters requested at ``at``, unless one requested at or
+        after ``stale_before`` is pending: None when marked, else the pending request's time."""
+        try:
+            self._call("update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
+                       UpdateExpression="SET #requested = :at, #owner = :owner",
+                       ConditionExpression="attribute_not_exists(#requested) OR #requested < :stale",
+                       ExpressionAttributeNames={"#requested": FIT_REQUESTED, "#owner": "owner"},
+                       ExpressionAttributeValues=to_item(
+                           {":at": at, ":stale": stale_before, ":owner": owner}))
+            return None
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+        return self.scheduler(owner).get(FIT_REQUESTED, at)
+
+    @translate_errors
+    def end_fit_request(self, owner: str, requested_at: str) -> bool:
+        """Remove the mark of the fit requested at ``requested_at``, if it is still the one."""
+        try:
+            self._call("update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
+                       UpdateExpression="REMOVE #requested", ConditionExpression="#requested = :at",
+                       ExpressionAttributeNames={"#requested": FIT_REQUESTED},
+                       ExpressionAttributeValues=to_item({":at": requested_at}))
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False

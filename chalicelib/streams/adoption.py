@@ -21,14 +21,18 @@ def _parameters(candidate) -> tuple:
 
 
 def adopt(store: Store, owner: str, fit_result: dict, fitted_version: int, now: datetime,
-          next_fit_after: Optional[str] = None, queue=None) -> Optional[int]:
+          next_fit_after: Optional[str] = None, queue=None,
+          fit_requested_at: Optional[str] = None) -> Optional[int]:
     """Write ``fit_result`` (fitLearner's answer for the parameters of version ``fitted_version``)
     to the owner's scheduler; the version it leaves, or None when the scheduler is no longer at
     ``fitted_version`` (nothing written). An adopted fit sends the recompute of the owner's
-    memories to ``queue`` (its ``send(owner, version)``)."""
+    memories to ``queue`` (its ``send(owner, version)``). ``fit_requested_at``: the fit request
+    (chalicelib.streams.fitting) this write ends, and only while it is pending: a redelivered
+    request, or one of a learner erased meanwhile, writes nothing."""
     at = format_timestamp(now)
     adopted = fit_result.get("adopted") is True
-    changes = {"last_fit": {"at": at, "adopted": adopted, "reason": str(fit_result.get("reason"))}}
+    changes = {"last_fit": {"at": at, "adopted": adopted, "reason": str(fit_result.get("reason")),
+                            "reviews": int(fit_result.get("reviews_used", 0))}}
     if isinstance(fit_result.get("evaluation"), dict):
         changes["evaluation"] = fit_result["evaluation"]
         changes["evaluation_adopted"] = adopted  # whose figures lead it: the candidate's or the current's
@@ -41,7 +45,7 @@ def adopt(store: Store, owner: str, fit_result: dict, fitted_version: int, now: 
         changes.update({"parameters": _parameters(fit_result.get("candidate")), "source": FITTED,
                         "version": version, "desired_retention": current.desired_retention,
                         "fitted_at": at, "reviews_used": int(fit_result.get("reviews_used", 0))})
-    if store.scheduler.change(owner, changes, fitted_version) is None:
+    if store.scheduler.change(owner, changes, fitted_version, fit_requested_at) is None:
         return None
     if adopted and queue is not None:
         queue.send(owner, version)

@@ -12,6 +12,7 @@ with the scheduler it read (chalicelib.core.scheduling). Idempotent and resumabl
 half-way leaves every word either current or behind, and the next run finishes; a run over
 current memories writes nothing. A memory is only ever moved forward: a run of an older version
 leaves one a newer run wrote."""
+import json
 import logging
 from typing import NamedTuple
 
@@ -48,6 +49,19 @@ def recompute(store: Store, owner: str) -> Recomputed:
         if not more:
             return Recomputed(settings.version, written, current)
         after = page[-1]["word_id"]
+
+
+def handle(store: Store, event: dict) -> dict:
+    """The recompute queue's SQS event (batch size 1): each message {"owner", "version"}
+    recomputes the owner's memories; an error fails the message, which SQS hands again (the run
+    resumes where it stopped) and after the queue's maxReceiveCount moves to its dead-letter queue."""
+    done = []
+    for record in event.get("Records", []):
+        owner = str(json.loads(record["body"])["owner"])
+        result = recompute(store, owner)
+        log.info("recomputed version=%d written=%d current=%d", *result)
+        done.append(result._asdict())
+    return {"recomputed": done}
 
 
 def _recompute_word(store: Store, owner: str, memory: dict, settings) -> bool:

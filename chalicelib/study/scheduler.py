@@ -6,15 +6,30 @@ A change writes the scheduler's next version (one conditional UpdateItem) and ha
 recompute of the learner's memories to ``recompute_queue`` (its ``send(owner, version)``): the
 request does not wait for it. Until a memory is recomputed it keeps its old `due`; a review of
 the word meanwhile replays it with the new settings (chalicelib.core.scheduling)."""
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
-from chalicelib.core.errors import Unavailable
+from chalicelib.core.errors import TooFewReviews, Unavailable
 from chalicelib.core.scheduling import DEFAULT, FITTED, MAX_RETENTION, MIN_RETENTION, settings_of
-from chalicelib.core.validation import parse_scheduler_change
+from chalicelib.core.validation import format_timestamp, parse_scheduler_change
 from chalicelib.storage.dynamo import Item
+from chalicelib.storage.scheduler_repository import FIT_REQUESTED
+from chalicelib.storage.schema import TOTALS
 from chalicelib.storage.store import Store
 
 CHANGE_ATTEMPTS = 4  # another change of the same scheduler came first: read it again
+# functions/fitting's MIN_REVIEWS: 800 reviews to fit and 200 to judge the fit by (README,
+# "Personalised scheduling").
+MIN_FIT_REVIEWS = 1000
+# A fit request pending longer than this failed (its message went to the dead-letter queue after
+# the fit queue's maxReceiveCount deliveries, each within its visibility timeout:
+# devtools/fitting_template.py): a new request may then be made.
+FIT_VISIBILITY_SECONDS = 720
+FIT_MAX_RECEIVES = 3
+FIT_PENDING_SECONDS = FIT_VISIBILITY_SECONDS * FIT_MAX_RECEIVES
+SCHEDULER_PATH = "/api/me/scheduler"
+# The nightly fit refits a learner once this many reviews more than their last fit used are stored.
+REFIT_AFTER_REVIEWS = 500
 EVALUATION_FIELDS = ("log_loss", "rmse_bins", "default_log_loss", "default_rmse_bins", "reviews")
 
 
@@ -55,19 +70,62 @@ def scheduler_json(item: Item) -> dict:
             "desired_retention": settings.desired_retention, "version": settings.version,
             "fitted_at": item.get("fitted_at"), "reviews_used": item.get("reviews_used"),
             "evaluation": evaluation_json(item), "summary": summary(item),
-            "next_fit_after": item.get("next_fit_after")}
+            "next_fit_after": item.get("next_fit_after"), "fit_requested_at": item.get(FIT_REQUESTED),
+            "last_fit": item.get("last_fit")}
 
 
 class LearnerScheduler:
     def __init__(self, store: Store, owner_of: Callable[[str], str], recompute_queue,
-                 changed: Callable[[str], None] = lambda owner: None):
+                 changed: Callable[[str], None] = lambda owner: None, fit_queue=None,
+                 clock: Callable[[], datetime] = datetime.now):
         """``owner_of(learner)``: the owner of the learner's current history;
         ``recompute_queue.send(owner, version)``: recompute the owner's memories, off the request;
-        ``changed(owner)``: told of each change (this function's reviews forget what they kept)."""
+        ``changed(owner)``: told of each change (this function's reviews forget what they kept);
+        ``fit_queue.send(message)``: a fit of the owner's parameters (chalicelib.streams.fitting)."""
         self._store = store
         self._owner_of = owner_of
         self._queue = recompute_queue
         self._changed = changed
+        self._fit_queue = fit_queue
+        self._clock = clock
+
+    def queue_due_fits(self) -> int:
+        """The nightly fits: a request for each learner due one, that is with MIN_FIT_REVIEWS
+        reviews at least (as the consumer counted them) and REFIT_AFTER_REVIEWS more than their
+        last fit used (or none), unless one is pending. The number queued."""
+        queued = 0
+        now = self._clock()
+        for totals in self._store.aggregates.totals_with_reviews(MIN_FIT_REVIEWS):
+            owner, reviews = totals["learner"], int(totals["reviews"])
+            last = self._store.scheduler.scheduler(owner).get("last_fit") or {}
+            if reviews < MIN_FIT_REVIEWS or reviews - int(last.get("reviews", 0)) < REFIT_AFTER_REVIEWS:
+                continue
+            queued += self._queue_fit(owner, now) is None
+        return queued
+
+    def _queue_fit(self, owner: str, now: datetime) -> Optional[str]:
+        """Mark the owner's fit requested and queue it, unless one is pending (its time)."""
+        at = format_timestamp(now)
+        pending = self._store.scheduler.request_fit(
+            owner, at, format_timestamp(now - timedelta(seconds=FIT_PENDING_SECONDS)))
+        if pending is None:
+            self._fit_queue.send({"owner": owner, "requested_at": at})
+        return pending
+
+    def request_fit(self, learner: str) -> dict:
+        """A fit of the learner's parameters, off the request: one message on the fit queue, and
+        at most one pending per learner (a request while one is pending answers that one). Refused
+        (TooFewReviews) below MIN_FIT_REVIEWS reviews, as the stream consumer has counted them."""
+        owner = self._owner_of(learner)
+        reviews = int(self._store.aggregates.aggregate(owner, TOTALS).get("reviews", 0))
+        if reviews < MIN_FIT_REVIEWS:
+            raise TooFewReviews(reviews, MIN_FIT_REVIEWS)
+        now = self._clock()
+        pending = self._queue_fit(owner, now)
+        return {"status": "queued", "requested_at": pending or format_timestamp(now),
+                "location": SCHEDULER_PATH,
+                "message": "The fit runs in the background; GET the location: its source becomes \"fitted\" "
+                           "if the fit is adopted, and last_fit tells the outcome either way."}
 
     def get(self, learner: str) -> dict:
         return scheduler_json(self._store.scheduler.scheduler(self._owner_of(learner)))
