@@ -36,8 +36,11 @@ def session(api):
     return api.post({"group_id": 1, "study_activity_id": 1, "created_at": stamp(T0)}).json_body
 
 
-def send_round(api, session, headers=None):
-    return api.post(ROUND, headers=headers, path=f"/study_sessions/{session['id']}/review")
+ONE_EACH = {"reviews": ROUND["reviews"][:2]}  # a word answered once: its copy is carried on
+
+
+def send_round(api, session, headers=None, body=ROUND):
+    return api.post(body, headers=headers, path=f"/study_sessions/{session['id']}/review")
 
 
 def consume(api):
@@ -45,15 +48,15 @@ def consume(api):
     return process(stream_records(api, tables=STREAMS), api.names, AggregateWriter(api.dynamodb, api.names))
 
 
-def committed_round(api, session, headers=None) -> list:
+def committed_round(api, session, headers=None, body=ROUND) -> list:
     """A round cut short after its commit: its reviews as its memory items carry them."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ReviewRepository, "_store_reviews", crash)
-        response = send_round(api, session, headers)
+        response = send_round(api, session, headers, body)
     assert response.status_code == 500 and b"Crash" not in response.body
     assert scan(api, "word_reviews") == []
     carried = unwritten_round_reviews(api.dynamodb, api.names)
-    assert len(carried) == 3 and {r["word_id"] for r in carried} == {1, 2}
+    assert len(carried) == len(body["reviews"]) and {r["word_id"] for r in carried} == {1, 2}
     return carried
 
 
@@ -108,18 +111,18 @@ def test_a_round_cut_short_in_a_history_reset_since_is_not_written_back(api, ses
 
 
 def test_a_keyed_round_resent_after_every_word_was_reviewed_again_is_replayed(api, session):
-    """Later writes of a word keep a round's copies for CARRY_SECONDS: the resend still finds
-    the whole round."""
-    committed_round(api, session, {"Idempotency-Key": "round-12"})
+    """Later writes of a word keep a round's copy of its answer for CARRY_SECONDS: the resend
+    still finds the whole round."""
+    committed_round(api, session, {"Idempotency-Key": "round-12"}, ONE_EACH)
     for word in (1, 2):
         assert review(api, session["id"], word, True, reviewed_at=DAYS[1]).status_code == 201  # late
 
-    again = send_round(api, session, {"Idempotency-Key": "round-12"})
+    again = send_round(api, session, {"Idempotency-Key": "round-12"}, ONE_EACH)
 
     assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
-    assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (3, 2)
+    assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (2, 2)
     consume(api)
-    assert len(scan(api, "word_reviews")) == 5
+    assert len(scan(api, "word_reviews")) == 4
     assert memory_differences(api.dynamodb, api.names) == []
     assert unwritten_round_reviews(api.dynamodb, api.names) == []
 
@@ -166,14 +169,26 @@ def test_while_the_consumer_is_behind_that_resend_is_503_not_422_nor_applied_aga
     assert (memory_item(api, 1)["applied"], memory_item(api, 2)["applied"]) == (2, 2)
 
 
-def test_a_later_review_keeps_the_round_s_copies_within_the_window_only(api, session, monkeypatch):
-    assert send_round(api, session).status_code == 201
+def test_a_later_review_keeps_a_round_s_copy_within_the_window_only(api, session, monkeypatch):
+    assert send_round(api, session, body=ONE_EACH).status_code == 201
     assert review(api, session["id"], 1, True, reviewed_at=DAYS[4]).status_code == 201
-    assert len(memory_item(api, 1)["round_reviews"]) == 2  # the round's two answers of word 1
+    assert len(memory_item(api, 1)["round_reviews"]) == 1  # the round's answer of word 1
 
     monkeypatch.setattr(review_repository, "CARRY_SECONDS", 0)
     assert review(api, session["id"], 1, False, reviewed_at=DAYS[4] + timedelta(hours=1)).status_code == 201
 
     assert "round_reviews" not in memory_item(api, 1) and "round_committed" not in memory_item(api, 1)
     assert len(memory_item(api, 2)["round_reviews"]) == 1  # not written since: its item keeps it
+    assert memory_differences(api.dynamodb, api.names) == []
+
+
+def test_copies_of_several_answers_of_a_word_are_not_carried_on(api, session):
+    """A later review keeps a round's copies only while they are about one answer (CARRY_BYTES):
+    its item stays one write unit."""
+    assert send_round(api, session).status_code == 201  # word 1 answered twice
+    assert len(memory_item(api, 1)["round_reviews"]) == 2
+
+    assert review(api, session["id"], 1, True, reviewed_at=DAYS[4]).status_code == 201
+
+    assert "round_reviews" not in memory_item(api, 1)
     assert memory_differences(api.dynamodb, api.names) == []

@@ -36,6 +36,9 @@ BATCH_WRITE_ATTEMPTS = 6
 # of the reviews or the consumer's lag, a keyed resend still finds them and a late review still
 # replays them; then they go, so that an item does not grow with the word's history.
 CARRY_SECONDS = 10
+# ... and only while they are small (about one answer of the word: its item stays within 1 KB, a
+# write unit), so that a review after a long drill does not pay for the drill's copies.
+CARRY_BYTES = 700
 # what a round's review shares with its memory item, left out of the copy the item carries
 SHARED_WITH_MEMORY = ("owner", "word_id", "owner_word")  # and its id, the copy's key
 
@@ -160,6 +163,8 @@ class ReviewRepository(Repository):
         copies = {}
         for memory in memories:
             kept = still_carried(stored.get(memory.word_id, {}).get(ROUND_REVIEWS, {}), now)
+            if len(json.dumps(kept)) > CARRY_BYTES:
+                kept = {}
             if kept or memory.word_id in own:
                 copies[memory.word_id] = {**kept, **own.get(memory.word_id, {})}
         return copies
