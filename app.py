@@ -92,7 +92,10 @@ def route(path, methods=("GET",), public=False):
         @running_as(API)
         def within_deadline(*args, **kwargs):
             REQUEST_DEADLINE.start()
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            finally:  # what this thread runs next (a queue's message, a schedule) has no request's budget
+                REQUEST_DEADLINE.clear()
 
         return app.route(
             path, methods=list(methods), cors=CORS, content_types=["*/*"],
@@ -311,7 +314,6 @@ def fit_learners(event):
     global _fitting_worker
     if _fitting_worker is None:
         _fitting_worker = build_fitting_worker()
-    REQUEST_DEADLINE.clear()
     with running_as(FITTING):
         return _fitting_worker.handle(event.to_dict())
 
@@ -324,7 +326,6 @@ def recompute_memories(event):
         _recompute_store = build_recomputer()
     from chalicelib.streams.recompute import handle  # the recompute function's own
 
-    REQUEST_DEADLINE.clear()
     with running_as(RECOMPUTE):
         return handle(_recompute_store, event.to_dict())
 
@@ -332,7 +333,6 @@ def recompute_memories(event):
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="fit_due")
 def fit_learners_due(event):
     """Nightly (03:00 UTC): a fit queued for every learner due one; `make fit` runs it locally."""
-    REQUEST_DEADLINE.clear()
     with running_as(FIT_DUE):
         return {"queued": scheduler().queue_due_fits()}
 

@@ -23,7 +23,6 @@ import requests
 from botocore.stub import Stubber
 from chalice import Chalice
 
-from chalicelib.config import REQUEST_DEADLINE
 from chalicelib.config import table_names as tables_of
 from chalicelib.storage.dynamo import to_item
 from chalicelib.storage.schema import (
@@ -424,7 +423,6 @@ def measure_fitting(environ: dict, client, names, words: int, per_word: int) -> 
         memories.append({"scope": owner_, "word_id": word_id, "owner": owner_, **replay(word_id, answers)})
     write_all(client, names["word_reviews"], stored)
     write_all(client, names["memories"], memories)
-    REQUEST_DEADLINE.clear()  # as the fitting function: outside any request (this thread served some)
     store = build_services(environ, client=client).store
     store.scheduler.request_fit(owner_, "2026-01-01T00:00:00Z", "2025-01-01T00:00:00Z")
     assert store.scheduler.scheduler(owner_)[FIT_REQUESTED] == "2026-01-01T00:00:00Z"

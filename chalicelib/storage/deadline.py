@@ -93,8 +93,8 @@ class RequestDeadline:
         self._local.started = self._clock()
 
     def clear(self) -> None:
-        """Outside a request from here on (a queue's message, a schedule run on a thread that
-        served requests before): each call has a budget of its own."""
+        """The request ended: outside a request from here on (a queue's message, a schedule run
+        on a thread that served requests before), each call has a budget of its own."""
         self._local.__dict__.pop("started", None)
 
     def seconds_left(self, budget_seconds: float, call_started: float) -> float:
