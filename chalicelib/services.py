@@ -95,7 +95,7 @@ class Services(NamedTuple):
 
         return LearnerScheduler(self.store, self.histories.owner, self.recompute_queue,
                                 changed=self.reviews.forget_scheduler, fit_queue=self.fit_queue,
-                                clock=self.clock)
+                                clock=self.clock, is_current=self.histories.is_current)
 
     def learner_data(self):
         """Export and erasure of a learner's data (chalicelib.study.data_rights)."""

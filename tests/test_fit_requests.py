@@ -19,7 +19,8 @@ from chalicelib.storage.dynamo import from_item, to_item
 from chalicelib.storage.queues import DirectoryQueue
 from chalicelib.storage.schema import SCHEDULER_WORD_ID, TOTALS
 from chalicelib.streams.fitter import NodeFitter
-from chalicelib.streams.fitting import FittingWorker
+from chalicelib.streams.fitting import MAX_REVIEWS, FittingWorker
+from chalicelib.streams.purge import HistoryPurger
 from chalicelib.streams.recompute import recompute
 from chalicelib.study.scheduler import FIT_PENDING_SECONDS
 from tests.test_fitting import fitting_cli  # noqa: F401 - fitting_cli is a fixture
@@ -195,7 +196,7 @@ def test_a_learner_unlike_the_defaults_is_fitted_and_their_later_reviews_are_pre
     assert first.status_code == 202 and second.status_code == 202, first.body
     assert first.json_body["location"] == "/api/me/scheduler"
     assert second.json_body["requested_at"] == first.json_body["requested_at"]
-    assert fitting.messages() == [{"owner": OWNER, "requested_at": stamp(NOW)}]  # one message, not two
+    assert fitting.messages() == [{"owner": OWNER, "requested_at": stamp(NOW), "counted": len(earlier)}]
     assert fitting.scheduler()["fit_requested_at"] == stamp(NOW)
 
     assert fitting.drain() == 1
@@ -277,7 +278,7 @@ def test_999_reviews_are_a_409_saying_how_many_are_needed_and_1000_are_queued(ap
 
     set_reviews(api, 1000)
     assert quick.post().status_code == 202
-    assert quick.messages() == [{"owner": OWNER, "requested_at": stamp(NOW)}]
+    assert quick.messages() == [{"owner": OWNER, "requested_at": stamp(NOW), "counted": 1000}]
 
 
 def test_a_request_pending_too_long_is_replaced_by_a_new_one(api, quick):
@@ -302,8 +303,13 @@ def test_a_redelivered_message_writes_nothing_more(api, quick):
 
     quick.queue.send(message)  # SQS hands it again
     assert quick.drain() == 1
-    assert scheduler_item(api) == after_first and quick.recomputes.sent == [(OWNER, 1)]
-    assert len(app_module._fitting_worker._fitter.asked) == 1  # not fitted again
+    # the recompute, not yet done, is sent again (the first send may have failed); harmless
+    assert scheduler_item(api) == after_first and quick.recomputes.sent == [(OWNER, 1), (OWNER, 1)]
+    recompute(app_module.services().store, OWNER)
+    quick.queue.send(message)
+    assert quick.drain() == 1
+    assert quick.recomputes.sent == [(OWNER, 1), (OWNER, 1)]  # done: nothing more
+    assert len(app_module._fitting_worker._fitter.asked) == 1  # never fitted again
 
 
 def test_a_message_of_a_learner_erased_meanwhile_writes_nothing(api, quick):
@@ -403,3 +409,139 @@ def test_the_nightly_schedule_queues_each_learner_due_once(api, quick):
     assert nightly() == 0  # 499 more: not due yet
     set_reviews(api, 1500)
     assert nightly() == 1 and quick.messages()[0]["owner"] == OWNER
+
+
+def nightly():
+    from devtools.stream_poller import scheduled_event
+
+    return app_module.fit_learners_due(scheduled_event(), Context())["queued"]
+
+
+def memory_partition(api, scope):
+    pages = api.dynamodb.get_paginator("query").paginate(
+        TableName=api.names["memories"], ConsistentRead=True, KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "scope"}, ExpressionAttributeValues={":s": {"S": scope}})
+    return [from_item(item) for page in pages for item in page["Items"]]
+
+
+@pytest.fixture
+def resets(api, quick):
+    api.restart(resets=True, clock=quick.clock)
+    app_module._services = app_module._services._replace(fit_queue=quick.queue,
+                                                          recompute_queue=quick.recomputes)
+    app_module._scheduler = None
+    set_reviews(api, 1200)
+    assert api.post({}, path="/api/study-sessions/reset").status_code == 200  # OWNER is the old history now
+    return quick
+
+
+def test_the_nightly_run_during_the_purge_of_a_reset_history_writes_nothing_into_it(api, resets, monkeypatch):
+    purger, ran = HistoryPurger(api.dynamodb, api.names, grace_seconds=0), []
+    delete = purger._delete
+
+    def nightly_midway(table, keys):
+        # the old history's memory partition deleted, its totals not yet: the nightly run reads them
+        if table == "study_sessions" and not ran:
+            ran.append(nightly())
+        return delete(table, keys)
+
+    monkeypatch.setattr(purger, "_delete", nightly_midway)
+    purger.purge()
+
+    assert ran == [0] and resets.messages() == []
+    assert memory_partition(api, OWNER) == []
+
+
+def test_a_nightly_scan_read_before_the_purge_queues_nothing_of_the_purged_history(api, resets, monkeypatch):
+    store = app_module.services().store
+    scanned = store.aggregates.totals_with_reviews(1000)  # the Scan, minutes before the learner's turn
+    assert [totals["learner"] for totals in scanned] == [OWNER]
+    HistoryPurger(api.dynamodb, api.names, grace_seconds=0).purge()
+    monkeypatch.setattr(type(store.aggregates), "totals_with_reviews", lambda self, least: scanned)
+
+    assert nightly() == 0 and resets.messages() == []
+    assert memory_partition(api, OWNER) == []
+
+
+class Capped(Answers):
+    """fitLearner given the newest MAX_REVIEWS of a learner who has more."""
+
+    def fit(self, reviews, parameters):
+        return {**super().fit(reviews, parameters), "reviews_used": MAX_REVIEWS}
+
+
+def test_a_learner_with_more_reviews_than_a_fit_reads_is_refitted_after_500_more_not_every_night(api, quick):
+    app_module._fitting_worker._fitter = Capped(adopted=False)
+    set_reviews(api, MAX_REVIEWS + 10_000)
+    assert nightly() == 1 and quick.drain() == 1
+    assert quick.scheduler()["next_fit_after"] == MAX_REVIEWS + 10_500
+
+    assert nightly() == 0  # the next night, no review more
+    set_reviews(api, MAX_REVIEWS + 10_500)
+    assert nightly() == 1
+
+
+class Flaky:
+    """A queue whose first send fails (SQS throttled, the connection reset), then works."""
+
+    def __init__(self, queue):
+        self.queue, self.failed = queue, False
+
+    def send(self, *message):
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("SendMessage: connection reset")
+        self.queue.send(*message)
+
+
+def test_a_fit_request_whose_send_failed_is_queued_when_the_post_is_resent(api, quick):
+    set_reviews(api, 1000)
+    app_module._services = app_module._services._replace(fit_queue=Flaky(quick.queue))
+    app_module._scheduler = None
+
+    assert quick.post().status_code == 500  # marked pending, then the send failed
+    again = quick.post()
+    assert again.status_code == 202 and quick.messages() == [
+        {"owner": OWNER, "requested_at": again.json_body["requested_at"], "counted": 1000}]
+    assert quick.post().status_code == 202 and len(quick.messages()) == 1  # known to be queued: not again
+    assert quick.drain() == 1 and quick.scheduler()["source"] == "fitted"
+
+
+def test_an_adoption_whose_recompute_send_failed_sends_it_when_its_message_is_handed_again(api, quick):
+    set_reviews(api, 1000)
+    recomputes = quick.recomputes
+    app_module._fitting_worker._recompute_queue = Flaky(recomputes)
+    assert quick.post().status_code == 202
+
+    with pytest.raises(ConnectionError):
+        quick.drain()  # adopted and written, then the recompute's send failed: the message fails
+    assert scheduler_item(api)["version"] == 1 and recomputes.sent == []
+    assert quick.drain() == 1  # the queue hands it again
+    assert recomputes.sent == [(OWNER, 1)] and len(app_module._fitting_worker._fitter.asked) == 1
+
+
+class ScoredNothing(Answers):
+    """fitLearner when no held-out review comes a day after its word's previous one."""
+
+    def fit(self, reviews, parameters):
+        self.asked.append((reviews, list(parameters)))
+        figures = dict.fromkeys(("log_loss", "rmse_bins", "default_log_loss", "default_rmse_bins",
+                                 "predicted_recall", "recalled"))
+        return {"candidate": list(parameters), "adopted": False, "reason": "no_scored_reviews",
+                "evaluation": {**figures, "reviews": 0}, "reviews_used": 1500}
+
+
+def test_a_fit_that_scored_nothing_keeps_the_evaluation_of_the_parameters_in_use(api, quick):
+    set_reviews(api, 1000)
+    assert quick.post().status_code == 202 and quick.drain() == 1
+    fitted = quick.scheduler()
+    assert fitted["evaluation"]["log_loss"] == 0.4 and fitted["next_fit_after"] == 1500
+
+    app_module._fitting_worker._fitter = ScoredNothing()
+    set_reviews(api, 1500)
+    quick.clock.now += timedelta(days=1)
+    assert quick.post().status_code == 202 and quick.drain() == 1
+
+    after = quick.scheduler()
+    assert after["last_fit"]["reason"] == "no_scored_reviews" and after["next_fit_after"] == 2000
+    assert after["evaluation"] == fitted["evaluation"] and after["summary"] == fitted["summary"]

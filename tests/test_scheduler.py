@@ -134,7 +134,7 @@ def test_a_learner_without_a_scheduler_gets_the_defaults_and_nothing_is_written(
     assert response.status_code == 200
     assert response.json_body == {
         "parameters": list(DEFAULT_PARAMETERS), "source": "default", "desired_retention": 0.9, "version": 0,
-        "fitted_at": None, "reviews_used": None, "evaluation": None, "summary": None, "next_fit_after": None,
+        "fitted_at": None, "reviews_used": None, "evaluation": None, "summary": None, "next_fit_after": 1000,
         "fit_requested_at": None, "last_fit": None}
     assert item(api, SCHEDULER_WORD_ID) is None
 
@@ -181,15 +181,38 @@ def test_a_body_that_is_not_json_is_415(api, queue):
     assert response.status_code == 415 and item(api, SCHEDULER_WORD_ID) is None
 
 
-def test_the_same_retention_again_writes_nothing_and_sends_nothing(api, queue):
+def test_the_same_retention_again_writes_nothing_and_sends_the_recompute_again_only_while_pending(api, queue):
     assert put(api, {"desired_retention": 0.9}).json_body["version"] == 0  # the default's own
     assert put(api, {"desired_retention": 0.8}).json_body["version"] == 1
 
     with DynamoDBCalls(api.dynamodb) as calls:
         again = put(api, {"desired_retention": 0.8})
 
+    # a resend: the first send may have failed after the change was stored (its 500)
     assert again.json_body["version"] == 1 and calls.operations == ["GetItem"]
+    assert queue.sent == [(OWNER, 1), (OWNER, 1)]
+
+    recompute(store(), OWNER)
+    with DynamoDBCalls(api.dynamodb) as calls:
+        assert put(api, {"desired_retention": 0.8}).json_body["version"] == 1
+    assert calls.operations == ["GetItem"] and queue.sent == [(OWNER, 1), (OWNER, 1)]
+
+
+def test_a_change_whose_recompute_send_failed_is_recomputed_when_the_put_is_resent(api, session, queue):
+    review(api, session, 3, True, DAYS[0])
+    sent = queue.send
+
+    def fail(owner, version):
+        raise ConnectionError("SendMessage: connection reset")
+
+    queue.send = fail
+    assert put(api, {"desired_retention": 0.8}).status_code == 500  # stored; the send failed
+    queue.send = sent
+    assert put(api, {"desired_retention": 0.8}).status_code == 200  # the client sends it again
+
     assert queue.sent == [(OWNER, 1)]
+    recompute(store(), OWNER)
+    assert stored_memory(api, 3) == (shown(reference([(DAYS[0], True)], retention=0.8)[-1]), 1)
 
 
 def test_a_review_after_a_change_uses_the_new_retention_and_replays_a_memory_of_the_old(api, session):
@@ -292,6 +315,29 @@ def test_a_review_whose_memory_is_recomputed_between_its_read_and_its_write_comp
     assert memory_differences(api.dynamodb, api.names) == []
 
 
+def test_a_review_that_read_the_scheduler_before_a_change_its_memory_has_reads_it_again(
+        api, session, monkeypatch):
+    """A BatchGetItem is no snapshot: the scheduler item read before a change, the memory after
+    the change's recompute. Computed with the old settings, the write would pass (the memory is
+    unchanged since the read) and undo the recompute."""
+    review(api, session, 3, True, DAYS[0])
+    app_module.services().scheduler().change("implicit", {"desired_retention": 0.8})
+    assert recompute(store(), OWNER).written == 1
+    app_module.services().reviews._recent.__init__()  # a cold function: it reads first
+    read = store().reviews.session_and_memories
+
+    def before_the_change(*args, **kwargs):
+        session_item, memories, _, reviews = read(*args, **kwargs)
+        return session_item, memories, {}, reviews  # the scheduler as it was: no item, version 0
+
+    monkeypatch.setattr(store().reviews, "session_and_memories", before_the_change)
+    memory = review(api, session, 3, False, DAYS[2])
+
+    assert memory == reference([(DAYS[0], True), (DAYS[2], False)], retention=0.8)[-1]
+    assert stored_memory(api, 3) == (shown(memory), 1)
+    assert memory_differences(api.dynamodb, api.names) == []
+
+
 def fit(adopted=True, candidate=FITTED, **extra):
     evaluation = {"reviews": 180, "held_out_reviews": 200, "log_loss": 0.41, "rmse_bins": 0.03,
                   "current_log_loss": 0.44, "current_rmse_bins": 0.05, "default_log_loss": 0.44,
@@ -307,8 +353,8 @@ def test_an_adopted_fit_is_the_next_version_its_memories_recomputed_with_its_par
     review(api, session, 3, False, DAYS[2])
     put(api, {"desired_retention": 0.85})
 
-    version = adopt(store(), OWNER, fit(), fitted_version=1, now=T0 + timedelta(days=60),
-                    next_fit_after="2027-01-30T09:00:00Z", queue=queue)
+    version = adopt(store(), OWNER, fit(), fitted_version=1, now=T0 + timedelta(days=60), queue=queue,
+                    counted=1300)
 
     assert version == 2 and queue.sent == [(OWNER, 1), (OWNER, 2)]
     body = api.get("/api/me/scheduler").json_body
@@ -317,10 +363,12 @@ def test_an_adopted_fit_is_the_next_version_its_memories_recomputed_with_its_par
                     "evaluation": {"log_loss": 0.41, "rmse_bins": 0.03, "default_log_loss": 0.44,
                                    "default_rmse_bins": 0.05, "reviews": 180},
                     "summary": "predicted 87 % recall, remembered 85 %",
-                    "next_fit_after": "2027-01-30T09:00:00Z", "fit_requested_at": None,
+                    "next_fit_after": 1800, "fit_requested_at": None,  # 500 more than counted when asked
                     "last_fit": {"at": "2026-12-31T09:00:00Z", "adopted": True,
-                                 "reason": "better_on_recent_reviews", "reviews": 1200}}
+                                 "reason": "better_on_recent_reviews", "reviews": 1200, "counted": 1300}}
+    assert item(api, SCHEDULER_WORD_ID)["recompute_version"] == 2  # sent, not yet done
     recompute(store(), OWNER)
+    assert "recompute_version" not in item(api, SCHEDULER_WORD_ID)
     answers = [(DAYS[0], True), (DAYS[2], False)]
     assert stored_memory(api, 3) == (shown(reference(answers, FITTED, 0.85)[-1]), 2)
     assert review(api, session, 3, True, DAYS[4]) == reference(answers + [(DAYS[4], True)], FITTED, 0.85)[-1]
@@ -338,7 +386,7 @@ def test_a_fit_kept_writes_its_figures_only_and_a_fit_of_an_older_version_writes
     assert body["summary"] == "predicted 90 % recall, remembered 85 %"
     assert item(api, SCHEDULER_WORD_ID)["last_fit"] == {
         "at": stamp(T0 + timedelta(days=30)), "adopted": False, "reason": "log_loss_not_lower",
-        "reviews": 1200}
+        "reviews": 1200, "counted": 1200}
     before = item(api, SCHEDULER_WORD_ID)
     assert adopt(store(), OWNER, fit(), fitted_version=0, now=T0) is None  # fitted against version 0
     assert item(api, SCHEDULER_WORD_ID) == before

@@ -9,7 +9,7 @@ strongly consistent GetItem, so a read right after a reset sees the new epoch).
 """
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.storage.history_repository import HistoryRepository
-from chalicelib.storage.schema import owner
+from chalicelib.storage.schema import owner, split_owner
 
 ACCOUNT_ERASED = "This account was deleted: its tokens are no longer accepted."
 
@@ -33,6 +33,15 @@ class Histories:
                 raise Unauthorized(ACCOUNT_ERASED)
             return owner(learner, epoch)
         return owner(learner, self._repository.epoch(learner) if self._resets_enabled else 0)
+
+    def is_current(self, owner_: str) -> bool:
+        """Whether ``owner_`` is still its learner's current history: not reset since, nor erased
+        (one strongly consistent read where either may happen)."""
+        learner, epoch = split_owner(owner_)
+        if not (self._erasable or self._resets_enabled):
+            return epoch == 0
+        current, erased = self._repository.learner_state(learner, self._resets_enabled)
+        return not erased and current == epoch
 
     def epochs(self, learner: str) -> range:
         """The learner's epochs whose items may still be stored: the purge's done with the rest."""

@@ -100,8 +100,9 @@ FUNCTIONS[FITTING] = FunctionAccess(
 )
 FUNCTIONS[FIT_DUE] = FunctionAccess(
     tables={
-        # the learners with enough reviews: one filtered Scan of the totals
-        "aggregates": TableAccess(("Scan",)),
+        # the learners with enough reviews: one filtered Scan of the totals; each due one's epoch
+        # with the erased mark (BatchGetItem): a history reset or erased is not fitted
+        "aggregates": TableAccess(("BatchGetItem", "Scan")),
         # each one's scheduler read (its last fit), and the request marked (UpdateItem, conditional)
         "memories": TableAccess(("GetItem", "UpdateItem")),
     },
@@ -109,8 +110,9 @@ FUNCTIONS[FIT_DUE] = FunctionAccess(
 FUNCTIONS[RECOMPUTE] = FunctionAccess(
     tables={
         # the learner's scheduler and a word's memory read again (GetItem), their memory items
-        # paged through (Query), each one behind rewritten on condition (PutItem)
-        "memories": TableAccess(("GetItem", "Query", "PutItem")),
+        # paged through (Query), each one behind rewritten on condition (PutItem); the recompute
+        # no longer pending once done (UpdateItem, conditional)
+        "memories": TableAccess(("GetItem", "Query", "PutItem", "UpdateItem")),
         # each word behind replayed from its reviews, from the index only
         "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
     },

@@ -10,6 +10,10 @@ from chalicelib.storage.dynamo import Item, Repository, from_item, to_item, tran
 from chalicelib.storage.schema import SCHEDULER_WORD_ID
 
 FIT_REQUESTED = "fit_requested_at"  # a fit asked for and not yet done (chalicelib.streams.fitting)
+FIT_SENT = "fit_sent_at"  # the FIT_REQUESTED whose message is on the fit queue
+# The version whose recompute was sent and has not finished (chalicelib.streams.recompute): the
+# change is stored even when the send failed, so what resends the change sends it again.
+RECOMPUTE_PENDING = "recompute_version"
 
 
 class SchedulerRepository(Repository):
@@ -35,6 +39,7 @@ class SchedulerRepository(Repository):
         (0: no item, or one without a version); the item as written, or None when another change
         came first. ``fit_requested_at``: the write ends that fit request (FIT_REQUESTED), and is
         made only while the item still holds it (an erased learner's item is gone: nothing)."""
+        fixed = ("#version", "#owner", "#requested", "#sent")
         names = {f"#a{n}": name for n, name in enumerate(changes)}
         values = {f":a{n}": value for n, value in enumerate(changes.values())}
         names.update({"#version": "version", "#owner": "owner"})
@@ -44,13 +49,14 @@ class SchedulerRepository(Repository):
         if fit_requested_at is not None:
             names["#requested"] = FIT_REQUESTED
             values[":requested"] = fit_requested_at
+            names["#sent"] = FIT_SENT
             condition += " AND #requested = :requested"
-            removal = " REMOVE #requested"
+            removal = " REMOVE #requested, #sent"
         try:
             answer = self._call(
                 "update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
                 UpdateExpression="SET " + ", ".join(f"{alias} = :{alias[1:]}" for alias in names
-                                                    if alias not in ("#version", "#owner", "#requested"))
+                                                    if alias not in fixed)
                                  + ", #owner = :owner" + removal,
                 ConditionExpression=condition, ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values), ReturnValues="ALL_NEW")
@@ -61,9 +67,9 @@ class SchedulerRepository(Repository):
         return from_item(answer["Attributes"])
 
     @translate_errors
-    def request_fit(self, owner: str, at: str, stale_before: str) -> Optional[str]:
+    def request_fit(self, owner: str, at: str, stale_before: str) -> Optional[Item]:
         """Mark a fit of the owner's parameters requested at ``at``, unless one requested at or
-        after ``stale_before`` is pending: None when marked, else the pending request's time."""
+        after ``stale_before`` is pending: None when marked, else the item as it is now."""
         try:
             self._call("update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
                        UpdateExpression="SET #requested = :at, #owner = :owner",
@@ -75,18 +81,34 @@ class SchedulerRepository(Repository):
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-        return self.scheduler(owner).get(FIT_REQUESTED, at)
+        return self.scheduler(owner)
 
     @translate_errors
-    def end_fit_request(self, owner: str, requested_at: str) -> bool:
-        """Remove the mark of the fit requested at ``requested_at``, if it is still the one."""
+    def fit_sent(self, owner: str, requested_at: str) -> None:
+        """Note that the message of the fit requested at ``requested_at`` is queued, while that
+        request is pending (a done one, or an erased learner's, writes nothing)."""
+        self._update_if(owner, "SET #sent = :at", "#requested = :at",
+                            {"#sent": FIT_SENT, "#requested": FIT_REQUESTED}, {":at": requested_at})
+
+    @translate_errors
+    def recompute_done(self, owner: str, version: int) -> None:
+        """The recompute of ``version`` finished: no longer pending (a newer one stays)."""
+        self._update_if(owner, "REMOVE #pending", "#pending = :version",
+                            {"#pending": RECOMPUTE_PENDING}, {":version": version})
+
+    def _update_if(self, owner: str, update: str, condition: str, names: dict, values: dict) -> bool:
         try:
             self._call("update_item", write=True, TableName=self._memories, Key=to_item(self.key(owner)),
-                       UpdateExpression="REMOVE #requested", ConditionExpression="#requested = :at",
-                       ExpressionAttributeNames={"#requested": FIT_REQUESTED},
-                       ExpressionAttributeValues=to_item({":at": requested_at}))
+                       UpdateExpression=update, ConditionExpression=condition,
+                       ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(values))
             return True
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             return False
+
+    @translate_errors
+    def end_fit_request(self, owner: str, requested_at: str) -> bool:
+        """Remove the mark of the fit requested at ``requested_at``, if it is still the one."""
+        return self._update_if(owner, "REMOVE #requested, #sent", "#requested = :at",
+                                   {"#requested": FIT_REQUESTED, "#sent": FIT_SENT}, {":at": requested_at})

@@ -1,5 +1,5 @@
 """A fit of one learner's FSRS parameters, off the request path: the handler of the fit queue's
-messages {"owner", "requested_at"} (POST /api/me/scheduler/fit, `make fit`, the nightly
+messages {"owner", "requested_at", "counted"} (POST /api/me/scheduler/fit, `make fit`, the nightly
 schedule). It reads the learner's scheduler item and every review of theirs, hands them to the
 fitting engine (chalicelib.streams.fitter: fitLearner, which fits on the oldest 80 % and judges
 candidate and current parameters on the newest 20 %) and writes its answer with
@@ -11,10 +11,10 @@ scheduler changed meanwhile write nothing of the fit."""
 import json
 import logging
 from datetime import datetime
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from chalicelib.core.scheduling import settings_of
-from chalicelib.storage.scheduler_repository import FIT_REQUESTED
+from chalicelib.storage.scheduler_repository import FIT_REQUESTED, RECOMPUTE_PENDING
 from chalicelib.storage.store import Store
 from chalicelib.streams.adoption import adopt
 
@@ -58,15 +58,17 @@ class FittingWorker:
         outcomes = [self.fit(**_message(record["body"])) for record in event.get("Records", [])]
         return {"outcomes": outcomes}
 
-    def fit(self, owner: str, requested_at: str) -> str:
+    def fit(self, owner: str, requested_at: str, counted: Optional[int] = None) -> str:
         item = self._store.scheduler.scheduler(owner)
         if item.get(FIT_REQUESTED) != requested_at:
+            if RECOMPUTE_PENDING in item:  # perhaps this message's adoption, whose send failed
+                self._recompute_queue.send(owner, int(item[RECOMPUTE_PENDING]))
             log.info(json.dumps({"event": "fit_skipped", "reason": "not_pending"}))
             return "not_pending"  # done already, replaced by a newer request, or the learner erased
         settings = settings_of(item)
         result = self._fitter.fit(learner_reviews(self._store, owner), settings.parameters)
         version = adopt(self._store, owner, result, settings.version, self._clock(),
-                        queue=self._recompute_queue, fit_requested_at=requested_at)
+                        queue=self._recompute_queue, fit_requested_at=requested_at, counted=counted)
         if version is None:
             # another change of the scheduler came first: this fit is of parameters no longer in use
             self._store.scheduler.end_fit_request(owner, requested_at)
@@ -80,4 +82,6 @@ class FittingWorker:
 
 def _message(body: str) -> dict:
     message = json.loads(body)
-    return {"owner": str(message["owner"]), "requested_at": str(message["requested_at"])}
+    counted = message.get("counted")
+    return {"owner": str(message["owner"]), "requested_at": str(message["requested_at"]),
+            "counted": counted if type(counted) is int else None}

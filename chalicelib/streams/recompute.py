@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.scheduling import memory_version, replay, settings_of
+from chalicelib.storage.scheduler_repository import RECOMPUTE_PENDING
 from chalicelib.storage.store import Store
 
 PAGE = 100
@@ -34,7 +35,8 @@ class Recomputed(NamedTuple):
 
 def recompute(store: Store, owner: str) -> Recomputed:
     """Bring every memory of ``owner`` to their scheduler's current version."""
-    settings = settings_of(store.scheduler.scheduler(owner))
+    scheduler = store.scheduler.scheduler(owner)
+    settings = settings_of(scheduler)
     written = current = 0
     after = None
     while True:
@@ -47,6 +49,8 @@ def recompute(store: Store, owner: str) -> Recomputed:
             else:
                 current += 1
         if not more:
+            if scheduler.get(RECOMPUTE_PENDING) == settings.version:
+                store.scheduler.recompute_done(owner, settings.version)
             return Recomputed(settings.version, written, current)
         after = page[-1]["word_id"]
 

@@ -28,13 +28,15 @@ from chalicelib.learners.histories import Histories
 from chalicelib.learners.identity import Identity
 from chalicelib.learners.reference_cache import ReferenceCache
 from chalicelib.storage.dynamo import Item
+from chalicelib.storage.scheduler_repository import FIT_SENT, RECOMPUTE_PENDING
 from chalicelib.storage.schema import AGGREGATE_ITEM, SESSIONS_NEWEST, owner, word_history
 from chalicelib.storage.store import Store
 from chalicelib.study.representation import review_json
 from chalicelib.study.sessions import named_sessions
 
 PARTS = ("sessions", "reviews", "memories", "aggregates", "scheduler")
-SCHEDULER_KEY = ("scope", "word_id", "owner")  # what the scheduler's item holds beside the learner's data
+# what the scheduler's item holds beside the learner's data: its key, and what its messages' sends need
+SCHEDULER_KEY = ("scope", "word_id", "owner", FIT_SENT, RECOMPUTE_PENDING)
 DEFAULT_EXPORT_PAGE = 100
 WORDS_A_READ = 100  # the learner's words, read this many at a time while their reviews are listed
 CONSUMER_MARKERS, PAST_MARKERS = "seen#", "seen$"  # the aggregates consumer's bookkeeping sorts between

@@ -174,6 +174,12 @@ class Reviews:
                     # this very round, committed whole: the rest of its reviews are being written
                     earlier = self._store.reviews.whole_round(named_ids, earlier)
                 return resolve_round(list(earlier.values()), reviews, name)
+            if any(scheduling.memory_version(memory) > scheduling.settings_of(scheduler).version
+                   for memory in stored.values()):
+                # a BatchGetItem is no snapshot: the scheduler was read before a change that a
+                # memory read with it already has; computed with it, the write would undo that
+                scheduler = self._store.scheduler.scheduler(owner)
+                self._recent.remember_read(None, owner, (), {}, scheduler)
             memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
             self._recent.forget(owner, word_ids)
             try:

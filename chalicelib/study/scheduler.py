@@ -13,7 +13,7 @@ from chalicelib.core.errors import TooFewReviews, Unavailable
 from chalicelib.core.scheduling import DEFAULT, FITTED, MAX_RETENTION, MIN_RETENTION, settings_of
 from chalicelib.core.validation import format_timestamp, parse_scheduler_change
 from chalicelib.storage.dynamo import Item
-from chalicelib.storage.scheduler_repository import FIT_REQUESTED
+from chalicelib.storage.scheduler_repository import FIT_REQUESTED, FIT_SENT, RECOMPUTE_PENDING
 from chalicelib.storage.schema import TOTALS
 from chalicelib.storage.store import Store
 
@@ -70,15 +70,25 @@ def scheduler_json(item: Item) -> dict:
             "desired_retention": settings.desired_retention, "version": settings.version,
             "fitted_at": item.get("fitted_at"), "reviews_used": item.get("reviews_used"),
             "evaluation": evaluation_json(item), "summary": summary(item),
-            "next_fit_after": item.get("next_fit_after"), "fit_requested_at": item.get(FIT_REQUESTED),
+            "next_fit_after": next_fit_after(item), "fit_requested_at": item.get(FIT_REQUESTED),
             "last_fit": item.get("last_fit")}
+
+
+def next_fit_after(item: Item) -> int:
+    """The count of the learner's reviews from which the nightly run fits them (again)."""
+    last = item.get("last_fit")
+    if not isinstance(last, dict):
+        return MIN_FIT_REVIEWS
+    return max(MIN_FIT_REVIEWS, int(last.get("counted", last.get("reviews", 0))) + REFIT_AFTER_REVIEWS)
 
 
 class LearnerScheduler:
     def __init__(self, store: Store, owner_of: Callable[[str], str], recompute_queue,
                  changed: Callable[[str], None] = lambda owner: None, fit_queue=None,
-                 clock: Callable[[], datetime] = datetime.now):
-        """``owner_of(learner)``: the owner of the learner's current history;
+                 clock: Callable[[], datetime] = datetime.now,
+                 is_current: Callable[[str], bool] = lambda owner: True):
+        """``owner_of(learner)``: the owner of the learner's current history; ``is_current(owner)``:
+        whether an owner still is (not reset since, nor erased);
         ``recompute_queue.send(owner, version)``: recompute the owner's memories, off the request;
         ``changed(owner)``: told of each change (this function's reviews forget what they kept);
         ``fit_queue.send(message)``: a fit of the owner's parameters (chalicelib.streams.fitting)."""
@@ -88,29 +98,37 @@ class LearnerScheduler:
         self._changed = changed
         self._fit_queue = fit_queue
         self._clock = clock
+        self._is_current = is_current
 
     def queue_due_fits(self) -> int:
-        """The nightly fits: a request for each learner due one, that is with MIN_FIT_REVIEWS
-        reviews at least (as the consumer counted them) and REFIT_AFTER_REVIEWS more than their
-        last fit used (or none), unless one is pending. The number queued."""
+        """The nightly fits: a request for each learner due one, that is with at least
+        next_fit_after reviews (as the consumer counted them), unless one is pending. Totals of a
+        history reset or erased, which the purge has yet to delete, are passed over: their
+        learner's current history is read first (the Scan may be minutes old). The number queued."""
         queued = 0
         now = self._clock()
         for totals in self._store.aggregates.totals_with_reviews(MIN_FIT_REVIEWS):
             owner, reviews = totals["learner"], int(totals["reviews"])
-            last = self._store.scheduler.scheduler(owner).get("last_fit") or {}
-            if reviews < MIN_FIT_REVIEWS or reviews - int(last.get("reviews", 0)) < REFIT_AFTER_REVIEWS:
+            due = reviews >= next_fit_after(self._store.scheduler.scheduler(owner))
+            if not due or not self._is_current(owner):
                 continue
-            queued += self._queue_fit(owner, now) is None
+            queued += self._queue_fit(owner, now, reviews) is None
         return queued
 
-    def _queue_fit(self, owner: str, now: datetime) -> Optional[str]:
-        """Mark the owner's fit requested and queue it, unless one is pending (its time)."""
+    def _queue_fit(self, owner: str, now: datetime, counted: int) -> Optional[str]:
+        """Mark the owner's fit requested and queue it, unless one is pending (its time). A
+        pending request whose message is not known to be queued (its send failed) is queued
+        again: the fitting function handles a request once, however many messages name it."""
         at = format_timestamp(now)
         pending = self._store.scheduler.request_fit(
             owner, at, format_timestamp(now - timedelta(seconds=FIT_PENDING_SECONDS)))
-        if pending is None:
-            self._fit_queue.send({"owner": owner, "requested_at": at})
-        return pending
+        requested = at if pending is None else pending.get(FIT_REQUESTED)
+        if requested is None:
+            return at  # the pending one was done meanwhile
+        if pending is None or pending.get(FIT_SENT) != requested:
+            self._fit_queue.send({"owner": owner, "requested_at": requested, "counted": counted})
+            self._store.scheduler.fit_sent(owner, requested)
+        return None if pending is None else requested
 
     def request_fit(self, learner: str) -> dict:
         """A fit of the learner's parameters, off the request: one message on the fit queue, and
@@ -121,7 +139,7 @@ class LearnerScheduler:
         if reviews < MIN_FIT_REVIEWS:
             raise TooFewReviews(reviews, MIN_FIT_REVIEWS)
         now = self._clock()
-        pending = self._queue_fit(owner, now)
+        pending = self._queue_fit(owner, now, reviews)
         return {"status": "queued", "requested_at": pending or format_timestamp(now),
                 "location": SCHEDULER_PATH,
                 "message": "The fit runs in the background; GET the location: its source becomes \"fitted\" "
@@ -139,11 +157,13 @@ class LearnerScheduler:
             item = self._store.scheduler.scheduler(owner)
             settings = settings_of(item)
             if settings.desired_retention == retention:
-                return scheduler_json(item)  # nothing changes: no new version, nothing to recompute
+                if RECOMPUTE_PENDING in item:  # a resend of the change: its recompute's send may have failed
+                    self._queue.send(owner, int(item[RECOMPUTE_PENDING]))
+                return scheduler_json(item)  # nothing changes: no new version
             written = self._store.scheduler.change(owner, {
                 "desired_retention": retention, "version": settings.version + 1,
-                "parameters": tuple(settings.parameters), "source": item.get("source", DEFAULT)},
-                settings.version)
+                "parameters": tuple(settings.parameters), "source": item.get("source", DEFAULT),
+                RECOMPUTE_PENDING: settings.version + 1}, settings.version)
             if written is not None:
                 self._changed(owner)
                 self._queue.send(owner, settings.version + 1)

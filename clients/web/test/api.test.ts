@@ -184,7 +184,7 @@ test("the scheduler's 404 is an ApiError the page can tell apart", async () => {
 test("setDesiredRetention sends PUT /api/me/scheduler with the retention as JSON, and answers the scheduler stored", async () => {
   const sent: Sent[] = [];
   const stored = { parameters: [], source: "default", desired_retention: 0.85, version: 1, fitted_at: null,
-                   reviews_used: null, evaluation: null, summary: null, next_fit_after: null };
+                   reviews_used: null, evaluation: null, summary: null, next_fit_after: 1000 };
   const api = studySessionsApi(createApiFetch({ baseUrl: "", idToken: async () => "t", fetch: fakeFetch(200, stored, sent) }));
 
   const answer = await api.setDesiredRetention(0.85);

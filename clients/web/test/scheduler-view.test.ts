@@ -6,7 +6,7 @@ import { describeScheduler, formatRetention } from "../src/scheduler-view";
 
 const defaults: Scheduler = {
   parameters: Array.from({ length: 21 }, () => 1), source: "default", desired_retention: 0.9, version: 0,
-  fitted_at: null, reviews_used: null, evaluation: null, summary: null, next_fit_after: null,
+  fitted_at: null, reviews_used: null, evaluation: null, summary: null, next_fit_after: 1000,
 };
 
 test("the defaults: said so, with no figure, and that personal parameters come after enough reviews", () => {
