@@ -36,7 +36,7 @@ _learner_data = None
 _scheduler = None
 _aggregate_writer = None
 _fitting_worker = None
-_recompute_store = None
+_recomputer = None
 # Replaced in the packaged template by the stream of the sessions table, and a second event for
 # the reviews table's stream (devtools/consumer_template.py); `make run` polls both
 # (devtools/stream_poller.py).
@@ -321,13 +321,11 @@ def fit_learners(event):
 @app.on_sqs_message(queue=RECOMPUTE_QUEUE_PLACEHOLDER, name="recompute", batch_size=1)
 def recompute_memories(event):
     """A learner's memories brought to their scheduler's version (chalicelib.streams.recompute)."""
-    global _recompute_store
-    if _recompute_store is None:
-        _recompute_store = build_recomputer()
-    from chalicelib.streams.recompute import handle  # the recompute function's own
-
+    global _recomputer
+    if _recomputer is None:
+        _recomputer = build_recomputer()
     with running_as(RECOMPUTE):
-        return handle(_recompute_store, event.to_dict())
+        return _recomputer(event.to_dict())
 
 
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="fit_due")

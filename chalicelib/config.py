@@ -128,9 +128,12 @@ def recompute_queue(environ: Mapping[str, str]):
 
 
 def build_recomputer(environ: Optional[Mapping[str, str]] = None, client=None):
-    """The recompute queue's handler: its store (chalicelib.streams.recompute)."""
+    """The recompute queue's handler (chalicelib.streams.recompute ``handle``), given its event."""
+    from chalicelib.streams.recompute import handle  # the recompute function's own
+
     environ = os.environ if environ is None else environ
-    return build_services(environ, client=client or background_client()).store
+    services = build_services(environ, client=client or background_client())
+    return lambda event: handle(services.store, event, services.histories.is_current)
 
 
 def build_fitting_worker(environ: Optional[Mapping[str, str]] = None, client=None, fitter=None,
@@ -146,7 +149,7 @@ def build_fitting_worker(environ: Optional[Mapping[str, str]] = None, client=Non
         fitter = LambdaFitter(environ["FITTER_FUNCTION"], lambda: boto3.client("lambda", config=Config(
             connect_timeout=2, read_timeout=900, retries={"mode": "standard", "max_attempts": 1})))
     return FittingWorker(services.store, fitter or NodeFitter(), recompute_queue or services.recompute_queue,
-                         services.clock)
+                         services.clock, services.histories.is_current)
 
 
 def cognito_client(region: Optional[str]):

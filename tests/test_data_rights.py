@@ -515,3 +515,46 @@ def test_the_scheduler_is_exported_and_gone_with_an_erasure_and_another_s_stays(
     assert learner_items(api.dynamodb, api.names, ana.sub) == []
     assert learner_items(api.dynamodb, api.names, ben.sub) == ben_items
     assert ben.get("/api/me/scheduler").json_body["desired_retention"] == 0.95
+
+
+def test_a_fit_pending_or_handed_again_after_an_erasure_writes_and_sends_nothing(api, learners, tmp_path):
+    """The purge waits minutes before it deletes an erased history; a fit queued before the
+    erasure, and a fit message handed again whose recompute is pending, leave it as it is."""
+    from chalicelib.storage.dynamo import to_item
+    from chalicelib.storage.queues import DirectoryQueue
+    from chalicelib.storage.schema import SCHEDULER_WORD_ID, TOTALS
+    from chalicelib.streams.fitting import FittingWorker
+    from tests.test_fit_requests import NOW, Answers, Clock, Context, Recomputes
+
+    ana, ben = learners
+    queue, recomputes = DirectoryQueue(tmp_path / "fit"), Recomputes()
+    app_module._services = app_module._services._replace(fit_queue=queue, recompute_queue=recomputes)
+    app_module._scheduler = None
+    services = app_module.services()
+    app_module._fitting_worker = FittingWorker(services.store, Answers(), recomputes, Clock(NOW),
+                                               services.histories.is_current)
+    for learner in (ana, ben):
+        learner.review(learner.create(1), 1)
+        api.dynamodb.put_item(TableName=api.names["aggregates"], Item=to_item(
+            {"learner": f"{learner.sub}#0", "item": TOTALS, "reviews": 1200}))
+        assert learner.post({}, path="/api/me/scheduler/fit").status_code == 202
+    messages = {json.loads(body)["owner"]: json.loads(body) for _, body in queue.messages()}
+
+    def drain():
+        return queue.drain(lambda event: app_module.fit_learners(event, Context()))
+
+    def scheduler(learner):
+        found = api.dynamodb.get_item(TableName=api.names["memories"], ConsistentRead=True, Key={
+            "scope": {"S": f"{learner.sub}#0"}, "word_id": {"N": str(SCHEDULER_WORD_ID)}})
+        return from_item(found.get("Item", {}))
+
+    assert ana.delete().status_code == 202  # while her request is pending
+    assert drain() == 2
+    assert "last_fit" not in scheduler(ana) and recomputes.sent == [(f"{ben.sub}#0", 1)]
+    assert len(app_module._fitting_worker._fitter.asked) == 1  # Ben's only
+
+    assert ben.delete().status_code == 202  # his recompute still pending; his message handed again
+    queue.send(messages[f"{ben.sub}#0"])
+    assert drain() == 1
+    assert recomputes.sent == [(f"{ben.sub}#0", 1)]  # not sent again for an erased history
+    assert scheduler(ben)["recompute_version"] == 1

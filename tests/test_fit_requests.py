@@ -77,8 +77,13 @@ class Fitting:
         app_module._services = app_module._services._replace(fit_queue=self.queue,
                                                               recompute_queue=self.recomputes)
         app_module._scheduler = None
-        app_module._fitting_worker = FittingWorker(app_module.services().store, fitter, self.recomputes,
-                                                   self.clock)
+        self.worker(fitter)
+
+    def worker(self, fitter):
+        """The fitting function's handler, on the services as they are now."""
+        services = app_module.services()
+        app_module._fitting_worker = FittingWorker(services.store, fitter, self.recomputes, self.clock,
+                                                   services.histories.is_current)
 
     def drain(self):
         return self.queue.drain(lambda event: app_module.fit_learners(event, Context()))
@@ -545,3 +550,30 @@ def test_a_fit_that_scored_nothing_keeps_the_evaluation_of_the_parameters_in_use
     after = quick.scheduler()
     assert after["last_fit"]["reason"] == "no_scored_reviews" and after["next_fit_after"] == 2000
     assert after["evaluation"] == fitted["evaluation"] and after["summary"] == fitted["summary"]
+
+
+def test_a_fit_asked_for_before_a_reset_and_handled_after_it_writes_nothing_into_the_old_history(api, quick):
+    api.restart(resets=True, clock=quick.clock)
+    app_module._services = app_module._services._replace(fit_queue=quick.queue,
+                                                          recompute_queue=quick.recomputes)
+    app_module._scheduler = None
+    quick.worker(Answers())
+    set_reviews(api, 1200)
+    assert quick.post().status_code == 202  # OWNER, the current history
+    assert api.post({}, path="/api/study-sessions/reset").status_code == 200  # a new one
+    before = scheduler_item(api)
+
+    assert quick.drain() == 1
+    assert scheduler_item(api) == before and quick.recomputes.sent == []
+    assert app_module._fitting_worker._fitter.asked == []  # not even fitted
+
+
+def test_a_recompute_message_of_a_history_reset_since_is_passed_over(api, resets):
+    from chalicelib.streams.recompute import handle
+
+    services = app_module.services()
+    event = {"Records": [{"body": json.dumps({"owner": OWNER, "version": 1})}]}
+    assert handle(services.store, event, services.histories.is_current) == {"recomputed": []}
+    current = {"Records": [{"body": json.dumps({"owner": "implicit#1", "version": 1})}]}
+    assert handle(services.store, current, services.histories.is_current)["recomputed"] == [
+        {"version": 0, "written": 0, "current": 0}]

@@ -12,6 +12,7 @@ from chalicelib.storage.dynamo import from_item
 from chalicelib.storage.review_repository import ReviewRepository
 from chalicelib.streams.aggregates import AggregateWriter, process
 from chalicelib.streams.purge import HistoryPurger
+from chalicelib.streams.recompute import handle
 from tests.conftest import packaged, packaged_roles_template
 from tests.test_data_rights import ANA, BEN, pool  # noqa: F401 - pool is a fixture
 
@@ -142,8 +143,9 @@ def fit_every_learner(api, learners, tmp_path):
     queue = DirectoryQueue(tmp_path / "fit-queue")
     app_module._services = app_module._services._replace(fit_queue=queue)
     app_module._scheduler = None
-    app_module._fitting_worker = FittingWorker(app_module.services().store, NodeFitter(), Recomputes(),
-                                               app_module.services().clock)
+    services = app_module.services()
+    app_module._fitting_worker = FittingWorker(services.store, NodeFitter(), Recomputes(), services.clock,
+                                               services.histories.is_current)
     for learner in learners:
         answer = learner.api.http._http.post("/api/me/scheduler/fit", headers=learner.headers)
         assert answer.status_code == 202, answer.body
@@ -165,7 +167,8 @@ def consume(api):
 
     process(stream_records(api), api.names, AggregateWriter(api.dynamodb, api.names))
     if hasattr(api, "recomputes"):
-        app_module._recompute_store = app_module.services().store
+        services = app_module.services()
+        app_module._recomputer = lambda event: handle(services.store, event, services.histories.is_current)
         api.recomputes.drain(lambda event: app_module.recompute_memories(event, Context()))
 
 

@@ -96,6 +96,8 @@ FUNCTIONS[FITTING] = FunctionAccess(
         "memories": TableAccess(("GetItem", "Query", "UpdateItem")),
         # each word's reviews, from the index only
         "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+        # the learner's epoch with the erased mark (BatchGetItem): a history reset or erased is not fitted
+        "aggregates": TableAccess(("BatchGetItem",)),
     },
 )
 FUNCTIONS[FIT_DUE] = FunctionAccess(
@@ -115,6 +117,8 @@ FUNCTIONS[RECOMPUTE] = FunctionAccess(
         "memories": TableAccess(("GetItem", "Query", "PutItem", "UpdateItem")),
         # each word behind replayed from its reviews, from the index only
         "word_reviews": TableAccess((), (REVIEWS_BY_WORD.name,)),
+        # the learner's epoch with the erased mark (BatchGetItem): a history reset or erased is left alone
+        "aggregates": TableAccess(("BatchGetItem",)),
     },
 )
 

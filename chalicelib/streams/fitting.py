@@ -46,8 +46,12 @@ def learner_reviews(store: Store, owner: str, limit: int = MAX_REVIEWS) -> List[
 
 
 class FittingWorker:
-    def __init__(self, store: Store, fitter, recompute_queue, clock: Callable[[], datetime]):
+    def __init__(self, store: Store, fitter, recompute_queue, clock: Callable[[], datetime],
+                 is_current: Callable[[str], bool] = lambda owner: True):
+        """``is_current(owner)``: whether that history is still its learner's (not reset since,
+        nor erased): a fit of one replaced writes nothing and sends nothing."""
         self._store = store
+        self._is_current = is_current
         self._fitter = fitter
         self._recompute_queue = recompute_queue
         self._clock = clock
@@ -59,6 +63,9 @@ class FittingWorker:
         return {"outcomes": outcomes}
 
     def fit(self, owner: str, requested_at: str, counted: Optional[int] = None) -> str:
+        if not self._is_current(owner):
+            log.info(json.dumps({"event": "fit_skipped", "reason": "history_replaced"}))
+            return "history_replaced"  # reset or erased: the purge deletes that history
         item = self._store.scheduler.scheduler(owner)
         if item.get(FIT_REQUESTED) != requested_at:
             if RECOMPUTE_PENDING in item:  # perhaps this message's adoption, whose send failed
@@ -67,6 +74,9 @@ class FittingWorker:
             return "not_pending"  # done already, replaced by a newer request, or the learner erased
         settings = settings_of(item)
         result = self._fitter.fit(learner_reviews(self._store, owner), settings.parameters)
+        if not self._is_current(owner):  # reset or erased during the fit
+            log.info(json.dumps({"event": "fit_skipped", "reason": "history_replaced"}))
+            return "history_replaced"
         version = adopt(self._store, owner, result, settings.version, self._clock(),
                         queue=self._recompute_queue, fit_requested_at=requested_at, counted=counted)
         if version is None:

@@ -14,7 +14,7 @@ current memories writes nothing. A memory is only ever moved forward: a run of a
 leaves one a newer run wrote."""
 import json
 import logging
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.scheduling import memory_version, replay, settings_of
@@ -55,13 +55,18 @@ def recompute(store: Store, owner: str) -> Recomputed:
         after = page[-1]["word_id"]
 
 
-def handle(store: Store, event: dict) -> dict:
+def handle(store: Store, event: dict, is_current: Callable[[str], bool] = lambda owner: True) -> dict:
     """The recompute queue's SQS event (batch size 1): each message {"owner", "version"}
-    recomputes the owner's memories; an error fails the message, which SQS hands again (the run
-    resumes where it stopped) and after the queue's maxReceiveCount moves to its dead-letter queue."""
+    recomputes the owner's memories, unless ``is_current(owner)`` says that history was reset or
+    erased since (the purge deletes it: nothing is written into it); an error fails the message,
+    which SQS hands again (the run resumes where it stopped) and after the queue's
+    maxReceiveCount moves to its dead-letter queue."""
     done = []
     for record in event.get("Records", []):
         owner = str(json.loads(record["body"])["owner"])
+        if not is_current(owner):
+            log.info("recompute skipped: the history was reset or erased")
+            continue
         result = recompute(store, owner)
         log.info("recomputed version=%d written=%d current=%d", *result)
         done.append(result._asdict())
