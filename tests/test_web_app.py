@@ -502,7 +502,7 @@ def test_a_fitted_scheduler_shows_its_fit_its_summary_and_its_evaluation_beside_
     wait_for(browser, f"{visible('home')} && {visible('scheduler')}")
     assert call(server, token, "GET", SCHEDULER).json() == scheduler  # what the page was given
     assert text(browser, "scheduler-source") == (
-        f"Fitted to your own reviews (from {scheduler['reviews_used']} reviews, "
+        f"Fitted to your own reviews (from {scheduler['reviews_used']:,} reviews, "
         f"on {scheduler['fitted_at'][:10]}).")
     assert text(browser, "scheduler-summary") == (
         f"On your most recent reviews, held out of the fit: {scheduler['summary']}.")
@@ -514,7 +514,7 @@ def test_a_fitted_scheduler_shows_its_fit_its_summary_and_its_evaluation_beside_
          f"{evaluation['default_log_loss']:.3f}"],
         ["Calibration error (lower is better)", f"{100 * evaluation['rmse_bins']:.1f} %",
          f"{100 * evaluation['default_rmse_bins']:.1f} %"]]
-    assert text(browser, "scheduler-scored") == f"Scored on {evaluation['reviews']} reviews."
+    assert text(browser, "scheduler-scored") == f"Scored on {evaluation['reviews']:,} reviews."
     assert browser.evaluate("document.getElementById('retention').value") == "0.90"
     assert failed_requests(browser, server) == []
     assert browser.console_errors() == []

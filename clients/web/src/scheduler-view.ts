@@ -22,7 +22,7 @@ const DEFAULTS_IN_USE = "The default parameters are in use. Parameters of your o
   "have made enough reviews, if they predict your answers better.";
 const NOT_SCORED = "not scored";
 
-const plural = (count: number, one: string) => `${count} ${one}${count === 1 ? "" : "s"}`;
+const plural = (count: number, one: string) => `${count.toLocaleString("en-US")} ${one}${count === 1 ? "" : "s"}`;
 const logLoss = (value: number | null) => (value === null ? NOT_SCORED : value.toFixed(3));
 const calibration = (value: number | null) => (value === null ? NOT_SCORED : `${(100 * value).toFixed(1)} %`);
 

@@ -24,18 +24,18 @@ test("the defaults: said so, with no figure, and that personal parameters come a
 test("fitted: when and from how many reviews, the API's summary, and the figures next to the defaults', rounded", () => {
   const view = describeScheduler({
     ...defaults, source: "fitted", desired_retention: 0.85, version: 3, fitted_at: "2026-11-30T08:15:00Z",
-    reviews_used: 412, summary: "predicted 87 % recall, remembered 85 %",
+    reviews_used: 12412, summary: "predicted 87 % recall, remembered 85 %",
     evaluation: { log_loss: 0.41234, rmse_bins: 0.03456, default_log_loss: 0.45678, default_rmse_bins: 0.0612,
-                  reviews: 83 },
+                  reviews: 2483 },
   });
 
-  assert.equal(view.source, "Fitted to your own reviews (from 412 reviews, on 2026-11-30).");
+  assert.equal(view.source, "Fitted to your own reviews (from 12,412 reviews, on 2026-11-30).");
   assert.equal(view.summary, "On your most recent reviews, held out of the fit: predicted 87 % recall, remembered 85 %.");
   assert.deepEqual(view.evaluation, [
     { label: "Log loss (lower is better)", yours: "0.412", defaults: "0.457" },
     { label: "Calibration error (lower is better)", yours: "3.5 %", defaults: "6.1 %" },
   ]);
-  assert.equal(view.scored, "Scored on 83 reviews.");
+  assert.equal(view.scored, "Scored on 2,483 reviews.");
   assert.equal(view.retention, "0.85");
 });
 
