@@ -88,13 +88,13 @@ class SchedulerRepository(Repository):
         """Note that the message of the fit requested at ``requested_at`` is queued, while that
         request is pending (a done one, or an erased learner's, writes nothing)."""
         self._update_if(owner, "SET #sent = :at", "#requested = :at",
-                            {"#sent": FIT_SENT, "#requested": FIT_REQUESTED}, {":at": requested_at})
+                        {"#sent": FIT_SENT, "#requested": FIT_REQUESTED}, {":at": requested_at})
 
     @translate_errors
     def recompute_done(self, owner: str, version: int) -> None:
         """The recompute of ``version`` finished: no longer pending (a newer one stays)."""
         self._update_if(owner, "REMOVE #pending", "#pending = :version",
-                            {"#pending": RECOMPUTE_PENDING}, {":version": version})
+                        {"#pending": RECOMPUTE_PENDING}, {":version": version})
 
     def _update_if(self, owner: str, update: str, condition: str, names: dict, values: dict) -> bool:
         try:
@@ -111,4 +111,4 @@ class SchedulerRepository(Repository):
     def end_fit_request(self, owner: str, requested_at: str) -> bool:
         """Remove the mark of the fit requested at ``requested_at``, if it is still the one."""
         return self._update_if(owner, "REMOVE #requested, #sent", "#requested = :at",
-                                   {"#requested": FIT_REQUESTED, "#sent": FIT_SENT}, {":at": requested_at})
+                               {"#requested": FIT_REQUESTED, "#sent": FIT_SENT}, {":at": requested_at})

@@ -6,8 +6,8 @@ candidate and current parameters on the newest 20 %) and writes its answer with
 chalicelib.streams.adoption.adopt: new parameters only if they predict better, otherwise only the
 figures and why. The write ends the request (the scheduler's FIT_REQUESTED) and is made only
 while that request is pending and the scheduler is still at the version fitted: a redelivered
-message, a message of a learner erased meanwhile (their item is gone) and a fit whose
-scheduler changed meanwhile write nothing of the fit."""
+message and a fit whose scheduler changed meanwhile write nothing of the fit. A message of a
+history reset or erased since it was sent (the purge deletes it minutes later) does nothing."""
 import json
 import logging
 from datetime import datetime
@@ -71,7 +71,7 @@ class FittingWorker:
             if RECOMPUTE_PENDING in item:  # perhaps this message's adoption, whose send failed
                 self._recompute_queue.send(owner, int(item[RECOMPUTE_PENDING]))
             log.info(json.dumps({"event": "fit_skipped", "reason": "not_pending"}))
-            return "not_pending"  # done already, replaced by a newer request, or the learner erased
+            return "not_pending"  # done already, or replaced by a newer request
         settings = settings_of(item)
         result = self._fitter.fit(learner_reviews(self._store, owner), settings.parameters)
         if not self._is_current(owner):  # reset or erased during the fit
