@@ -248,10 +248,10 @@ class ReviewRepository(Repository):
         items the round wrote) and the others are still being written, by the round's own
         request or by the stream consumer: read again until all are stored."""
         started = time.monotonic()
+        keys = [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)]
         for attempt in range(HISTORY_INDEX_ATTEMPTS):
             if not self._attempts.pause(0.05 * 2**attempt, started):
                 break
-            keys = [(self._reviews, {"id": id_}) for id_ in dict.fromkeys(review_ids)]
             found = {**found, **{item["id"]: item for _, item in self._batch_get_all(keys, consistent=True)}}
             if len(found) == len(set(review_ids)):
                 return found

@@ -174,13 +174,14 @@ class Reviews:
                     # this very round, committed whole: the rest of its reviews are being written
                     earlier = self._store.reviews.whole_round(named_ids, earlier)
                 return resolve_round(list(earlier.values()), reviews, name)
-            if any(scheduling.memory_version(memory) > scheduling.settings_of(scheduler).version
-                   for memory in stored.values()):
+            settings = scheduling.settings_of(scheduler)
+            if any(scheduling.memory_version(memory) > settings.version for memory in stored.values()):
                 # a BatchGetItem is no snapshot: the scheduler was read before a change that a
                 # memory read with it already has; computed with it, the write would undo that
                 scheduler = self._store.scheduler.scheduler(owner)
                 self._recent.remember_read(None, owner, (), {}, scheduler)
-            memories = self._memories(reviews, stored, scheduling.settings_of(scheduler))
+                settings = scheduling.settings_of(scheduler)
+            memories = self._memories(reviews, stored, settings)
             self._recent.forget(owner, word_ids)
             try:
                 record = self._store.reviews.record_reviews if single else self._store.reviews.record_round

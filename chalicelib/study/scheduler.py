@@ -28,7 +28,8 @@ FIT_VISIBILITY_SECONDS = 720
 FIT_MAX_RECEIVES = 3
 FIT_PENDING_SECONDS = FIT_VISIBILITY_SECONDS * FIT_MAX_RECEIVES
 SCHEDULER_PATH = "/api/me/scheduler"
-# The nightly fit refits a learner once this many reviews more than their last fit used are stored.
+# The nightly fit refits a learner once they have this many reviews more than the stream consumer
+# had counted when their last fit was asked for (next_fit_after).
 REFIT_AFTER_REVIEWS = 500
 EVALUATION_FIELDS = ("log_loss", "rmse_bins", "default_log_loss", "default_rmse_bins", "reviews")
 
