@@ -16,7 +16,7 @@ import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import boto3
 import requests
@@ -133,14 +133,7 @@ def measure_warm(environ: dict, count: int) -> dict:
     table = environ["STUDY_SESSIONS_TABLE"]
     for _ in range(20):
         app.app(proxy_event(BODY), Context())
-    handler, floor = [], []
-    for _ in range(count):
-        event = proxy_event(BODY)
-        start = time.perf_counter()
-        answer = app.app(event, Context())
-        handler.append(time.perf_counter() - start)
-        assert answer["statusCode"] == 201, answer
-        floor.append(timed_floor_put(client, table))
+    handler, floor = interleaved(app, (proxy_event(BODY) for _ in range(count)), client, table)
     warm_p50, floor_p50 = statistics.median(handler) * 1000, statistics.median(floor) * 1000
     return {"warm_p50_ms": round(warm_p50, 3), "warm_p99_ms": round(percentile(handler, 0.99) * 1000, 3),
             "floor_p50_ms": round(floor_p50, 3), "floor_p99_ms": round(percentile(floor, 0.99) * 1000, 3),
@@ -277,21 +270,27 @@ def round_event(session_id: str, answers: List[Tuple[int, bool]]) -> dict:
     return event
 
 
-def timed_reviews(app, session_id: str, words: Sequence[int], floor_client, floor_table: str,
-                  before=None) -> Tuple[List[float], List[float]]:
-    """Seconds of one review of each of ``words`` through app.app, each followed by a raw
-    PutItem (the floor); ``before``: called untimed before each review."""
+def interleaved(app, events: Iterable[dict], floor_client, floor_table: str,
+                before=None) -> Tuple[List[float], List[float]]:
+    """Seconds of each event through app.app (each a 201), each followed by a raw PutItem (the
+    floor); ``before``: called untimed before each event."""
     handler, floor = [], []
-    for n, word in enumerate(words):
+    for event in events:
         if before:
             before()
-        event = review_event(session_id, word, n % 3 != 0)
         start = time.perf_counter()
         answer = app.app(event, Context())
         handler.append(time.perf_counter() - start)
         assert answer["statusCode"] == 201, answer
         floor.append(timed_floor_put(floor_client, floor_table))
     return handler, floor
+
+
+def timed_reviews(app, session_id: str, words: Sequence[int], floor_client, floor_table: str,
+                  before=None) -> Tuple[List[float], List[float]]:
+    """interleaved: one review of each of ``words``."""
+    events = (review_event(session_id, word, n % 3 != 0) for n, word in enumerate(words))
+    return interleaved(app, events, floor_client, floor_table, before)
 
 
 def latency(handler: List[float], floor: List[float], name: str) -> dict:
